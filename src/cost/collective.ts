@@ -1,0 +1,72 @@
+import type { Fabric, Placement } from './topology.js';
+
+/**
+ * Alpha-beta prices of NCCL-style collectives on a two-tier fabric. `bytes` is always the
+ * full logical tensor (the all-reduced buffer, the gathered result, the scattered input).
+ * Multi-domain groups use the hierarchical algorithm: reduce-scatter inside the domain,
+ * the inter-domain collective on 1/local of the data over each member's own NIC
+ * (rail-optimised), then all-gather inside the domain.
+ */
+
+function ceilLog2(n: number): number {
+  return n <= 1 ? 0 : Math.ceil(Math.log2(n));
+}
+
+/**
+ * Seconds for a reduce-scatter or all-gather: across domains first on 1/local of the data
+ * (each member over its own NIC), then inside the domain on the whole tensor.
+ */
+export function allGatherSeconds(bytes: number, p: Placement, f: Fabric): number {
+  if (p.size <= 1 || bytes <= 0) return 0;
+  const { local, nodes } = p;
+  let t = f.launch;
+  if (local > 1) t += ((local - 1) / local) * (bytes / f.scaleUpBw) + (local - 1) * f.scaleUpHop;
+  if (nodes > 1) t += ((nodes - 1) / nodes) * (bytes / local / f.scaleOutBw) + ceilLog2(nodes) * 2 * f.scaleOutHop;
+  return t;
+}
+
+export const reduceScatterSeconds = allGatherSeconds;
+
+export interface AllReduceOptions {
+  /** Use in-network reduction (NVLS/SHARP) inside the scale-up domain when the fabric has it. */
+  inNetwork?: boolean;
+}
+
+/** Seconds for an all-reduce. */
+export function allReduceSeconds(bytes: number, p: Placement, f: Fabric, o: AllReduceOptions = {}): number {
+  if (p.size <= 1 || bytes <= 0) return 0;
+  const { local, nodes } = p;
+  const useNvls = (o.inNetwork ?? true) && f.inNetworkAlgBw > 0 && local > 1;
+  if (nodes === 1) {
+    if (useNvls) return f.launch + bytes / f.inNetworkAlgBw + 2 * f.scaleUpHop;
+    return f.launch + (2 * (local - 1) / local) * (bytes / f.scaleUpBw) + 2 * (local - 1) * f.scaleUpHop;
+  }
+  // hierarchical: RS in domain, AR across domains on bytes/local, AG in domain
+  let t = f.launch;
+  if (local > 1) {
+    t += useNvls
+      ? bytes / f.inNetworkAlgBw + 2 * f.scaleUpHop
+      : (2 * (local - 1) / local) * (bytes / f.scaleUpBw) + 2 * (local - 1) * f.scaleUpHop;
+  }
+  t += (2 * (nodes - 1) / nodes) * (bytes / local / f.scaleOutBw) + 2 * ceilLog2(nodes) * f.scaleOutHop;
+  return t;
+}
+
+/**
+ * Seconds for an all-to-all in which every rank sends `bytesPerRank` spread evenly over
+ * the group: the share to peers in the domain crosses NVLink, the rest each rank's NIC.
+ */
+export function allToAllSeconds(bytesPerRank: number, p: Placement, f: Fabric): number {
+  if (p.size <= 1 || bytesPerRank <= 0) return 0;
+  const intraShare = (p.local - 1) / p.size;
+  const interShare = (p.size - p.local) / p.size;
+  const intra = (bytesPerRank * intraShare) / f.scaleUpBw;
+  const inter = (bytesPerRank * interShare) / f.scaleOutBw;
+  return f.launch + Math.max(intra, inter) + (p.nodes > 1 ? f.scaleOutHop * 2 : f.scaleUpHop * 2);
+}
+
+/** Seconds for one point-to-point send of `bytes` between neighbouring pipeline stages. */
+export function sendRecvSeconds(bytes: number, crossesDomain: boolean, f: Fabric): number {
+  if (bytes <= 0) return 0;
+  return f.launch + (crossesDomain ? bytes / f.scaleOutBw + f.scaleOutHop : bytes / f.scaleUpBw + f.scaleUpHop);
+}

@@ -1,0 +1,50 @@
+import type { Gemm } from '../graph/layer.js';
+import type { Accelerator } from '../hardware/types.js';
+import type { Calibration } from './calibration.js';
+
+/**
+ * Roofline prices of single operators: time = max(FLOPs / (peak x efficiency),
+ * bytes / (bandwidth x efficiency)) + a fixed per-kernel overhead.
+ */
+
+export interface Device {
+  bf16: number;
+  fp8: number;
+  bandwidth: number;
+  cal: Calibration;
+}
+
+export function deviceFor(a: Accelerator, cal: Calibration): Device {
+  const bf16 = a.peakFlops.bf16 ?? a.peakFlops.fp16 ?? a.peakFlops.fp32 ?? 1e12;
+  return { bf16, fp8: a.peakFlops.fp8 ?? 0, bandwidth: a.memoryBandwidth, cal };
+}
+
+/** Seconds of one forward GEMM (or grouped GEMM) launch. */
+export function gemmSeconds(g: Gemm, d: Device): number {
+  const flops = 2 * g.m * g.n * g.k * g.count;
+  if (flops <= 0) return 0;
+  const useFp8 = g.fp8 && d.fp8 > 0;
+  const peak = useFp8 ? d.fp8 : d.bf16;
+  let frac = (useFp8 ? d.cal.gemmFraction.fp8 : d.cal.gemmFraction.bf16) ?? 0.8;
+  if (g.grouped) frac *= d.cal.groupedGemmFraction;
+  const elem = useFp8 ? 1 : 2;
+  const bytes = (g.m * g.k + g.k * g.n + 2 * g.m * g.n) * elem * g.count;
+  const compute = flops / (peak * frac);
+  const memory = bytes / (d.bandwidth * d.cal.memFraction);
+  return Math.max(compute, memory) + d.cal.kernelOverhead;
+}
+
+/** Seconds of memory-bound element-wise work moving `bytes`, in `kernels` launches. */
+export function elementwiseSeconds(bytes: number, kernels: number, d: Device): number {
+  return (bytes * d.cal.elementwiseBytesFactor) / (d.bandwidth * d.cal.memFraction) + kernels * d.cal.kernelOverhead;
+}
+
+/** Seconds of fused (flash) attention forward and backward for `flops` forward FLOPs. */
+export function attentionSeconds(flops: number, d: Device): { fwd: number; bwd: number } {
+  if (flops <= 0) return { fwd: 0, bwd: 0 };
+  return {
+    fwd: flops / (d.bf16 * d.cal.attnFwdFraction) + d.cal.kernelOverhead,
+    // backward recomputes the scores and runs 5 matmuls against the forward's 2: 2.5x the FLOPs
+    bwd: (2.5 * flops) / (d.bf16 * d.cal.attnBwdFraction) + 2 * d.cal.kernelOverhead,
+  };
+}

@@ -1,0 +1,99 @@
+/** Exact architecture of a decoder-only transformer, as Sinan's cost model needs it. */
+
+export interface MlaSpec {
+  /** Rank of the low-rank query projection; null when queries are projected directly. */
+  qLoraRank: number | null;
+  kvLoraRank: number;
+  qkNopeHeadDim: number;
+  qkRopeHeadDim: number;
+  vHeadDim: number;
+}
+
+export interface AttentionSpec {
+  kind: 'mha' | 'gqa' | 'mqa' | 'mla';
+  heads: number;
+  kvHeads: number;
+  /** Query/key head dimension (for MLA: nope + rope). */
+  headDim: number;
+  /** Value head dimension (equals headDim except for MLA). */
+  vHeadDim: number;
+  mla: MlaSpec | null;
+  qkvBias: boolean;
+  outBias: boolean;
+  /** Per-head RMSNorm on queries and keys (Qwen3). */
+  qkNorm: boolean;
+  /** Learned per-head attention sinks (gpt-oss). */
+  sinks: boolean;
+  /** Sliding window in tokens for windowed layers, or null. */
+  slidingWindow: number | null;
+  /** Number of layers that use the sliding window. */
+  slidingLayers: number;
+}
+
+export interface MlpSpec {
+  /** SwiGLU-style gate (3 matrices) or a plain 2-matrix MLP. */
+  gated: boolean;
+  intermediate: number;
+  bias: boolean;
+}
+
+export interface MoeSpec {
+  experts: number;
+  topK: number;
+  expertIntermediate: number;
+  /** Total intermediate width of always-on shared experts (0 when none). */
+  sharedIntermediate: number;
+  /** Layers that hold experts; the rest use the dense MLP. */
+  moeLayers: number;
+  routerBias: boolean;
+  expertBias: boolean;
+}
+
+export interface ModelSpec {
+  id: string;
+  name: string;
+  family: string;
+  hidden: number;
+  layers: number;
+  vocab: number;
+  tiedEmbeddings: boolean;
+  /** Rows of a learned absolute position table (0 for RoPE/ALiBi models). */
+  learnedPositions: number;
+  maxPositions: number;
+  norm: 'rms' | 'layer';
+  normBias: boolean;
+  /** Norms per layer (2 for pre-norm blocks, 1 for Falcon's parallel block). */
+  normsPerLayer: number;
+  attention: AttentionSpec;
+  /** The dense MLP (used by every layer of a dense model and by the dense layers of a MoE). */
+  mlp: MlpSpec;
+  moe: MoeSpec | null;
+  /** Yuan 2.0 localized-filtering attention (two causal convolutions per layer). */
+  localizedFiltering: boolean;
+  /** DeepSeek-V3 multi-token-prediction modules (trained, not counted in the published total). */
+  mtpLayers: number;
+  /** Where the architecture came from. */
+  source: string;
+}
+
+export interface ParameterCounts {
+  /** All parameters (excluding MTP modules, matching published totals). */
+  total: number;
+  /** Parameters touched per token (top-k experts), embeddings included. */
+  active: number;
+  embedding: number;
+  lmHead: number;
+  positions: number;
+  /** Per transformer layer, attention block incl. norms. */
+  attentionPerLayer: number;
+  denseMlpPerLayer: number;
+  /** Expert parameters in one MoE layer (all experts). */
+  expertsPerMoeLayer: number;
+  /** Non-expert MoE-layer parameters: router and shared experts. */
+  moeSharedPerLayer: number;
+  /** Parameters of the non-expert part of the whole model. */
+  nonExpert: number;
+  /** Parameters of all routed experts together. */
+  expert: number;
+  mtp: number;
+}

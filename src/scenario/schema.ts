@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/** Scenario format, contract v1 (../shared/contract/SCENARIOS.md). */
+
+const pos = z.number().positive();
+const posInt = z.number().int().positive();
+
+export const acceleratorSpec = z.object({
+  id: z.string().optional(),
+  name: z.string().optional(),
+  bf16Tflops: pos,
+  fp8Tflops: pos.optional(),
+  memoryGB: pos,
+  memoryBandwidthGBps: pos,
+  scaleUpGBps: pos.optional(),
+  scaleUpDomain: posInt.optional(),
+  scaleOutGBps: pos.optional(),
+  pricePerHour: pos.optional(),
+});
+
+export const systemSchema = z
+  .object({
+    accelerator: z.union([z.string(), acceleratorSpec]).optional(),
+    count: posInt.optional(),
+    perNode: posInt.optional(),
+    cpu: z.string().optional(),
+    sockets: posInt.optional(),
+    memoryBandwidthGBps: pos.optional(),
+    scaleUp: z.object({ domain: posInt.optional(), bandwidthGBps: pos.optional() }).optional(),
+    scaleOut: z.object({ bandwidthGBps: pos.optional(), latencyUs: z.number().nonnegative().optional() }).optional(),
+    pricePerHour: pos.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.accelerator === undefined && s.cpu === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accelerator'], message: 'system needs an accelerator (catalog id or inline spec) or a cpu' });
+    }
+    if (s.accelerator !== undefined && s.count === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['count'], message: 'system.count (total number of devices) is required' });
+    }
+  });
+
+export const parallelismSchema = z
+  .object({
+    tensor: posInt,
+    pipeline: posInt,
+    data: posInt,
+    context: posInt,
+    expert: posInt,
+    virtualStages: posInt,
+    sequenceParallel: z.boolean(),
+    zero: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+  })
+  .partial();
+
+export const trainingSchema = z.object({
+  sequenceLength: posInt,
+  globalBatchSize: posInt,
+  microBatchSize: posInt.optional(),
+  recompute: z.enum(['none', 'selective', 'full']).optional(),
+  precision: z.enum(['bf16', 'fp8']).optional(),
+  tokens: pos.optional(),
+  gradientPrecision: z.enum(['bf16', 'fp32']).optional(),
+  tpCommOverlap: z.boolean().optional(),
+});
+
+export const trainingScenarioSchema = z.object({
+  kind: z.literal('training'),
+  name: z.string().optional(),
+  model: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  system: systemSchema,
+  parallelism: parallelismSchema.optional(),
+  training: trainingSchema,
+});
+
+export type TrainingScenario = z.infer<typeof trainingScenarioSchema>;
+export type SystemInput = z.infer<typeof systemSchema>;

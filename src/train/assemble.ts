@@ -1,0 +1,212 @@
+import { calibration } from '../cost/calibration.js';
+import { allGatherSeconds, allReduceSeconds, sendRecvSeconds } from '../cost/collective.js';
+import { place } from '../cost/topology.js';
+import type { SplitCost } from './splitcost.js';
+import type { TrainJob, TrainPlan } from './types.js';
+
+/**
+ * Schedule of one optimizer step for a plan, on top of its SplitCost: pipeline (1F1B or
+ * interleaved), data-parallel gradient traffic with ZeRO/FSDP, recomputation, optimizer.
+ * Writes into a Float64Array (no allocation) so the search can call it millions of times.
+ */
+
+export const F = {
+  step: 0,
+  compute: 1,
+  exposedComm: 2,
+  bubble: 3,
+  other: 4,
+  memTotal: 5,
+  memWeights: 6,
+  memGrads: 7,
+  memOptimizer: 8,
+  memActivations: 9,
+  memOther: 10,
+  tokensPerSecond: 11,
+  tpBytes: 12,
+  ppBytes: 13,
+  dpBytes: 14,
+  epBytes: 15,
+  cpBytes: 16,
+  hwFlopsPerStep: 17,
+  dpSeconds: 18,
+  dpExposed: 19,
+  ppExposed: 20,
+  layerExposed: 21,
+  microBatches: 22,
+  optimizerSeconds: 23,
+  tpSeconds: 24,
+  epSeconds: 25,
+  cpSeconds: 26,
+  imbalance: 27,
+} as const;
+export const FIELDS = 28;
+
+const BUCKET_BYTES = 40e6 * 4; // Megatron's default DDP bucket (40M fp32 elements)
+
+export function assemble(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float64Array): void {
+  const cal = calibration();
+  const f = sc.fabric;
+  const L = job.model.layers;
+  const pp = p.pipeline;
+  const v = p.virtualStages;
+  const tp = p.tensor;
+  const cp = p.context;
+  const dp = p.data;
+  const m = job.globalBatchSize / (dp * p.microBatchSize);
+  const seq = job.sequenceLength;
+
+  // ---- per micro-batch, per stage
+  const rec = p.recompute === 'full' ? sc.recomputeFull : p.recompute === 'selective' ? sc.recomputeSelective : 0;
+  const layerMb = (sc.fwd + sc.bwd + rec) / L; // one average layer, fwd + bwd (+ recompute)
+  const chunkLayers = Math.ceil(L / (pp * v));
+  const stageLayers = chunkLayers * v;
+  const headMb = sc.headFwd + sc.headBwd;
+  const totalMb = L * layerMb + headMb;
+  const stageAvg = totalMb / pp;
+  // layers are whole; the output head's work is balanced by giving its stage fewer layers
+  const stageMax = Math.max(Math.min(stageLayers, L) * layerMb, stageAvg, pp === 1 ? totalMb : 0);
+  const computeShare = (sc.fwdCompute + sc.bwdCompute + (p.recompute === 'full' ? sc.fwdCompute : p.recompute === 'selective' ? sc.recomputeSelective : 0)) / (sc.fwd + sc.bwd + rec);
+  const pipe = m * stageMax + ((pp - 1) / v) * stageAvg;
+
+  // ---- pipeline point-to-point
+  const ppStride = tp * cp * dp;
+  let ppExposed = 0;
+  let ppBytes = 0;
+  if (pp > 1) {
+    const actBytes = (p.microBatchSize * (seq / cp) * job.model.hidden * 2) / tp;
+    const crosses = ppStride >= f.domain;
+    const t = sendRecvSeconds(actBytes, crosses, f);
+    ppBytes = 2 * m * v * actBytes;
+    // interleaved schedules overlap their sends with compute; 1F1B waits on each one
+    ppExposed = v > 1 ? 2 * (pp - 1) * t : 2 * (m + pp - 1) * t;
+  }
+
+  // ---- parameters on the busiest stage
+  const denseStage = (sc.denseParams * Math.min(stageLayers, L)) / L;
+  const expertStage = (sc.expertParams * Math.min(stageLayers, L)) / L;
+  const firstExtra = sc.embeddingParams;
+  const lastExtra = sc.headParams;
+  const edp = job.devices / (pp * p.expert * tp); // expert data-parallel size
+  const dpPl = place(dp, tp * cp, f);
+  const edpPl = place(edp, tp * p.expert, f);
+  const gradB = job.gradientBytes;
+
+  // ---- data-parallel traffic and its overlap
+  const dParams = denseStage + (pp === 1 ? firstExtra + lastExtra : Math.max(firstExtra, lastExtra));
+  const eParams = expertStage;
+  const bwdMb = (stageMax * (sc.bwd + (p.recompute === 'full' ? sc.recomputeFull : 0))) / (sc.fwd + sc.bwd + rec || 1);
+  const fwdMb = (stageMax * sc.fwd) / (sc.fwd + sc.bwd + rec || 1);
+  let dpSeconds = 0;
+  let dpExposed = 0;
+  let dpBytes = 0;
+  const buckets = (bytes: number) => Math.max(1, Math.ceil(bytes / BUCKET_BYTES));
+  if (p.zero === 3) {
+    const ag = dParams * 2;
+    const rs = dParams * gradB;
+    const eag = eParams * 2;
+    const ers = eParams * gradB;
+    const tAg = allGatherSeconds(ag, dpPl, f) + allGatherSeconds(eag, edpPl, f) + 2 * stageLayers * f.launch;
+    const tRs = allGatherSeconds(rs, dpPl, f) + allGatherSeconds(ers, edpPl, f) + stageLayers * f.launch;
+    dpSeconds = m * (2 * tAg + tRs);
+    dpBytes = m * (2 * (ag + eag) + rs + ers);
+    const slow = cal.overlapSlowdown;
+    dpExposed = m * (Math.max(0, tAg - fwdMb / slow) + Math.max(0, tAg + tRs - bwdMb / slow));
+  } else {
+    const g = dParams * gradB;
+    const eg = eParams * gradB;
+    let tGrad: number;
+    let tParam = 0;
+    if (p.zero === 0) {
+      tGrad = allReduceSeconds(g, dpPl, f, { inNetwork: false }) + allReduceSeconds(eg, edpPl, f, { inNetwork: false });
+      dpBytes = g + eg;
+    } else {
+      tGrad = allGatherSeconds(g, dpPl, f) + allGatherSeconds(eg, edpPl, f);
+      tParam = allGatherSeconds(dParams * 2, dpPl, f) + allGatherSeconds(eParams * 2, edpPl, f);
+      dpBytes = g + eg + 2 * (dParams + eParams);
+    }
+    tGrad += buckets(g + eg) * f.launch;
+    dpSeconds = tGrad + tParam;
+    // gradients reduce bucket by bucket during the last micro-batch's backward;
+    // parameters gather during the first micro-batch's forward
+    dpExposed = Math.max(0, tGrad - bwdMb / cal.overlapSlowdown) + Math.max(0, tParam - fwdMb / cal.overlapSlowdown);
+  }
+  if (dp === 1 && edp === 1) {
+    dpSeconds = 0;
+    dpExposed = 0;
+    dpBytes = 0;
+  }
+
+  // ---- optimizer step (memory-bound Adam over the local shard)
+  const shardDiv = p.zero >= 1 ? dp : 1;
+  const eShardDiv = p.zero >= 1 ? edp : 1;
+  const shard = dParams / shardDiv + eParams / eShardDiv;
+  const optimizerSeconds = (shard * (24 + gradB + 2 + 4)) / (sc.device.bandwidth * cal.memFraction);
+
+  const other = optimizerSeconds + cal.stepOverhead;
+  const step = pipe + ppExposed + dpExposed + other;
+
+  // ---- memory on the busiest device (first stage holds the most in-flight micro-batches)
+  const wDiv = p.zero === 3 ? dp : 1;
+  const ewDiv = p.zero === 3 ? edp : 1;
+  const gDiv = p.zero >= 2 ? dp : 1;
+  const egDiv = p.zero >= 2 ? edp : 1;
+  const weightBytes = p.precision === 'fp8' ? 3 : 2; // fp8 training keeps an fp8 copy of GEMM weights
+  const fsdpWorking = p.zero === 3 ? 2 * sc.layerParamsMax * weightBytes : 0;
+  const actPerLayer = p.recompute === 'full' ? sc.actFull / L : p.recompute === 'selective' ? sc.actSelective / L : sc.actNone / L;
+  const mv = m * v;
+  const inflightFirst = pp === 1 ? 1 : Math.min(mv, v > 1 ? 2 * (pp - 1) + (v - 1) * pp + 1 : pp);
+  const inflightLast = pp === 1 ? 1 : Math.min(mv, v > 1 ? (v - 1) * pp + 1 : 1);
+  const working = p.recompute === 'full' ? sc.actLayerMax : 0;
+  const memFor = (extraParams: number, inflight: number, head: boolean, out0: number) => {
+    const w = ((denseStage + extraParams) / wDiv + expertStage / ewDiv) * weightBytes + fsdpWorking;
+    const g = ((denseStage + extraParams) / gDiv + expertStage / egDiv) * gradB;
+    const o = ((denseStage + extraParams) / shardDiv + expertStage / eShardDiv) * 12;
+    const act = inflight * chunkLayers * actPerLayer + working + (head ? sc.headAct : 0);
+    const oth = cal.runtimeBytes + cal.fragmentation * (act + g);
+    const total = w + g + o + act + oth;
+    if (total > out0) {
+      out[F.memWeights] = w;
+      out[F.memGrads] = g;
+      out[F.memOptimizer] = o;
+      out[F.memActivations] = act;
+      out[F.memOther] = oth;
+      out[F.memTotal] = total;
+    }
+    return total;
+  };
+  out[F.memTotal] = 0;
+  if (pp === 1) {
+    memFor(firstExtra + lastExtra, 1, true, 0);
+  } else {
+    const a = memFor(firstExtra, inflightFirst, false, 0);
+    memFor(lastExtra, inflightLast, true, a);
+  }
+
+  const stageCompute = m * stageAvg * computeShare;
+  out[F.step] = step;
+  out[F.compute] = stageCompute;
+  out[F.exposedComm] = m * stageAvg * (1 - computeShare) + ppExposed + dpExposed;
+  out[F.bubble] = pipe - m * stageAvg;
+  out[F.imbalance] = m * (stageMax - stageAvg);
+  out[F.other] = other;
+  out[F.tokensPerSecond] = (job.globalBatchSize * seq) / step;
+  const mbStage = Math.min(stageLayers, L) / L;
+  out[F.tpBytes] = m * sc.tpBytes * mbStage * (p.recompute === 'full' ? 1.5 : 1);
+  out[F.ppBytes] = ppBytes;
+  out[F.dpBytes] = dpBytes;
+  out[F.epBytes] = m * sc.epBytes * mbStage;
+  out[F.cpBytes] = m * sc.cpBytes * mbStage;
+  // hardware FLOPs per device per step: 3x forward, plus recomputed forward work
+  const recFlops = p.recompute === 'full' ? sc.fwdFlops : p.recompute === 'selective' ? sc.attnFlops : 0;
+  out[F.hwFlopsPerStep] = (m * (3 * sc.fwdFlops + recFlops)) / pp;
+  out[F.dpSeconds] = dpSeconds;
+  out[F.dpExposed] = dpExposed;
+  out[F.ppExposed] = ppExposed;
+  out[F.layerExposed] = m * stageAvg * (1 - computeShare);
+  out[F.microBatches] = m;
+  out[F.optimizerSeconds] = optimizerSeconds;
+  out[F.tpSeconds] = m * sc.tpSeconds * mbStage;
+  out[F.epSeconds] = m * sc.epSeconds * mbStage;
+  out[F.cpSeconds] = m * sc.cpSeconds * mbStage;
+}

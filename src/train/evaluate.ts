@@ -1,0 +1,162 @@
+import { modelFlopsPerToken } from '../graph/layer.js';
+import { countParameters } from '../model/params.js';
+import { assemble, F, FIELDS } from './assemble.js';
+import { computeSplitCost, type SplitCost } from './splitcost.js';
+import type { TrainJob, TrainPlan } from './types.js';
+
+/** The contract's training result (contract/SCENARIOS.md), plus explanations. */
+export interface TrainReport {
+  kind: 'training';
+  fits: boolean;
+  model: { id: string; name: string; parameters: number; activeParameters: number };
+  system: { accelerator: string; count: number; perNode: number };
+  parallelism: {
+    tensor: number;
+    pipeline: number;
+    data: number;
+    context: number;
+    expert: number;
+    virtualStages: number;
+    sequenceParallel: boolean;
+    zero: number;
+  };
+  training: { sequenceLength: number; globalBatchSize: number; microBatchSize: number; recompute: string; precision: string; microBatches: number };
+  memory: {
+    perDeviceBytes: number;
+    capacityBytes: number;
+    headroomBytes: number;
+    breakdown: { weights: number; gradients: number; optimizer: number; activations: number; other: number };
+  };
+  step: {
+    seconds: number;
+    breakdown: { compute: number; exposedCommunication: number; pipelineBubble: number; other: number };
+    detail: {
+      tensorSeconds: number;
+      contextSeconds: number;
+      expertSeconds: number;
+      dataSeconds: number;
+      dataExposedSeconds: number;
+      pipelineExposedSeconds: number;
+      stageImbalanceSeconds: number;
+      optimizerSeconds: number;
+    };
+  };
+  throughput: { tokensPerSecond: number; tokensPerSecondPerDevice: number; sequencesPerSecond: number };
+  flops: { modelFlopsPerToken: number; mfu: number; hfu: number; peakFlopsPerDevice: number };
+  communication: { tensorBytesPerStep: number; pipelineBytesPerStep: number; dataBytesPerStep: number; expertBytesPerStep: number; contextBytesPerStep: number };
+  bound: 'compute' | 'communication' | 'pipeline-bubble' | 'memory';
+  run?: { tokens: number; steps: number; seconds: number; days: number; deviceHours: number; deviceHoursAtPeak: number; costUsd: number; pricePerDeviceHour: number };
+}
+
+export function peakFor(job: TrainJob, precision: string): number {
+  const pk = job.accelerator.peakFlops;
+  return (precision === 'fp8' ? pk.fp8 : pk.bf16) ?? pk.bf16 ?? 1;
+}
+
+export function splitOf(job: TrainJob, p: TrainPlan) {
+  return { tp: p.tensor, cp: p.context, ep: p.expert, sp: p.sequenceParallel, mbs: p.microBatchSize, seq: job.sequenceLength, fp8: p.precision === 'fp8' };
+}
+
+/** Evaluates one fully specified, valid plan. */
+export function evaluatePlan(job: TrainJob, p: TrainPlan, sc?: SplitCost): TrainReport {
+  const cost = sc ?? computeSplitCost(job, splitOf(job, p));
+  const out = new Float64Array(FIELDS);
+  assemble(job, p, cost, out);
+  return reportFrom(job, p, out);
+}
+
+export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array): TrainReport {
+  const counts = countParameters(job.model);
+  const n = job.devices;
+  const tps = out[F.tokensPerSecond]!;
+  const mfpt = modelFlopsPerToken(job.model, job.sequenceLength);
+  const peak = peakFor(job, p.precision);
+  const step = out[F.step]!;
+  const capacity = job.accelerator.memoryBytes;
+  const mem = out[F.memTotal]!;
+  const fits = mem <= capacity;
+  const comp = out[F.compute]!;
+  const comm = out[F.exposedComm]!;
+  const bub = out[F.bubble]!;
+  const bound: TrainReport['bound'] = !fits ? 'memory' : bub > comp * 0.25 && bub > comm ? 'pipeline-bubble' : comm > comp * 0.25 ? 'communication' : 'compute';
+  const r: TrainReport = {
+    kind: 'training',
+    fits,
+    model: { id: job.model.id, name: job.model.name, parameters: counts.total, activeParameters: counts.active },
+    system: { accelerator: job.accelerator.id, count: n, perNode: job.perNode },
+    parallelism: {
+      tensor: p.tensor,
+      pipeline: p.pipeline,
+      data: p.data,
+      context: p.context,
+      expert: p.expert,
+      virtualStages: p.virtualStages,
+      sequenceParallel: p.sequenceParallel,
+      zero: p.zero,
+    },
+    training: {
+      sequenceLength: job.sequenceLength,
+      globalBatchSize: job.globalBatchSize,
+      microBatchSize: p.microBatchSize,
+      recompute: p.recompute,
+      precision: p.precision,
+      microBatches: out[F.microBatches]!,
+    },
+    memory: {
+      perDeviceBytes: Math.round(mem),
+      capacityBytes: capacity,
+      headroomBytes: Math.round(capacity - mem),
+      breakdown: {
+        weights: Math.round(out[F.memWeights]!),
+        gradients: Math.round(out[F.memGrads]!),
+        optimizer: Math.round(out[F.memOptimizer]!),
+        activations: Math.round(out[F.memActivations]!),
+        other: Math.round(out[F.memOther]!),
+      },
+    },
+    step: {
+      seconds: step,
+      breakdown: { compute: comp, exposedCommunication: comm, pipelineBubble: bub, other: out[F.other]! },
+      detail: {
+        tensorSeconds: out[F.tpSeconds]!,
+        contextSeconds: out[F.cpSeconds]!,
+        expertSeconds: out[F.epSeconds]!,
+        dataSeconds: out[F.dpSeconds]!,
+        dataExposedSeconds: out[F.dpExposed]!,
+        pipelineExposedSeconds: out[F.ppExposed]!,
+        stageImbalanceSeconds: out[F.imbalance]!,
+        optimizerSeconds: out[F.optimizerSeconds]!,
+      },
+    },
+    throughput: { tokensPerSecond: tps, tokensPerSecondPerDevice: tps / n, sequencesPerSecond: job.globalBatchSize / step },
+    flops: {
+      modelFlopsPerToken: mfpt,
+      mfu: (mfpt * tps) / (n * peak),
+      hfu: out[F.hwFlopsPerStep]! / step / peak,
+      peakFlopsPerDevice: peak,
+    },
+    communication: {
+      tensorBytesPerStep: out[F.tpBytes]!,
+      pipelineBytesPerStep: out[F.ppBytes]!,
+      dataBytesPerStep: out[F.dpBytes]!,
+      expertBytesPerStep: out[F.epBytes]!,
+      contextBytesPerStep: out[F.cpBytes]!,
+    },
+    bound,
+  };
+  if (job.tokens !== null) {
+    const seconds = job.tokens / tps;
+    const deviceHours = (seconds * n) / 3600;
+    r.run = {
+      tokens: job.tokens,
+      steps: Math.ceil(job.tokens / (job.globalBatchSize * job.sequenceLength)),
+      seconds,
+      days: seconds / 86400,
+      deviceHours,
+      deviceHoursAtPeak: (job.tokens * mfpt) / peak / 3600,
+      costUsd: deviceHours * job.pricePerHour,
+      pricePerDeviceHour: job.pricePerHour,
+    };
+  }
+  return r;
+}

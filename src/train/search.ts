@@ -1,0 +1,209 @@
+import { fabricFor } from '../cost/topology.js';
+import { calibration } from '../cost/calibration.js';
+import { assemble, F, FIELDS } from './assemble.js';
+import { reportFrom, splitOf, type TrainReport } from './evaluate.js';
+import { divisors, planProblem } from './plan.js';
+import { computeSplitCost, type SplitCost } from './splitcost.js';
+import { RECOMPUTE, type PlanConstraints, type Recompute, type TrainJob, type TrainPlan } from './types.js';
+
+/**
+ * Exhaustive search over every valid split the constraints leave open. Per-layer costs
+ * are computed once per distinct (tp, cp, ep, sp, micro-batch) and reused; each candidate
+ * is then an O(1) assembly into a preallocated array, with no allocation per candidate.
+ */
+
+export interface Alternative extends TrainReport {
+  /** Why this plan loses to the best one. */
+  why: string;
+}
+
+export interface SearchResult {
+  best: TrainReport | null;
+  alternatives: Alternative[];
+  /** When nothing fits: the plan that comes closest (least memory). */
+  closest: TrainReport | null;
+  evaluated: number;
+  feasible: number;
+  distinctLayerCosts: number;
+  seconds: number;
+}
+
+export interface SearchOptions {
+  /** Number of alternatives to return besides the best. */
+  alternatives?: number;
+  /** Largest micro-batch size to try. */
+  maxMicroBatch?: number;
+}
+
+const TOPK = 64;
+const ZEROS: readonly (0 | 1 | 2 | 3)[] = [0, 1, 2, 3];
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+interface Slot {
+  score: number;
+  mem: number;
+  plan: TrainPlan;
+  sc: SplitCost;
+}
+
+export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions = {}): SearchResult {
+  const t0 = performance.now();
+  const m = job.model;
+  const a = m.attention;
+  const N = job.devices;
+  const L = m.layers;
+  const seq = job.sequenceLength;
+  const gbs = job.globalBatchSize;
+  const cap = job.accelerator.memoryBytes;
+  const fabric = fabricFor(job.accelerator, job.perNode, calibration(), job.fabric);
+  const maxMb = o.maxMicroBatch ?? 16;
+  const precision = c.precision ?? 'bf16';
+
+  const out = new Float64Array(FIELDS);
+  const plan: TrainPlan = {
+    tensor: 1, pipeline: 1, data: 1, context: 1, expert: 1, virtualStages: 1,
+    sequenceParallel: false, zero: 0, microBatchSize: 1, recompute: 'none', precision,
+  };
+  const top: Slot[] = [];
+  let closest: Slot | null = null;
+  let evaluated = 0;
+  let feasible = 0;
+  let distinct = 0;
+
+  const tpList = c.tensor !== undefined ? [c.tensor] : divisors(N).filter((t) => t <= Math.max(fabric.domain, 1) && t <= 64 && a.heads % t === 0 && (a.mla !== null || a.kvHeads % t === 0 || t % a.kvHeads === 0));
+  const recList: readonly Recompute[] = c.recompute !== undefined ? [c.recompute] : RECOMPUTE;
+  const zeroList = c.zero !== undefined ? [c.zero] : ZEROS;
+
+  for (const tp of tpList) {
+    if (N % tp !== 0) continue;
+    const cpList = c.context !== undefined ? [c.context] : [1, 2, 4, 8, 16, 32].filter((x) => (N / tp) % x === 0 && seq % (2 * x) === 0 && (x === 1 || seq / x >= 1024));
+    for (const cp of cpList) {
+      if ((N / tp) % cp !== 0) continue;
+      const rest = N / (tp * cp);
+      const ppList = c.pipeline !== undefined ? [c.pipeline] : divisors(rest).filter((p) => p <= L);
+      for (const pp of ppList) {
+        if (rest % pp !== 0) continue;
+        const dp = rest / pp;
+        if (c.data !== undefined && c.data !== dp) continue;
+        if (gbs % dp !== 0) continue;
+        const local = gbs / dp;
+        const mbsList = c.microBatchSize !== undefined ? [c.microBatchSize] : divisors(local).filter((x) => x <= maxMb);
+        const epList = !m.moe ? [1] : c.expert !== undefined ? [c.expert] : divisors(gcd(m.moe.experts, dp * cp));
+        const spList = tp === 1 ? [false] : c.sequenceParallel !== undefined ? [c.sequenceParallel] : [true, false];
+        const vList =
+          c.virtualStages !== undefined
+            ? [c.virtualStages]
+            : pp === 1
+              ? [1]
+              : [1, ...divisors(Math.floor(L / pp)).filter((v) => v > 1 && v <= 16 && L % (pp * v) === 0)];
+        for (const ep of epList) {
+          for (const sp of spList) {
+            for (const mbs of mbsList) {
+              plan.tensor = tp;
+              plan.context = cp;
+              plan.pipeline = pp;
+              plan.data = dp;
+              plan.expert = ep;
+              plan.sequenceParallel = sp;
+              plan.microBatchSize = mbs;
+              plan.virtualStages = 1;
+              plan.zero = 0;
+              plan.recompute = 'none';
+              if (planProblem(job, plan) !== null) continue;
+              const sc = computeSplitCost(job, splitOf(job, plan));
+              distinct++;
+              const micro = local / mbs;
+              for (const v of vList) {
+                if (v > 1 && (micro % pp !== 0 || L % (pp * v) !== 0)) continue;
+                plan.virtualStages = v;
+                for (const rc of recList) {
+                  plan.recompute = rc;
+                  for (const z of zeroList) {
+                    plan.zero = z;
+                    assemble(job, plan, sc, out);
+                    evaluated++;
+                    const mem = out[F.memTotal]!;
+                    if (mem <= cap) {
+                      feasible++;
+                      const score = out[F.tokensPerSecond]!;
+                      if (top.length < TOPK || score > top[top.length - 1]!.score) insert(top, { score, mem, plan: { ...plan }, sc });
+                    } else if (closest === null || mem < closest.mem) {
+                      closest = { score: 0, mem, plan: { ...plan }, sc };
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  const report = (s: Slot) => {
+    assemble(job, s.plan, s.sc, out);
+    return reportFrom(job, s.plan, out);
+  };
+  const best = top.length ? report(top[0]!) : null;
+  const alternatives: Alternative[] = [];
+  if (best) {
+    const want = o.alternatives ?? 4;
+    const shape = (p: TrainPlan) => `${p.tensor}/${p.pipeline}/${p.context}/${p.expert}/${p.virtualStages}/${p.microBatchSize}`;
+    const seen = new Set([shape(top[0]!.plan)]);
+    const picked: Slot[] = [];
+    for (const s of top.slice(1)) {
+      if (picked.length >= want) break;
+      if (seen.has(shape(s.plan))) continue;
+      seen.add(shape(s.plan));
+      picked.push(s);
+    }
+    for (const s of top.slice(1)) {
+      if (picked.length >= want) break;
+      if (!picked.includes(s)) picked.push(s);
+    }
+    picked.sort((x, y) => y.score - x.score);
+    for (const s of picked) {
+      const r = report(s);
+      alternatives.push({ ...r, why: whyLoses(r, best) });
+    }
+  }
+  return {
+    best,
+    alternatives,
+    closest: best === null && closest !== null ? report(closest) : null,
+    evaluated,
+    feasible,
+    distinctLayerCosts: distinct,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+function insert(top: Slot[], s: Slot): void {
+  let i = top.length;
+  while (i > 0 && top[i - 1]!.score < s.score) i--;
+  top.splice(i, 0, s);
+  if (top.length > TOPK) top.pop();
+}
+
+/** Names the step-time components where `r` is worse than `best`, largest first. */
+export function whyLoses(r: TrainReport, best: TrainReport): string {
+  const slower = r.step.seconds / best.step.seconds - 1;
+  const d = [
+    ['compute', r.step.breakdown.compute - best.step.breakdown.compute],
+    ['exposed communication', r.step.breakdown.exposedCommunication - best.step.breakdown.exposedCommunication],
+    ['pipeline bubble', r.step.breakdown.pipelineBubble - best.step.breakdown.pipelineBubble],
+    ['optimizer/other', r.step.breakdown.other - best.step.breakdown.other],
+  ] as [string, number][];
+  d.sort((x, y) => y[1] - x[1]);
+  const parts = d.filter(([, v]) => v > 0.005 * best.step.seconds).map(([k, v]) => `${k} +${fmtS(v)}`);
+  const memo = r.memory.perDeviceBytes > best.memory.perDeviceBytes ? `; uses ${((r.memory.perDeviceBytes - best.memory.perDeviceBytes) / 1e9).toFixed(1)} GB more memory` : `; saves ${((best.memory.perDeviceBytes - r.memory.perDeviceBytes) / 1e9).toFixed(1)} GB of memory`;
+  return `${(slower * 100).toFixed(1)}% slower${parts.length ? ': ' + parts.join(', ') : ''}${memo}`;
+}
+
+function fmtS(s: number): string {
+  return s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(0)} ms`;
+}

@@ -1,0 +1,42 @@
+import type { Accelerator } from '../hardware/types.js';
+import type { FabricOverrides } from '../cost/topology.js';
+import type { ModelSpec } from '../model/types.js';
+
+export type Recompute = 'none' | 'selective' | 'full';
+export type TrainPrecision = 'bf16' | 'fp8';
+export const RECOMPUTE: readonly Recompute[] = ['none', 'selective', 'full'];
+
+/** One fully specified way to split a training job. */
+export interface TrainPlan {
+  tensor: number;
+  pipeline: number;
+  data: number;
+  context: number;
+  expert: number;
+  virtualStages: number;
+  sequenceParallel: boolean;
+  zero: 0 | 1 | 2 | 3;
+  microBatchSize: number;
+  recompute: Recompute;
+  precision: TrainPrecision;
+}
+
+/** The job, independent of how it is split. */
+export interface TrainJob {
+  model: ModelSpec;
+  accelerator: Accelerator;
+  devices: number;
+  perNode: number;
+  fabric: FabricOverrides;
+  sequenceLength: number;
+  globalBatchSize: number;
+  tokens: number | null;
+  /** Bytes per gradient element kept between backward and optimizer (2 = bf16 grads, the 16-bytes/param convention). */
+  gradientBytes: number;
+  /** Overlap tensor-parallel collectives with the GEMMs around them (Megatron TP comm overlap). */
+  tpCommOverlap: boolean;
+  pricePerHour: number;
+}
+
+/** A partial plan: the keys the user fixed; the rest are searched. */
+export type PlanConstraints = Partial<TrainPlan>;
