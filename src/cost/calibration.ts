@@ -30,6 +30,13 @@ interface Entry<T> {
 type RawCal = Record<string, Record<string, Entry<unknown>>>;
 
 let cached: Calibration | null = null;
+let override: Partial<Calibration> | null = null;
+
+/** Replaces some constants until called again with null (for calibration studies). */
+export function overrideCalibration(o: Partial<Calibration> | null): void {
+  override = o;
+  cached = null;
+}
 
 export function calibration(): Calibration {
   if (cached) return cached;
@@ -58,6 +65,7 @@ export function calibration(): Calibration {
     fragmentation: v('framework', 'fragmentation'),
     elementwiseBytesFactor: v('framework', 'elementwiseBytesFactor'),
     stepOverhead: v('framework', 'stepOverheadSeconds'),
+    ...override,
   };
   return cached;
 }

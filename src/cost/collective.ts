@@ -28,8 +28,20 @@ export function allGatherSeconds(bytes: number, p: Placement, f: Fabric): number
 export const reduceScatterSeconds = allGatherSeconds;
 
 export interface AllReduceOptions {
-  /** Use in-network reduction (NVLS/SHARP) inside the scale-up domain when the fabric has it. */
+  /** Use in-network reduction (NVLS) inside the scale-up domain when the fabric has it. */
   inNetwork?: boolean;
+  /** Reduce in the scale-out switches (InfiniBand SHARP): each rank sends and receives its data once. */
+  scaleOutInNetwork?: boolean;
+}
+
+/**
+ * Bytes each rank sends for an all-reduce of `bytes` over `n` ranks: 2(n-1)/n x bytes for a
+ * ring; (n+1)/n x bytes with in-network reduction (send once, the switch reduces, plus the
+ * final broadcast share), i.e. the 2N -> N+1 drop of seed 003.
+ */
+export function allReduceBytesPerRank(bytes: number, n: number, inNetwork: boolean): number {
+  if (n <= 1) return 0;
+  return inNetwork ? ((n + 1) / n) * bytes : ((2 * (n - 1)) / n) * bytes;
 }
 
 /** Seconds for an all-reduce. */
@@ -39,16 +51,15 @@ export function allReduceSeconds(bytes: number, p: Placement, f: Fabric, o: AllR
   const useNvls = (o.inNetwork ?? true) && f.inNetworkAlgBw > 0 && local > 1;
   if (nodes === 1) {
     if (useNvls) return f.launch + bytes / f.inNetworkAlgBw + 2 * f.scaleUpHop;
-    return f.launch + (2 * (local - 1) / local) * (bytes / f.scaleUpBw) + 2 * (local - 1) * f.scaleUpHop;
+    return f.launch + ((2 * (local - 1)) / local) * (bytes / f.scaleUpBw) + 2 * (local - 1) * f.scaleUpHop;
   }
   // hierarchical: RS in domain, AR across domains on bytes/local, AG in domain
   let t = f.launch;
   if (local > 1) {
-    t += useNvls
-      ? bytes / f.inNetworkAlgBw + 2 * f.scaleUpHop
-      : (2 * (local - 1) / local) * (bytes / f.scaleUpBw) + 2 * (local - 1) * f.scaleUpHop;
+    t += useNvls ? bytes / f.inNetworkAlgBw + 2 * f.scaleUpHop : ((2 * (local - 1)) / local) * (bytes / f.scaleUpBw) + 2 * (local - 1) * f.scaleUpHop;
   }
-  t += (2 * (nodes - 1) / nodes) * (bytes / local / f.scaleOutBw) + 2 * ceilLog2(nodes) * f.scaleOutHop;
+  const interFactor = o.scaleOutInNetwork ? 1 : (2 * (nodes - 1)) / nodes;
+  t += interFactor * (bytes / local / f.scaleOutBw) + 2 * ceilLog2(nodes) * f.scaleOutHop;
   return t;
 }
 

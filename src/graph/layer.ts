@@ -58,6 +58,8 @@ export interface LayerGraph {
   comms: Comm[];
   /** Activation bytes kept for the backward pass, by recomputation mode. */
   activations: { none: number; selective: number; full: number };
+  /** Element-wise bytes that selective recomputation redoes (norms and activation functions). */
+  selectiveRecomputeBytes: number;
   /** Parameters held on this device. */
   params: { dense: number; expert: number };
 }
@@ -78,8 +80,7 @@ export function layerGraph(m: ModelSpec, s: Split, kind: 'dense' | 'moe', window
   const T = (s.mbs * s.seq) / s.cp; // tokens of this device's micro-batch slice
   const Tr = s.sp ? T / tp : T; // tokens on the replicated (norm/residual) path
   const gemms: Gemm[] = [];
-  const g = (name: string, mm: number, n: number, k: number, fp8 = s.fp8, count = 1, grouped = false) =>
-    gemms.push({ name, m: mm, n, k, count, grouped, fp8 });
+  const g = (name: string, mm: number, n: number, k: number, fp8 = s.fp8, count = 1, grouped = false) => gemms.push({ name, m: mm, n, k, count, grouped, fp8 });
 
   // ---- attention projections
   let qkvOut: number; // width of stored Q,K,V per token on this device
@@ -123,43 +124,60 @@ export function layerGraph(m: ModelSpec, s: Split, kind: 'dense' | 'moe', window
   const qkDim = a.headDim;
   const attentionFlops = (2 * s.mbs * pairs * a.heads * (qkDim + a.vHeadDim)) / tp / s.cp;
 
-  // ---- MLP or experts
+  // ---- MLP or experts. Activation storage is kept in parts so recomputation modes can drop
+  // exactly what they recompute: up-projection inputs (beyond the normalised hidden state),
+  // up-projection outputs (bf16), activation-function outputs (the down-projection input).
   const mats = m.mlp.gated ? 2 : 1; // up-projection outputs (gate and up)
-  let mlpStored: number;
-  let actWidth: number; // activation-function output width stored (per token)
+  const gin = s.fp8 ? 1 : BF16; // bytes of a saved GEMM input (Transformer Engine keeps fp8 casts)
+  let upIn = 0; // bytes
+  let upOut: number; // elements, bf16
+  let actOut: number; // elements (GEMM input)
+  let extraBytes = 0; // router logits, combine buffer
+  let actWidth: number; // activation-function output width per token
   let elementAct: number;
   const comms: Comm[] = [];
   let expertParams = 0;
   let denseMlpParams = 0;
   let moeExtraEw = 0;
   if (kind === 'moe' && m.moe) {
+    // Experts are not tensor-parallel (expert-tensor size 1, the Megatron-Core/NeMo MoE recipe
+    // setting): the tp x cp x dp ranks share the experts over ep groups, and each device
+    // receives its 1/tp share of the tokens x top-k assignments (balanced routing).
     const e = m.moe;
     const localExperts = e.experts / s.ep;
-    const pairsPerDevice = T * e.topK; // balanced routing: each device processes T*topK expert-token pairs
-    const perExpert = pairsPerDevice / localExperts;
+    const routed = (T / tp) * e.topK; // expert-token pairs this device sends and receives
+    const perExpert = routed / localExperts;
+    const Fe = e.expertIntermediate;
+    const Fs = e.sharedIntermediate;
     g('router', T, e.experts, h, false);
-    g('expert_up', perExpert, (mats * e.expertIntermediate) / tp, h, s.fp8, localExperts, true);
-    g('expert_down', perExpert, h, e.expertIntermediate / tp, s.fp8, localExperts, true);
-    if (e.sharedIntermediate > 0) {
-      g('shared_up', T, (mats * e.sharedIntermediate) / tp, h);
-      g('shared_down', T, h, e.sharedIntermediate / tp);
+    g('expert_up', perExpert, mats * Fe, h, s.fp8, localExperts, true);
+    g('expert_down', perExpert, h, Fe, s.fp8, localExperts, true);
+    if (Fs > 0) {
+      g('shared_up', T, (mats * Fs) / tp, h);
+      g('shared_down', T, h, Fs / tp);
     }
-    const routedTokens = Tr * e.topK;
-    if (s.ep > 1) comms.push({ kind: 'ep_alltoall', bytes: routedTokens * h * BF16, count: 2 });
-    mlpStored = routedTokens * h * 2 + pairsPerDevice * ((mats + 1) * e.expertIntermediate) / tp + (T * (mats + 1) * e.sharedIntermediate) / tp + 2 * T * e.experts;
-    actWidth = (pairsPerDevice / T) * (e.expertIntermediate / tp) + e.sharedIntermediate / tp;
-    elementAct = (pairsPerDevice * (mats + 1) * e.expertIntermediate) / tp + (T * (mats + 1) * e.sharedIntermediate) / tp;
-    moeExtraEw = 4 * routedTokens * h; // permute and unpermute: read + write of the routed tokens
-    const one = (m.mlp.gated ? 3 : 2) * h * e.expertIntermediate;
-    expertParams = (e.experts * one) / (s.ep * tp);
-    denseMlpParams = (e.experts * h + (e.sharedIntermediate > 0 ? (m.mlp.gated ? 3 : 2) * h * e.sharedIntermediate : 0)) / tp;
+    if (s.ep > 1) {
+      // dispatch travels in fp8 when the experts run in fp8 (DeepEP / Megatron fp8 dispatch)
+      comms.push({ kind: 'ep_alltoall', bytes: routed * h * gin, count: 1 }, { kind: 'ep_alltoall', bytes: routed * h * BF16, count: 1 });
+    }
+    upIn = routed * h * gin;
+    extraBytes = routed * h * BF16 + 4 * T * e.experts; // expert outputs for the weighted combine; fp32 router logits
+    upOut = routed * mats * Fe + (T * mats * Fs) / tp;
+    actOut = routed * Fe + (T * Fs) / tp;
+    actWidth = actOut / T;
+    elementAct = upOut + actOut;
+    moeExtraEw = 4 * routed * h; // permute and unpermute: read + write of the routed tokens
+    const one = (m.mlp.gated ? 3 : 2) * h * Fe;
+    expertParams = (e.experts * one) / s.ep;
+    denseMlpParams = e.experts * h + (Fs > 0 ? ((m.mlp.gated ? 3 : 2) * h * Fs) / tp : 0);
   } else {
     const F = m.mlp.intermediate;
     g('mlp_up', T, (mats * F) / tp, h);
     g('mlp_down', T, h, F / tp);
-    mlpStored = (T * (mats + 1) * F) / tp;
+    upOut = (T * mats * F) / tp;
+    actOut = (T * F) / tp;
     actWidth = F / tp;
-    elementAct = (T * (mats + 1) * F) / tp;
+    elementAct = upOut + actOut;
     denseMlpParams = ((m.mlp.gated ? 3 : 2) * h * F) / tp;
   }
 
@@ -185,26 +203,32 @@ export function layerGraph(m: ModelSpec, s: Split, kind: 'dense' | 'moe', window
     BF16 * elementAct + // activation function
     BF16 * (3 * Tr * h) + // residual add
     BF16 * moeExtraEw;
-  if (s.fp8) ew += 3 * (2 * Tr * h + T * vWidth + T * actWidth); // casts of GEMM inputs to fp8
-  ew *= 1;
+  // fp8: inputs of the four GEMMs are cast (read 2 bytes, write 1); backward adds cast-transposes
+  // of inputs and output gradients (Hopper FP8 GEMMs take only the TN layout)
+  if (s.fp8) ew += 3 * (2 * Tr * h + T * vWidth + T * actWidth) * 2;
 
   // ---- activations kept for backward (bytes per micro-batch)
-  const normPath = BF16 * 4 * Tr * h; // norm inputs and normalised GEMM inputs of both blocks
+  const normIn = BF16 * 2 * Tr * h; // inputs of both norms (the residual stream)
+  const normOut = gin * 2 * Tr * h; // normalised inputs of the QKV and MLP GEMMs
   const qkv = BF16 * T * (qkvOut + extraStored);
-  const attnOut = BF16 * T * vWidth + 4 * T * (a.heads / tp); // output and fp32 log-sum-exp
-  const lf = m.localizedFiltering ? BF16 * T * (h + h / 2) / tp : 0;
-  const mlp = BF16 * mlpStored;
-  const none = normPath + qkv + attnOut + mlp + lf;
-  const selective = none - attnOut;
+  const attnOut = gin * T * vWidth + 4 * T * (a.heads / tp); // out-projection input and fp32 log-sum-exp
+  const lf = m.localizedFiltering ? (BF16 * T * (h + h / 2)) / tp : 0;
+  const none = normIn + normOut + qkv + attnOut + upIn + extraBytes + BF16 * upOut + gin * actOut + lf;
+  // selective: recompute norms, core attention and activation functions (Megatron-Core
+  // recompute_modules layernorm / core_attn / mlp act / moe_act): cheap to redo, large to keep
+  const selective = none - normOut - attnOut - gin * actOut;
   const full = BF16 * Tr * h;
 
   const attnParams =
     (a.mla
-      ? (a.mla.qLoraRank !== null ? h * a.mla.qLoraRank + a.mla.qLoraRank * a.heads * (a.mla.qkNopeHeadDim + a.mla.qkRopeHeadDim) : h * a.heads * (a.mla.qkNopeHeadDim + a.mla.qkRopeHeadDim)) +
+      ? (a.mla.qLoraRank !== null
+          ? h * a.mla.qLoraRank + a.mla.qLoraRank * a.heads * (a.mla.qkNopeHeadDim + a.mla.qkRopeHeadDim)
+          : h * a.heads * (a.mla.qkNopeHeadDim + a.mla.qkRopeHeadDim)) +
         h * (a.mla.kvLoraRank + a.mla.qkRopeHeadDim) +
         a.mla.kvLoraRank * a.heads * (a.mla.qkNopeHeadDim + a.mla.vHeadDim) +
         a.heads * a.mla.vHeadDim * h
-      : h * (a.heads + 2 * a.kvHeads) * a.headDim + a.heads * a.headDim * h) / tp +
+      : h * (a.heads + 2 * a.kvHeads) * a.headDim + a.heads * a.headDim * h) /
+      tp +
     (m.localizedFiltering ? (2 * h * h) / tp : 0) +
     2 * h;
 
@@ -215,6 +239,7 @@ export function layerGraph(m: ModelSpec, s: Split, kind: 'dense' | 'moe', window
     elementwiseBytes: ew,
     comms,
     activations: { none, selective, full },
+    selectiveRecomputeBytes: BF16 * (4 * Tr * h + 2 * elementAct),
     params: { dense: attnParams + denseMlpParams, expert: expertParams },
   };
 }

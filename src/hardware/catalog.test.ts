@@ -4,7 +4,9 @@ import { accelerator, accelerators, catalogListing } from './catalog.js';
 describe('hardware catalog', () => {
   it('keeps every catalog id and its sources', () => {
     const ids = accelerators().map((a) => a.id);
-    expect(ids).toEqual(expect.arrayContaining(['nvidia-a10', 'nvidia-a100-80gb-sxm', 'nvidia-h100-sxm', 'nvidia-h200-sxm', 'nvidia-b200-hgx', 'nvidia-gb200']));
+    expect(ids).toEqual(
+      expect.arrayContaining(['nvidia-a10', 'nvidia-a100-80gb-sxm', 'nvidia-h100-sxm', 'nvidia-h200-sxm', 'nvidia-b200-hgx', 'nvidia-gb200']),
+    );
     for (const a of accelerators()) expect(a.sources.length).toBeGreaterThan(0);
   });
 

@@ -151,11 +151,34 @@ export function catalogListing(): CatalogListing[] {
   for (const x of c.cpus) {
     const mem = (x.memory ?? {}) as Raw;
     const bw = n(mem.theoretical_bw_gbps_per_socket) ?? n(mem.theoretical_bw_gbps_total);
-    out.push({ kind: 'cpu', id: x.id as string, name: x.name as string, summary: `${x.cores ?? '?'} cores; ${bw ?? '?'} GB/s ${mem.theoretical_bw_gbps_per_socket ? 'per socket' : 'total'}` });
+    out.push({
+      kind: 'cpu',
+      id: x.id as string,
+      name: x.name as string,
+      summary: `${x.cores ?? '?'} cores; ${bw ?? '?'} GB/s ${mem.theoretical_bw_gbps_per_socket ? 'per socket' : 'total'}`,
+    });
   }
-  for (const x of c.links) out.push({ kind: 'link', id: x.id as string, name: x.name as string, summary: `${x.theoretical_gbps_per_direction ?? x.per_gpu_gbps_per_direction ?? '?'} GB/s per direction` });
-  for (const x of c.networks) out.push({ kind: 'network', id: x.id as string, name: (x.name as string) ?? '', summary: x.line_rate_gbps ? `${x.line_rate_gbps} Gb/s` : String(x.type ?? '') });
-  for (const x of c.switches) out.push({ kind: 'switch', id: x.id as string, name: x.name as string, summary: `${x.radix ?? '?'} ports x ${x.port_gbps ?? '?'} Gb/s; ${x.capacity_tbps ?? '?'} Tb/s` });
+  for (const x of c.links)
+    out.push({
+      kind: 'link',
+      id: x.id as string,
+      name: x.name as string,
+      summary: `${x.theoretical_gbps_per_direction ?? x.per_gpu_gbps_per_direction ?? '?'} GB/s per direction`,
+    });
+  for (const x of c.networks)
+    out.push({
+      kind: 'network',
+      id: x.id as string,
+      name: (x.name as string) ?? '',
+      summary: x.line_rate_gbps ? `${x.line_rate_gbps} Gb/s` : String(x.type ?? ''),
+    });
+  for (const x of c.switches)
+    out.push({
+      kind: 'switch',
+      id: x.id as string,
+      name: x.name as string,
+      summary: `${x.radix ?? '?'} ports x ${x.port_gbps ?? '?'} Gb/s; ${x.capacity_tbps ?? '?'} Tb/s`,
+    });
   for (const x of c.systems) out.push({ kind: 'system', id: x.id as string, name: (x.name as string) ?? '', summary: String(x.gpus ?? x.layout ?? '') });
   return out;
 }

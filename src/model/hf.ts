@@ -12,37 +12,147 @@ type Raw = Record<string, unknown>;
 /** Keys Sinan reads or knows to be irrelevant to cost; anything else is warned about. */
 const KNOWN_KEYS = new Set([
   // identity
-  'model_type', 'architectures', '_name_or_path', 'name', 'torch_dtype', 'dtype', 'transformers_version',
+  'model_type',
+  'architectures',
+  '_name_or_path',
+  'name',
+  'torch_dtype',
+  'dtype',
+  'transformers_version',
   // sizes
-  'hidden_size', 'n_embd', 'd_model', 'num_hidden_layers', 'n_layer', 'n_layers', 'num_layers',
-  'num_attention_heads', 'n_head', 'n_heads', 'num_heads', 'num_key_value_heads', 'num_kv_heads',
-  'n_head_kv', 'multi_query', 'attn_config', 'intermediate_size', 'n_inner', 'ffn_hidden_size',
-  'expansion_ratio', 'vocab_size', 'padded_vocab_size', 'head_dim', 'kv_channels', 'tie_word_embeddings',
-  'max_position_embeddings', 'n_positions', 'max_seq_len', 'seq_length', 'model_max_length',
-  'hidden_act', 'activation_function', 'ffn_config', 'learned_pos_emb', 'no_bias', 'bias',
-  'attention_bias', 'mlp_bias', 'qkv_bias', 'use_bias', 'parallel_attn', 'new_decoder_architecture',
-  'use_parallel_residual', 'rotary_dim', 'rotary_pct', 'partial_rotary_factor', 'position_embedding_type',
-  'alibi', 'rope_theta', 'rope_scaling', 'rotary_emb_base', 'rms_norm_eps', 'layer_norm_eps',
-  'layer_norm_epsilon', 'norm_epsilon', 'norm_type', 'use_lf_gate', 'lf_conv2d_group', 'lf_conv2d_num_pad',
+  'hidden_size',
+  'n_embd',
+  'd_model',
+  'num_hidden_layers',
+  'n_layer',
+  'n_layers',
+  'num_layers',
+  'num_attention_heads',
+  'n_head',
+  'n_heads',
+  'num_heads',
+  'num_key_value_heads',
+  'num_kv_heads',
+  'n_head_kv',
+  'multi_query',
+  'attn_config',
+  'intermediate_size',
+  'n_inner',
+  'ffn_hidden_size',
+  'expansion_ratio',
+  'vocab_size',
+  'padded_vocab_size',
+  'head_dim',
+  'kv_channels',
+  'tie_word_embeddings',
+  'max_position_embeddings',
+  'n_positions',
+  'max_seq_len',
+  'seq_length',
+  'model_max_length',
+  'hidden_act',
+  'activation_function',
+  'ffn_config',
+  'learned_pos_emb',
+  'no_bias',
+  'bias',
+  'attention_bias',
+  'mlp_bias',
+  'qkv_bias',
+  'use_bias',
+  'parallel_attn',
+  'new_decoder_architecture',
+  'use_parallel_residual',
+  'rotary_dim',
+  'rotary_pct',
+  'partial_rotary_factor',
+  'position_embedding_type',
+  'alibi',
+  'rope_theta',
+  'rope_scaling',
+  'rotary_emb_base',
+  'rms_norm_eps',
+  'layer_norm_eps',
+  'layer_norm_epsilon',
+  'norm_epsilon',
+  'norm_type',
+  'use_lf_gate',
+  'lf_conv2d_group',
+  'lf_conv2d_num_pad',
   // moe
-  'num_local_experts', 'num_experts', 'n_routed_experts', 'n_shared_experts', 'num_experts_per_tok',
-  'experts_per_token', 'moe_intermediate_size', 'shared_expert_intermediate_size', 'first_k_dense_replace',
-  'decoder_sparse_step', 'mlp_only_layers', 'moe_layer_freq', 'router_aux_loss_coef', 'output_router_logits',
-  'norm_topk_prob', 'scoring_func', 'topk_method', 'n_group', 'topk_group', 'routed_scaling_factor',
-  'aux_loss_alpha', 'seq_aux', 'ep_size', 'swiglu_limit', 'router_jitter_noise',
+  'num_local_experts',
+  'num_experts',
+  'n_routed_experts',
+  'n_shared_experts',
+  'num_experts_per_tok',
+  'experts_per_token',
+  'moe_intermediate_size',
+  'shared_expert_intermediate_size',
+  'first_k_dense_replace',
+  'decoder_sparse_step',
+  'mlp_only_layers',
+  'moe_layer_freq',
+  'router_aux_loss_coef',
+  'output_router_logits',
+  'norm_topk_prob',
+  'scoring_func',
+  'topk_method',
+  'n_group',
+  'topk_group',
+  'routed_scaling_factor',
+  'aux_loss_alpha',
+  'seq_aux',
+  'ep_size',
+  'swiglu_limit',
+  'router_jitter_noise',
   // mla / mtp
-  'q_lora_rank', 'kv_lora_rank', 'qk_nope_head_dim', 'qk_rope_head_dim', 'v_head_dim',
+  'q_lora_rank',
+  'kv_lora_rank',
+  'qk_nope_head_dim',
+  'qk_rope_head_dim',
+  'v_head_dim',
   'num_nextn_predict_layers',
   // attention variants
-  'sliding_window', 'use_sliding_window', 'max_window_layers', 'layer_types', 'attention_chunk_size',
+  'sliding_window',
+  'use_sliding_window',
+  'max_window_layers',
+  'layer_types',
+  'attention_chunk_size',
   // training-only / irrelevant to cost
-  'initializer_range', 'use_cache', 'bos_token_id', 'eos_token_id', 'pad_token_id', 'attention_dropout',
-  'hidden_dropout', 'resid_pdrop', 'embd_pdrop', 'attn_pdrop', 'summary_type', 'summary_use_proj',
-  'summary_activation', 'summary_proj_to_labels', 'summary_first_dropout', 'scale_attn_weights',
-  'reorder_and_upcast_attn', 'scale_attn_by_inverse_layer_idx', 'pretraining_tp', 'quantization_config',
-  'task_specific_params', 'emb_pdrop', 'init_device', 'logit_scale', 'verbose', 'use_return_dict',
-  'hidden_dropout_prob', 'attention_probs_dropout_prob', 'classifier_dropout', 'auto_map', 'tokenizer_class',
-  'rope_interleave', 'mlp_bias', 'layer_norm_type',
+  'initializer_range',
+  'use_cache',
+  'bos_token_id',
+  'eos_token_id',
+  'pad_token_id',
+  'attention_dropout',
+  'hidden_dropout',
+  'resid_pdrop',
+  'embd_pdrop',
+  'attn_pdrop',
+  'summary_type',
+  'summary_use_proj',
+  'summary_activation',
+  'summary_proj_to_labels',
+  'summary_first_dropout',
+  'scale_attn_weights',
+  'reorder_and_upcast_attn',
+  'scale_attn_by_inverse_layer_idx',
+  'pretraining_tp',
+  'quantization_config',
+  'task_specific_params',
+  'emb_pdrop',
+  'init_device',
+  'logit_scale',
+  'verbose',
+  'use_return_dict',
+  'hidden_dropout_prob',
+  'attention_probs_dropout_prob',
+  'classifier_dropout',
+  'auto_map',
+  'tokenizer_class',
+  'rope_interleave',
+  'mlp_bias',
+  'layer_norm_type',
 ]);
 
 /** Per-family defaults where the HF config class has them (transformers' `*Config` defaults). */
@@ -58,7 +168,13 @@ interface FamilyDefaults {
 }
 
 const RMS_UNTIED: FamilyDefaults = {
-  tie: false, act: 'silu', norm: 'rms', normBias: false, qkvBias: false, outBias: false, mlpBias: false,
+  tie: false,
+  act: 'silu',
+  norm: 'rms',
+  normBias: false,
+  qkvBias: false,
+  outBias: false,
+  mlpBias: false,
   learnedPositions: false,
 };
 
@@ -96,7 +212,11 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
   const issues: Issue[] = [];
   const warnings: string[] = [];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { model: null, issues: [issue('invalid_type', path, 'model must be a built-in id, a path to config.json, or an object of Hugging Face config keys')], warnings };
+    return {
+      model: null,
+      issues: [issue('invalid_type', path, 'model must be a built-in id, a path to config.json, or an object of Hugging Face config keys')],
+      warnings,
+    };
   }
   const c = raw as Raw;
   for (const k of Object.keys(c)) if (!KNOWN_KEYS.has(k)) warnings.push(`model key '${k}' is not used by Sinan and was ignored`);
@@ -124,7 +244,8 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
       }
       return v;
     }
-    if (required) issues.push(issue('missing_key', [...path, keys[0]!], `missing required key '${keys[0]}' (also accepted: ${keys.slice(1).join(', ') || 'none'})`));
+    if (required)
+      issues.push(issue('missing_key', [...path, keys[0]!], `missing required key '${keys[0]}' (also accepted: ${keys.slice(1).join(', ') || 'none'})`));
     return undefined;
   };
   const bool = (key: string): boolean | undefined => {
@@ -148,7 +269,9 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
   let kvHeads = num(['num_key_value_heads', 'num_kv_heads', 'n_head_kv', 'attn_config.kv_n_heads'], false) ?? heads;
   if (c.multi_query === true && c.num_kv_heads === undefined && c.n_head_kv === undefined) kvHeads = 1;
   if (kvHeads > heads || heads % kvHeads !== 0) {
-    issues.push(issue('not_divisible', [...path, 'num_key_value_heads'], `num_attention_heads (${heads}) must be a multiple of num_key_value_heads (${kvHeads})`));
+    issues.push(
+      issue('not_divisible', [...path, 'num_key_value_heads'], `num_attention_heads (${heads}) must be a multiple of num_key_value_heads (${kvHeads})`),
+    );
   }
   const headDim = num(['head_dim', 'kv_channels'], false) ?? hidden / heads;
   if (!Number.isInteger(headDim)) {
@@ -179,14 +302,16 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
     let expertIntermediate = num(['moe_intermediate_size'], false);
     if (expertIntermediate === undefined) expertIntermediate = intermediate;
     if (expertIntermediate === undefined) {
-      issues.push(issue('missing_key', [...path, 'moe_intermediate_size'], 'missing moe_intermediate_size (or intermediate_size) for a mixture-of-experts model'));
+      issues.push(
+        issue('missing_key', [...path, 'moe_intermediate_size'], 'missing moe_intermediate_size (or intermediate_size) for a mixture-of-experts model'),
+      );
     }
     const nShared = num(['n_shared_experts'], false, { min: 0 }) ?? 0;
     const sharedExplicit = num(['shared_expert_intermediate_size'], false, { min: 0 });
     const sharedIntermediate = sharedExplicit ?? nShared * (expertIntermediate ?? 0);
     const firstDense = num(['first_k_dense_replace'], false, { min: 0 }) ?? 0;
     const step = num(['decoder_sparse_step', 'moe_layer_freq'], false) ?? 1;
-    const mlpOnly = Array.isArray(c.mlp_only_layers) ? (c.mlp_only_layers as unknown[]).filter((x) => typeof x === 'number') as number[] : [];
+    const mlpOnly = Array.isArray(c.mlp_only_layers) ? ((c.mlp_only_layers as unknown[]).filter((x) => typeof x === 'number') as number[]) : [];
     let moeLayers = 0;
     for (let i = 0; i < layers; i++) {
       if (i < firstDense) continue;
@@ -210,7 +335,13 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
       expertBias: family === 'gpt_oss',
     };
   } else if (intermediate === undefined) {
-    issues.push(issue('missing_key', [...path, 'intermediate_size'], "missing required key 'intermediate_size' (also accepted: n_inner, ffn_hidden_size, expansion_ratio)"));
+    issues.push(
+      issue(
+        'missing_key',
+        [...path, 'intermediate_size'],
+        "missing required key 'intermediate_size' (also accepted: n_inner, ffn_hidden_size, expansion_ratio)",
+      ),
+    );
   }
 
   // MLA
@@ -248,10 +379,7 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
   const outBias = noBias ? false : (attentionBias ?? (anyBias || fam.outBias));
   const mlpBias = noBias ? false : (mlpBiasKey ?? (anyBias || fam.mlpBias));
 
-  const learned =
-    c.learned_pos_emb === true ||
-    (family === 'gpt2' && c.position_embedding_type !== 'rope') ||
-    (c.position_embedding_type === 'learned_absolute');
+  const learned = c.learned_pos_emb === true || (family === 'gpt2' && c.position_embedding_type !== 'rope') || c.position_embedding_type === 'learned_absolute';
   const maxPositions = num(['max_position_embeddings', 'n_positions', 'max_seq_len', 'seq_length', 'model_max_length'], false) ?? 4096;
   const tie = bool('tie_word_embeddings') ?? fam.tie;
   const parallelSingleNorm = family === 'falcon' && c.parallel_attn !== false && c.new_decoder_architecture !== true;

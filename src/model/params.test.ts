@@ -85,7 +85,10 @@ describe('Hugging Face config import', () => {
   });
 
   it('rejects heads that do not divide into KV groups', () => {
-    const r = modelFromHfConfig({ hidden_size: 4096, num_hidden_layers: 2, num_attention_heads: 32, num_key_value_heads: 5, vocab_size: 10, intermediate_size: 10 }, ['model']);
+    const r = modelFromHfConfig(
+      { hidden_size: 4096, num_hidden_layers: 2, num_attention_heads: 32, num_key_value_heads: 5, vocab_size: 10, intermediate_size: 10 },
+      ['model'],
+    );
     expect(r.issues[0]).toMatchObject({ code: 'not_divisible', path: ['model', 'num_key_value_heads'] });
   });
 
@@ -95,16 +98,24 @@ describe('Hugging Face config import', () => {
   });
 
   it('warns about unknown keys instead of failing', () => {
-    const r = modelFromHfConfig({ hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 10, intermediate_size: 10, frobnicate: 1 }, ['model']);
+    const r = modelFromHfConfig({ hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 10, intermediate_size: 10, frobnicate: 1 }, [
+      'model',
+    ]);
     expect(r.model).not.toBeNull();
     expect(r.warnings.join()).toContain('frobnicate');
   });
 
   it('reads MPT attn_config, falcon multi_query and Qwen3 head_dim', () => {
-    const mpt = modelFromHfConfig({ model_type: 'mpt', d_model: 256, n_layers: 2, n_heads: 8, expansion_ratio: 4, vocab_size: 100, attn_config: { kv_n_heads: 2 } }, ['model']);
+    const mpt = modelFromHfConfig(
+      { model_type: 'mpt', d_model: 256, n_layers: 2, n_heads: 8, expansion_ratio: 4, vocab_size: 100, attn_config: { kv_n_heads: 2 } },
+      ['model'],
+    );
     expect(mpt.model!.attention.kvHeads).toBe(2);
     expect(mpt.model!.mlp.intermediate).toBe(1024);
-    const falcon = modelFromHfConfig({ model_type: 'falcon', hidden_size: 4544, num_hidden_layers: 32, num_attention_heads: 71, multi_query: true, vocab_size: 65024 }, ['model']);
+    const falcon = modelFromHfConfig(
+      { model_type: 'falcon', hidden_size: 4544, num_hidden_layers: 32, num_attention_heads: 71, multi_query: true, vocab_size: 65024 },
+      ['model'],
+    );
     expect(falcon.model!.attention.kind).toBe('mqa');
     // Falcon-7B: 6.92B parameters
     expect(countParameters(falcon.model!).total / 1e9).toBeCloseTo(6.92, 2);

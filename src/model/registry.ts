@@ -57,13 +57,33 @@ export function resolveModel(input: unknown, path: Path, baseDir: string): Resol
       } catch (e) {
         return { model: null, issues: [issue('parse_error', path, `model config '${input}' is not valid JSON: ${(e as Error).message}`)], warnings: [] };
       }
-      return modelFromHfConfig(raw, path, input.replace(/^.*[\\/]/, '').replace(/\.json$/, '') === 'config' ? dirname(file).replace(/^.*[\\/]/, '') : input, file);
+      return modelFromHfConfig(
+        raw,
+        path,
+        input.replace(/^.*[\\/]/, '').replace(/\.json$/, '') === 'config' ? dirname(file).replace(/^.*[\\/]/, '') : input,
+        file,
+      );
     }
     const known = builtinModelIds();
-    const near = known.filter((k) => k.includes(input.toLowerCase().replace(/[^a-z0-9.]+/g, '-').split('-')[0] ?? '')).slice(0, 5);
+    const near = known
+      .filter((k) =>
+        k.includes(
+          input
+            .toLowerCase()
+            .replace(/[^a-z0-9.]+/g, '-')
+            .split('-')[0] ?? '',
+        ),
+      )
+      .slice(0, 5);
     return {
       model: null,
-      issues: [issue('unknown_id', path, `unknown model '${input}'. Built-in models: ${near.length ? near.join(', ') + ', …' : known.join(', ')} (see 'sinan models'), or give a path to a config.json`)],
+      issues: [
+        issue(
+          'unknown_id',
+          path,
+          `unknown model '${input}'. Built-in models: ${near.length ? near.join(', ') + ', …' : known.join(', ')} (see 'sinan models'), or give a path to a config.json`,
+        ),
+      ],
       warnings: [],
     };
   }

@@ -24,7 +24,9 @@ export function readScenario(pathOrDash: string, stdin?: () => string): RawScena
       text = readFileSync(file, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new ScenarioError([issue('io_error', [], code === 'ENOENT' ? `scenario file not found: ${pathOrDash}` : `cannot read scenario ${pathOrDash}: ${(e as Error).message}`)]);
+      throw new ScenarioError([
+        issue('io_error', [], code === 'ENOENT' ? `scenario file not found: ${pathOrDash}` : `cannot read scenario ${pathOrDash}: ${(e as Error).message}`),
+      ]);
     }
     baseDir = dirname(file);
   }
@@ -32,10 +34,17 @@ export function readScenario(pathOrDash: string, stdin?: () => string): RawScena
 }
 
 export function parseText(text: string, name: string): Record<string, unknown> {
-  if (text.length > 16 * 1024 * 1024) throw new ScenarioError([issue('invalid_value', [], `${name} is larger than 16 MiB; a scenario is a small YAML or JSON file`)]);
+  if (text.length > 16 * 1024 * 1024)
+    throw new ScenarioError([issue('invalid_value', [], `${name} is larger than 16 MiB; a scenario is a small YAML or JSON file`)]);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ScenarioError(doc.errors.slice(0, 5).map((e) => issue('parse_error', [], `${name}: ${e.message.split('\n')[0]}${e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ''}`)));
+    throw new ScenarioError(
+      doc.errors
+        .slice(0, 5)
+        .map((e) =>
+          issue('parse_error', [], `${name}: ${e.message.split('\n')[0]}${e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ''}`),
+        ),
+    );
   }
   const data = doc.toJS() as unknown;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {

@@ -61,6 +61,7 @@ export const trainingSchema = z.object({
   tokens: pos.optional(),
   gradientPrecision: z.enum(['bf16', 'fp32']).optional(),
   tpCommOverlap: z.boolean().optional(),
+  epCommOverlap: z.boolean().optional(),
 });
 
 export const trainingScenarioSchema = z.object({

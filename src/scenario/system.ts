@@ -18,7 +18,15 @@ export function resolveSystem(s: SystemInput, issues: Issue[]): ResolvedSystem |
   if (typeof s.accelerator === 'string') {
     acc = accelerator(s.accelerator);
     if (!acc) {
-      issues.push(issue('unknown_id', ['system', 'accelerator'], `unknown accelerator '${s.accelerator}'. Catalog ids: ${accelerators().map((a) => a.id).join(', ')}`));
+      issues.push(
+        issue(
+          'unknown_id',
+          ['system', 'accelerator'],
+          `unknown accelerator '${s.accelerator}'. Catalog ids: ${accelerators()
+            .map((a) => a.id)
+            .join(', ')}`,
+        ),
+      );
       return null;
     }
   } else if (s.accelerator) {
@@ -27,10 +35,23 @@ export function resolveSystem(s: SystemInput, issues: Issue[]): ResolvedSystem |
       id: x.id ?? 'custom-accelerator',
       name: x.name ?? x.id ?? 'custom accelerator',
       vendor: '',
-      peakFlops: { fp32: null, tf32: null, bf16: x.bf16Tflops * 1e12, fp16: x.bf16Tflops * 1e12, fp8: x.fp8Tflops ? x.fp8Tflops * 1e12 : null, fp4: null, int8: null },
+      peakFlops: {
+        fp32: null,
+        tf32: null,
+        bf16: x.bf16Tflops * 1e12,
+        fp16: x.bf16Tflops * 1e12,
+        fp8: x.fp8Tflops ? x.fp8Tflops * 1e12 : null,
+        fp4: null,
+        int8: null,
+      },
       memoryBytes: x.memoryGB * 1e9,
       memoryBandwidth: x.memoryBandwidthGBps * 1e9,
-      scaleUp: { tech: x.scaleUpGBps ? 'custom scale-up' : 'PCIe (no scale-up fabric)', bandwidth: (x.scaleUpGBps ?? 32) * 1e9, domain: x.scaleUpDomain ?? 8, inNetworkReduction: false },
+      scaleUp: {
+        tech: x.scaleUpGBps ? 'custom scale-up' : 'PCIe (no scale-up fabric)',
+        bandwidth: (x.scaleUpGBps ?? 32) * 1e9,
+        domain: x.scaleUpDomain ?? 8,
+        inNetworkReduction: false,
+      },
       scaleOut: { bandwidth: (x.scaleOutGBps ?? 50) * 1e9, source: 'inline spec' },
       hostLinkBandwidth: 32e9,
       perNode: x.scaleUpDomain ?? 8,

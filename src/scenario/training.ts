@@ -33,7 +33,7 @@ export function normalizeTraining(raw: RawScenario): NormalizedTraining {
   }
   if (t.microBatchSize !== undefined) c.microBatchSize = t.microBatchSize;
   if (t.recompute !== undefined) c.recompute = t.recompute;
-  c.precision = t.precision ?? 'bf16';
+  if (t.precision !== undefined) c.precision = t.precision;
 
   // early, named checks of the fixed keys (the full plan is checked again once complete)
   const a = model.attention;
@@ -46,15 +46,17 @@ export function normalizeTraining(raw: RawScenario): NormalizedTraining {
   if (c.tensor !== undefined && a.heads % c.tensor !== 0) {
     issues.push(issue('not_divisible', ['parallelism', 'tensor'], `tensor (${c.tensor}) must divide the ${a.heads} attention heads`));
   }
-  if (c.tensor !== undefined && !a.mla && a.kvHeads % c.tensor !== 0 && c.tensor % a.kvHeads !== 0) {
+  if (c.tensor !== undefined && !a.mla && a.kvHeads % c.tensor !== 0) {
     issues.push(issue('not_divisible', ['parallelism', 'tensor'], `tensor (${c.tensor}) must divide the ${a.kvHeads} key-value heads`));
   }
   if (c.pipeline !== undefined && c.pipeline > model.layers) {
     issues.push(issue('out_of_range', ['parallelism', 'pipeline'], `pipeline (${c.pipeline}) exceeds the model's ${model.layers} layers`));
   }
   if (c.expert !== undefined && c.expert > 1) {
-    if (!model.moe) issues.push(issue('invalid_value', ['parallelism', 'expert'], `expert (${c.expert}) needs a mixture-of-experts model; this model is dense`));
-    else if (model.moe.experts % c.expert !== 0) issues.push(issue('not_divisible', ['parallelism', 'expert'], `expert (${c.expert}) must divide the ${model.moe.experts} experts`));
+    if (!model.moe)
+      issues.push(issue('invalid_value', ['parallelism', 'expert'], `expert (${c.expert}) needs a mixture-of-experts model; this model is dense`));
+    else if (model.moe.experts % c.expert !== 0)
+      issues.push(issue('not_divisible', ['parallelism', 'expert'], `expert (${c.expert}) must divide the ${model.moe.experts} experts`));
   }
   if (c.data !== undefined && t.globalBatchSize % c.data !== 0) {
     issues.push(issue('not_divisible', ['training', 'globalBatchSize'], `globalBatchSize (${t.globalBatchSize}) must be a multiple of data (${c.data})`));
@@ -77,6 +79,7 @@ export function normalizeTraining(raw: RawScenario): NormalizedTraining {
     tokens: t.tokens ?? null,
     gradientBytes: t.gradientPrecision === 'fp32' ? 4 : 2,
     tpCommOverlap: t.tpCommOverlap ?? true,
+    epCommOverlap: t.epCommOverlap ?? false,
     pricePerHour: sys.pricePerHour,
   };
   return { job, constraints: c, warnings, name: sc.name ?? raw.source };
@@ -85,8 +88,16 @@ export function normalizeTraining(raw: RawScenario): NormalizedTraining {
 /** True when every plan key is fixed, so no search is needed. */
 export function isComplete(c: PlanConstraints): boolean {
   return (
-    c.tensor !== undefined && c.pipeline !== undefined && c.data !== undefined && c.context !== undefined &&
-    c.expert !== undefined && c.virtualStages !== undefined && c.sequenceParallel !== undefined &&
-    c.zero !== undefined && c.microBatchSize !== undefined && c.recompute !== undefined
+    c.tensor !== undefined &&
+    c.pipeline !== undefined &&
+    c.data !== undefined &&
+    c.context !== undefined &&
+    c.expert !== undefined &&
+    c.virtualStages !== undefined &&
+    c.sequenceParallel !== undefined &&
+    c.zero !== undefined &&
+    c.microBatchSize !== undefined &&
+    c.recompute !== undefined &&
+    c.precision !== undefined
   );
 }

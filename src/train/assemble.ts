@@ -42,6 +42,16 @@ export const F = {
 } as const;
 export const FIELDS = 28;
 
+/**
+ * Time a communication of `comm` seconds adds when it runs beside `window` seconds of
+ * compute: the part that does not fit in the window, plus the slowdown the overlapped
+ * part inflicts on compute (communication kernels take SMs and memory bandwidth).
+ */
+export function overlapped(comm: number, window: number, slowdown: number): number {
+  const o = Math.min(comm, window);
+  return comm - o + (slowdown - 1) * o;
+}
+
 const BUCKET_BYTES = 40e6 * 4; // Megatron's default DDP bucket (40M fp32 elements)
 
 export function assemble(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float64Array): void {
@@ -66,7 +76,9 @@ export function assemble(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float6
   const stageAvg = totalMb / pp;
   // layers are whole; the output head's work is balanced by giving its stage fewer layers
   const stageMax = Math.max(Math.min(stageLayers, L) * layerMb, stageAvg, pp === 1 ? totalMb : 0);
-  const computeShare = (sc.fwdCompute + sc.bwdCompute + (p.recompute === 'full' ? sc.fwdCompute : p.recompute === 'selective' ? sc.recomputeSelective : 0)) / (sc.fwd + sc.bwd + rec);
+  const computeShare =
+    (sc.fwdCompute + sc.bwdCompute + (p.recompute === 'full' ? sc.fwdCompute : p.recompute === 'selective' ? sc.recomputeSelective : 0)) /
+    (sc.fwd + sc.bwd + rec);
   const pipe = m * stageMax + ((pp - 1) / v) * stageAvg;
 
   // ---- pipeline point-to-point
@@ -87,9 +99,9 @@ export function assemble(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float6
   const expertStage = (sc.expertParams * Math.min(stageLayers, L)) / L;
   const firstExtra = sc.embeddingParams;
   const lastExtra = sc.headParams;
-  const edp = job.devices / (pp * p.expert * tp); // expert data-parallel size
+  const edp = job.devices / (pp * p.expert); // expert data-parallel size (expert-tensor size 1)
   const dpPl = place(dp, tp * cp, f);
-  const edpPl = place(edp, tp * p.expert, f);
+  const edpPl = place(edp, p.expert, f);
   const gradB = job.gradientBytes;
 
   // ---- data-parallel traffic and its overlap
@@ -110,8 +122,7 @@ export function assemble(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float6
     const tRs = allGatherSeconds(rs, dpPl, f) + allGatherSeconds(ers, edpPl, f) + stageLayers * f.launch;
     dpSeconds = m * (2 * tAg + tRs);
     dpBytes = m * (2 * (ag + eag) + rs + ers);
-    const slow = cal.overlapSlowdown;
-    dpExposed = m * (Math.max(0, tAg - fwdMb / slow) + Math.max(0, tAg + tRs - bwdMb / slow));
+    dpExposed = m * (overlapped(tAg, fwdMb, cal.overlapSlowdown) + overlapped(tAg + tRs, bwdMb, cal.overlapSlowdown));
   } else {
     const g = dParams * gradB;
     const eg = eParams * gradB;
@@ -129,7 +140,7 @@ export function assemble(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float6
     dpSeconds = tGrad + tParam;
     // gradients reduce bucket by bucket during the last micro-batch's backward;
     // parameters gather during the first micro-batch's forward
-    dpExposed = Math.max(0, tGrad - bwdMb / cal.overlapSlowdown) + Math.max(0, tParam - fwdMb / cal.overlapSlowdown);
+    dpExposed = overlapped(tGrad, bwdMb, cal.overlapSlowdown) + overlapped(tParam, fwdMb, cal.overlapSlowdown);
   }
   if (dp === 1 && edp === 1) {
     dpSeconds = 0;

@@ -43,9 +43,24 @@ export interface TrainReport {
   };
   throughput: { tokensPerSecond: number; tokensPerSecondPerDevice: number; sequencesPerSecond: number };
   flops: { modelFlopsPerToken: number; mfu: number; hfu: number; peakFlopsPerDevice: number };
-  communication: { tensorBytesPerStep: number; pipelineBytesPerStep: number; dataBytesPerStep: number; expertBytesPerStep: number; contextBytesPerStep: number };
+  communication: {
+    tensorBytesPerStep: number;
+    pipelineBytesPerStep: number;
+    dataBytesPerStep: number;
+    expertBytesPerStep: number;
+    contextBytesPerStep: number;
+  };
   bound: 'compute' | 'communication' | 'pipeline-bubble' | 'memory';
-  run?: { tokens: number; steps: number; seconds: number; days: number; deviceHours: number; deviceHoursAtPeak: number; costUsd: number; pricePerDeviceHour: number };
+  run?: {
+    tokens: number;
+    steps: number;
+    seconds: number;
+    days: number;
+    deviceHours: number;
+    deviceHoursAtPeak: number;
+    costUsd: number;
+    pricePerDeviceHour: number;
+  };
 }
 
 export function peakFor(job: TrainJob, precision: string): number {

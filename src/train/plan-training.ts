@@ -40,8 +40,17 @@ export function planTraining(n: NormalizedTraining, o: { alternatives?: number }
       searched: true,
       alternatives: [],
       search: stats,
-      warnings: [...n.warnings, `no plan fits in ${(n.job.accelerator.memoryBytes / 1e9).toFixed(0)} GB per device; showing the plan that needs the least memory`],
+      warnings: [
+        ...n.warnings,
+        `no plan fits in ${(n.job.accelerator.memoryBytes / 1e9).toFixed(0)} GB per device; showing the plan that needs the least memory`,
+      ],
     };
   }
-  throw new ScenarioError([issue('invalid_value', ['parallelism'], 'no valid split exists for these constraints (check that the fixed sizes divide the device count, heads, layers and batch)')]);
+  throw new ScenarioError([
+    issue(
+      'invalid_value',
+      ['parallelism'],
+      'no valid split exists for these constraints (check that the fixed sizes divide the device count, heads, layers and batch)',
+    ),
+  ]);
 }

@@ -4,7 +4,7 @@ import { assemble, F, FIELDS } from './assemble.js';
 import { reportFrom, splitOf, type TrainReport } from './evaluate.js';
 import { divisors, planProblem } from './plan.js';
 import { computeSplitCost, type SplitCost } from './splitcost.js';
-import { RECOMPUTE, type PlanConstraints, type Recompute, type TrainJob, type TrainPlan } from './types.js';
+import { RECOMPUTE, type PlanConstraints, type Recompute, type TrainJob, type TrainPlan, type TrainPrecision } from './types.js';
 
 /**
  * Exhaustive search over every valid split the constraints leave open. Per-layer costs
@@ -37,6 +37,7 @@ export interface SearchOptions {
 
 const TOPK = 64;
 const ZEROS: readonly (0 | 1 | 2 | 3)[] = [0, 1, 2, 3];
+const VSTAGES: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 16];
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -61,12 +62,21 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   const cap = job.accelerator.memoryBytes;
   const fabric = fabricFor(job.accelerator, job.perNode, calibration(), job.fabric);
   const maxMb = o.maxMicroBatch ?? 16;
-  const precision = c.precision ?? 'bf16';
+  const precisions: TrainPrecision[] = c.precision !== undefined ? [c.precision] : job.accelerator.peakFlops.fp8 ? ['bf16', 'fp8'] : ['bf16'];
 
   const out = new Float64Array(FIELDS);
   const plan: TrainPlan = {
-    tensor: 1, pipeline: 1, data: 1, context: 1, expert: 1, virtualStages: 1,
-    sequenceParallel: false, zero: 0, microBatchSize: 1, recompute: 'none', precision,
+    tensor: 1,
+    pipeline: 1,
+    data: 1,
+    context: 1,
+    expert: 1,
+    virtualStages: 1,
+    sequenceParallel: false,
+    zero: 0,
+    microBatchSize: 1,
+    recompute: 'none',
+    precision: 'bf16',
   };
   const top: Slot[] = [];
   let closest: Slot | null = null;
@@ -74,13 +84,17 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   let feasible = 0;
   let distinct = 0;
 
-  const tpList = c.tensor !== undefined ? [c.tensor] : divisors(N).filter((t) => t <= Math.max(fabric.domain, 1) && t <= 64 && a.heads % t === 0 && (a.mla !== null || a.kvHeads % t === 0 || t % a.kvHeads === 0));
+  const tpList =
+    c.tensor !== undefined
+      ? [c.tensor]
+      : divisors(N).filter((t) => t <= Math.max(fabric.domain, 1) && t <= 64 && a.heads % t === 0 && (a.mla !== null || a.kvHeads % t === 0));
   const recList: readonly Recompute[] = c.recompute !== undefined ? [c.recompute] : RECOMPUTE;
   const zeroList = c.zero !== undefined ? [c.zero] : ZEROS;
 
   for (const tp of tpList) {
     if (N % tp !== 0) continue;
-    const cpList = c.context !== undefined ? [c.context] : [1, 2, 4, 8, 16, 32].filter((x) => (N / tp) % x === 0 && seq % (2 * x) === 0 && (x === 1 || seq / x >= 1024));
+    const cpList =
+      c.context !== undefined ? [c.context] : [1, 2, 4, 8, 16, 32].filter((x) => (N / tp) % x === 0 && seq % (2 * x) === 0 && (x === 1 || seq / x >= 1024));
     for (const cp of cpList) {
       if ((N / tp) % cp !== 0) continue;
       const rest = N / (tp * cp);
@@ -92,47 +106,45 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
         if (gbs % dp !== 0) continue;
         const local = gbs / dp;
         const mbsList = c.microBatchSize !== undefined ? [c.microBatchSize] : divisors(local).filter((x) => x <= maxMb);
-        const epList = !m.moe ? [1] : c.expert !== undefined ? [c.expert] : divisors(gcd(m.moe.experts, dp * cp));
+        const epList = !m.moe ? [1] : c.expert !== undefined ? [c.expert] : divisors(gcd(m.moe.experts, tp * dp * cp));
         const spList = tp === 1 ? [false] : c.sequenceParallel !== undefined ? [c.sequenceParallel] : [true, false];
-        const vList =
-          c.virtualStages !== undefined
-            ? [c.virtualStages]
-            : pp === 1
-              ? [1]
-              : [1, ...divisors(Math.floor(L / pp)).filter((v) => v > 1 && v <= 16 && L % (pp * v) === 0)];
-        for (const ep of epList) {
-          for (const sp of spList) {
-            for (const mbs of mbsList) {
-              plan.tensor = tp;
-              plan.context = cp;
-              plan.pipeline = pp;
-              plan.data = dp;
-              plan.expert = ep;
-              plan.sequenceParallel = sp;
-              plan.microBatchSize = mbs;
-              plan.virtualStages = 1;
-              plan.zero = 0;
-              plan.recompute = 'none';
-              if (planProblem(job, plan) !== null) continue;
-              const sc = computeSplitCost(job, splitOf(job, plan));
-              distinct++;
-              const micro = local / mbs;
-              for (const v of vList) {
-                if (v > 1 && (micro % pp !== 0 || L % (pp * v) !== 0)) continue;
-                plan.virtualStages = v;
-                for (const rc of recList) {
-                  plan.recompute = rc;
-                  for (const z of zeroList) {
-                    plan.zero = z;
-                    assemble(job, plan, sc, out);
-                    evaluated++;
-                    const mem = out[F.memTotal]!;
-                    if (mem <= cap) {
-                      feasible++;
-                      const score = out[F.tokensPerSecond]!;
-                      if (top.length < TOPK || score > top[top.length - 1]!.score) insert(top, { score, mem, plan: { ...plan }, sc });
-                    } else if (closest === null || mem < closest.mem) {
-                      closest = { score: 0, mem, plan: { ...plan }, sc };
+        const vList = c.virtualStages !== undefined ? [c.virtualStages] : pp === 1 ? [1] : VSTAGES.filter((v) => pp * v <= L);
+        for (const precision of precisions) {
+          for (const ep of epList) {
+            for (const sp of spList) {
+              for (const mbs of mbsList) {
+                plan.precision = precision;
+                plan.tensor = tp;
+                plan.context = cp;
+                plan.pipeline = pp;
+                plan.data = dp;
+                plan.expert = ep;
+                plan.sequenceParallel = sp;
+                plan.microBatchSize = mbs;
+                plan.virtualStages = 1;
+                plan.zero = 0;
+                plan.recompute = 'none';
+                if (planProblem(job, plan) !== null) continue;
+                const sc = computeSplitCost(job, splitOf(job, plan));
+                distinct++;
+                const micro = local / mbs;
+                for (const v of vList) {
+                  if (v > 1 && micro % pp !== 0) continue;
+                  plan.virtualStages = v;
+                  for (const rc of recList) {
+                    plan.recompute = rc;
+                    for (const z of zeroList) {
+                      plan.zero = z;
+                      assemble(job, plan, sc, out);
+                      evaluated++;
+                      const mem = out[F.memTotal]!;
+                      if (mem <= cap) {
+                        feasible++;
+                        const score = out[F.tokensPerSecond]!;
+                        if (top.length < TOPK || score > top[top.length - 1]!.score) insert(top, { score, mem, plan: { ...plan }, sc });
+                      } else if (closest === null || mem < closest.mem) {
+                        closest = { score: 0, mem, plan: { ...plan }, sc };
+                      }
                     }
                   }
                 }
@@ -200,7 +212,10 @@ export function whyLoses(r: TrainReport, best: TrainReport): string {
   ] as [string, number][];
   d.sort((x, y) => y[1] - x[1]);
   const parts = d.filter(([, v]) => v > 0.005 * best.step.seconds).map(([k, v]) => `${k} +${fmtS(v)}`);
-  const memo = r.memory.perDeviceBytes > best.memory.perDeviceBytes ? `; uses ${((r.memory.perDeviceBytes - best.memory.perDeviceBytes) / 1e9).toFixed(1)} GB more memory` : `; saves ${((best.memory.perDeviceBytes - r.memory.perDeviceBytes) / 1e9).toFixed(1)} GB of memory`;
+  const memo =
+    r.memory.perDeviceBytes > best.memory.perDeviceBytes
+      ? `; uses ${((r.memory.perDeviceBytes - best.memory.perDeviceBytes) / 1e9).toFixed(1)} GB more memory`
+      : `; saves ${((best.memory.perDeviceBytes - r.memory.perDeviceBytes) / 1e9).toFixed(1)} GB of memory`;
   return `${(slower * 100).toFixed(1)}% slower${parts.length ? ': ' + parts.join(', ') : ''}${memo}`;
 }
 

@@ -4,6 +4,7 @@ import { attentionSeconds, deviceFor, elementwiseSeconds, gemmSeconds, type Devi
 import { fabricFor, place, type Fabric } from '../cost/topology.js';
 import { headGraph, layerGraph, type LayerGraph, type Split } from '../graph/layer.js';
 import type { TrainJob } from './types.js';
+import { overlapped } from './assemble.js';
 
 /**
  * Everything about one micro-batch that depends only on (tp, cp, ep, sp, mbs, precision):
@@ -71,7 +72,7 @@ interface Priced {
   flops: number;
 }
 
-function priceLayer(g: LayerGraph, s: Split, d: Device, f: Fabric, tpOverlap: boolean): Priced {
+function priceLayer(g: LayerGraph, s: Split, d: Device, f: Fabric, tpOverlap: boolean, epOverlap: boolean): Priced {
   let gemm = 0;
   let flops = g.attentionFlops;
   for (const x of g.gemms) {
@@ -83,7 +84,7 @@ function priceLayer(g: LayerGraph, s: Split, d: Device, f: Fabric, tpOverlap: bo
   const ewB = elementwiseSeconds(2 * g.elementwiseBytes, 12, d);
   const tpPl = place(s.tp, 1, f);
   const cpPl = place(s.cp, s.tp, f);
-  const epPl = place(s.ep, s.tp, f);
+  const epPl = place(s.ep, 1, f);
   let tp = 0;
   let cp = 0;
   let ep = 0;
@@ -115,19 +116,26 @@ function priceLayer(g: LayerGraph, s: Split, d: Device, f: Fabric, tpOverlap: bo
   }
   // TP comm overlap (Megatron userbuffers): chunks of the collective hide behind the GEMM
   // that consumes or produces them; what is left is the larger of the first chunk and the excess.
-  const tpExposed = tpOverlap && s.sp ? Math.max(tp / s.tp, tp - gemm) : tp;
+  const slow = d.cal.overlapSlowdown;
+  const tpExposed = tpOverlap && s.sp ? Math.max(tp / s.tp, overlapped(tp, gemm, slow)) : tp;
   // ring attention hides the KV exchange behind the attention of the previous block
-  const cpExpF = Math.max(0, cp - attn.fwd);
-  const cpExpB = Math.max(0, 2 * cp - attn.bwd);
+  const cpExpF = overlapped(cp, attn.fwd, slow);
+  const cpExpB = overlapped(2 * cp, attn.bwd, slow);
+  // expert all-to-all hidden behind another micro-batch's compute (DeepSeek-V3 DualPipe,
+  // Megatron-Core's combined 1F1B all-to-all overlap), else fully exposed
+  const fwdC = gemm + attn.fwd + ewF;
+  const bwdC = 2 * gemm + attn.bwd + ewB;
+  const epExpF = epOverlap ? overlapped(ep, fwdC, slow) : ep;
+  const epExpB = epOverlap ? overlapped(ep, bwdC, slow) : ep;
   return {
     fwdCompute: gemm + attn.fwd + ewF,
     bwdCompute: 2 * gemm + attn.bwd + ewB,
-    attnFwd: attn.fwd,
+    attnFwd: attn.fwd + elementwiseSeconds(g.selectiveRecomputeBytes, 4, d),
     tp: 2 * tp,
     cp: 3 * cp,
     ep: 2 * ep,
-    exposedFwd: tpExposed + cpExpF + ep,
-    exposedBwd: tpExposed + cpExpB + ep,
+    exposedFwd: tpExposed + cpExpF + epExpF,
+    exposedBwd: tpExposed + cpExpB + epExpB,
     tpBytes: 2 * tpBytes,
     cpBytes: 3 * cpBytes,
     epBytes: 2 * epBytes,
@@ -142,7 +150,10 @@ function layerClasses(job: TrainJob): { kind: 'dense' | 'moe'; windowed: boolean
   const dense = m.layers - moe;
   const share = m.layers > 0 ? m.attention.slidingLayers / m.layers : 0;
   const out: { kind: 'dense' | 'moe'; windowed: boolean; count: number }[] = [];
-  for (const [kind, n] of [['dense', dense], ['moe', moe]] as const) {
+  for (const [kind, n] of [
+    ['dense', dense],
+    ['moe', moe],
+  ] as const) {
     if (n <= 0) continue;
     if (share > 0) out.push({ kind, windowed: true, count: n * share });
     if (share < 1) out.push({ kind, windowed: false, count: n * (1 - share) });
@@ -155,17 +166,39 @@ export function computeSplitCost(job: TrainJob, s: Split, cal: Calibration = cal
   const f = fabricFor(job.accelerator, job.perNode, cal, job.fabric);
   const r: SplitCost = {
     split: s,
-    fwd: 0, bwd: 0, fwdCompute: 0, bwdCompute: 0, recomputeFull: 0, recomputeSelective: 0, exposedComm: 0,
-    tpSeconds: 0, cpSeconds: 0, epSeconds: 0, tpBytes: 0, cpBytes: 0, epBytes: 0,
-    actNone: 0, actSelective: 0, actFull: 0, actLayerMax: 0,
-    denseParams: 0, expertParams: 0, layerParamsMax: 0,
-    headFwd: 0, headBwd: 0, headAct: 0, embeddingParams: 0, headParams: 0,
-    fwdFlops: 0, attnFlops: 0,
-    fabric: f, device: d,
+    fwd: 0,
+    bwd: 0,
+    fwdCompute: 0,
+    bwdCompute: 0,
+    recomputeFull: 0,
+    recomputeSelective: 0,
+    exposedComm: 0,
+    tpSeconds: 0,
+    cpSeconds: 0,
+    epSeconds: 0,
+    tpBytes: 0,
+    cpBytes: 0,
+    epBytes: 0,
+    actNone: 0,
+    actSelective: 0,
+    actFull: 0,
+    actLayerMax: 0,
+    denseParams: 0,
+    expertParams: 0,
+    layerParamsMax: 0,
+    headFwd: 0,
+    headBwd: 0,
+    headAct: 0,
+    embeddingParams: 0,
+    headParams: 0,
+    fwdFlops: 0,
+    attnFlops: 0,
+    fabric: f,
+    device: d,
   };
   for (const c of layerClasses(job)) {
     const g = layerGraph(job.model, s, c.kind, c.windowed);
-    const p = priceLayer(g, s, d, f, job.tpCommOverlap);
+    const p = priceLayer(g, s, d, f, job.tpCommOverlap, job.epCommOverlap);
     const n = c.count;
     r.fwdCompute += n * p.fwdCompute;
     r.bwdCompute += n * p.bwdCompute;

@@ -35,6 +35,8 @@ export interface TrainJob {
   gradientBytes: number;
   /** Overlap tensor-parallel collectives with the GEMMs around them (Megatron TP comm overlap). */
   tpCommOverlap: boolean;
+  /** Overlap expert all-to-all with another micro-batch's compute (DualPipe / combined 1F1B). */
+  epCommOverlap: boolean;
   pricePerHour: number;
 }
 

@@ -3,15 +3,7 @@
  * path into the scenario, so the CLI can render it and `--json` can return it.
  */
 export type IssueCode =
-  | 'invalid_type'
-  | 'missing_key'
-  | 'unknown_id'
-  | 'out_of_range'
-  | 'not_divisible'
-  | 'invalid_value'
-  | 'parse_error'
-  | 'io_error'
-  | 'unsupported';
+  'invalid_type' | 'missing_key' | 'unknown_id' | 'out_of_range' | 'not_divisible' | 'invalid_value' | 'parse_error' | 'io_error' | 'unsupported';
 
 export type Path = (string | number)[];
 
@@ -37,7 +29,10 @@ export function issue(code: IssueCode, path: Path, message: string): Issue {
 
 export function formatPath(path: Path): string {
   if (path.length === 0) return '(root)';
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : p))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 /** Throws a ScenarioError when the list is non-empty. */

@@ -1,0 +1,82 @@
+import { catalogListing } from '../hardware/catalog.js';
+import { countParameters } from '../model/params.js';
+import { builtinModel, builtinModelIds } from '../model/registry.js';
+import { calibrationSources } from '../cost/calibration.js';
+import type { ExitCode, Io } from './common.js';
+import { reportIssues } from './common.js';
+import { heading, num, table } from './format.js';
+
+export function modelsCommand(f: { json?: boolean }, io: Io): ExitCode {
+  const rows = builtinModelIds().map((id) => {
+    const m = builtinModel(id)!;
+    const c = countParameters(m);
+    return {
+      id,
+      name: m.name,
+      family: m.family,
+      parameters: c.total,
+      activeParameters: c.active,
+      layers: m.layers,
+      hidden: m.hidden,
+      attention: m.attention.kind,
+      heads: m.attention.heads,
+      kvHeads: m.attention.kvHeads,
+      experts: m.moe ? `${m.moe.topK}/${m.moe.experts}` : null,
+      vocab: m.vocab,
+      source: m.source,
+    };
+  });
+  if (f.json) io.out(JSON.stringify(rows, null, 2) + '\n');
+  else {
+    io.out(heading('Built-in models') + '\n');
+    io.out(
+      table(
+        ['id', 'parameters', 'active', 'layers', 'hidden', 'attention', 'experts', 'vocab'],
+        rows.map((r) => [
+          r.id,
+          num(r.parameters),
+          num(r.activeParameters),
+          r.layers,
+          r.hidden,
+          `${r.attention} ${r.heads}/${r.kvHeads}`,
+          r.experts ?? '-',
+          r.vocab,
+        ]),
+      ) + '\n',
+    );
+    io.out('Any Hugging Face config.json works too: give its path, or its keys inline, as `model`.\n');
+  }
+  return 0;
+}
+
+export function hardwareCommand(f: { json?: boolean; kind?: string }, io: Io): ExitCode {
+  let rows = catalogListing();
+  if (f.kind) {
+    const kinds = [...new Set(rows.map((r) => r.kind))];
+    if (!kinds.includes(f.kind))
+      return reportIssues([{ code: 'invalid_value', path: ['--kind'], message: `unknown kind '${f.kind}'; one of ${kinds.join(', ')}` }], !!f.json, io);
+    rows = rows.filter((r) => r.kind === f.kind);
+  }
+  if (f.json) io.out(JSON.stringify(rows, null, 2) + '\n');
+  else {
+    io.out(heading('Hardware catalog (data/hardware.json, every entry with sources)') + '\n');
+    io.out(
+      table(
+        ['kind', 'id', 'name', 'summary'],
+        rows.map((r) => [r.kind, r.id, r.name, r.summary]),
+        { align: ['left', 'left', 'left', 'left'] },
+      ) + '\n',
+    );
+  }
+  return 0;
+}
+
+export function calibrationCommand(f: { json?: boolean }, io: Io): ExitCode {
+  const rows = calibrationSources();
+  if (f.json) io.out(JSON.stringify(rows, null, 2) + '\n');
+  else {
+    io.out(heading('Calibration constants (data/calibration.json)') + '\n');
+    for (const r of rows) io.out(`${r.key} = ${JSON.stringify(r.value)}\n    ${r.source}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,142 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run } from './main.js';
+
+function capture(stdin = '') {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), readStdin: () => stdin },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}
+
+const scenario = `kind: training
+model: llama-3.1-8b
+system: { accelerator: nvidia-h100-sxm, count: 8 }
+training: { sequenceLength: 4096, globalBatchSize: 64, tokens: 1e9 }
+`;
+
+function file(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sinan-'));
+  const f = join(dir, 's.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('sinan train', () => {
+  it('prints exactly one contract JSON object with --json', async () => {
+    const c = capture();
+    expect(await run(['train', file(scenario), '--json'], c.io)).toBe(0);
+    const o = JSON.parse(c.out());
+    expect(o.kind).toBe('training');
+    for (const k of ['fits', 'parallelism', 'training', 'memory', 'step', 'throughput', 'flops', 'communication', 'run', 'alternatives'])
+      expect(o).toHaveProperty(k);
+    for (const k of ['tensor', 'pipeline', 'data', 'context', 'expert', 'virtualStages', 'sequenceParallel', 'zero']) expect(o.parallelism).toHaveProperty(k);
+    for (const k of ['weights', 'gradients', 'optimizer', 'activations', 'other']) expect(typeof o.memory.breakdown[k]).toBe('number');
+    for (const k of ['compute', 'exposedCommunication', 'pipelineBubble', 'other']) expect(typeof o.step.breakdown[k]).toBe('number');
+    for (const k of ['tensorBytesPerStep', 'pipelineBytesPerStep', 'dataBytesPerStep', 'expertBytesPerStep']) expect(typeof o.communication[k]).toBe('number');
+    expect(o.throughput.tokensPerSecondPerDevice * 8).toBeCloseTo(o.throughput.tokensPerSecond);
+    expect(o.run.deviceHours).toBeGreaterThan(0);
+    expect(o.alternatives.length).toBeGreaterThan(0);
+    expect(o.alternatives[0]).not.toHaveProperty('alternatives');
+  });
+
+  it('reads the scenario from standard input and applies flag overrides', async () => {
+    const c = capture(scenario);
+    expect(await run(['train', '-', '--json', '--tp', '2', '--recompute', 'full', '--precision', 'bf16'], c.io)).toBe(0);
+    const o = JSON.parse(c.out());
+    expect(o.parallelism.tensor).toBe(2);
+    expect(o.training.recompute).toBe('full');
+    expect(o.searched).toBe(true);
+  });
+
+  it('evaluates a fully fixed plan without searching', async () => {
+    const c = capture(scenario);
+    const args = [
+      'train',
+      '-',
+      '--json',
+      '--tp',
+      '1',
+      '--pp',
+      '1',
+      '--dp',
+      '8',
+      '--cp',
+      '1',
+      '--ep',
+      '1',
+      '--vp',
+      '1',
+      '--no-sp',
+      '--zero',
+      '1',
+      '--mbs',
+      '1',
+      '--recompute',
+      'none',
+      '--precision',
+      'bf16',
+    ];
+    expect(await run(args, c.io)).toBe(0);
+    expect(JSON.parse(c.out()).searched).toBe(false);
+  });
+
+  it('prints readable tables without --json', async () => {
+    const c = capture();
+    expect(await run(['train', file(scenario)], c.io)).toBe(0);
+    expect(c.out()).toMatch(/Memory per device/);
+    expect(c.out()).toMatch(/Step time/);
+    expect(c.out()).toMatch(/Next best plans/);
+  });
+
+  it('exits 2 with the contract error object for a bad scenario', async () => {
+    const c = capture(scenario.replace('nvidia-h100-sxm', 'nvidia-h99'));
+    expect(await run(['train', '-', '--json'], c.io)).toBe(2);
+    const o = JSON.parse(c.out());
+    expect(o.error.issues[0]).toMatchObject({ code: 'unknown_id', path: ['system', 'accelerator'] });
+  });
+
+  it('exits 2 with a readable message and no stack trace for a missing file or bad flag', async () => {
+    const c = capture();
+    expect(await run(['train', '/nonexistent/x.yaml'], c.io)).toBe(2);
+    expect(c.err()).toMatch(/not found/);
+    expect(c.err()).not.toMatch(/at .*\.js:\d+/);
+    const d = capture(scenario);
+    expect(await run(['train', '-', '--tp', 'two'], d.io)).toBe(2);
+    expect(d.err()).toMatch(/--tp must be a positive integer/);
+    const e = capture();
+    expect(await run(['train'], e.io)).toBe(2);
+  });
+
+  it('reports a split that does not divide the heads', async () => {
+    const c = capture(scenario);
+    expect(await run(['train', '-', '--json', '--tp', '3'], c.io)).toBe(2);
+    expect(JSON.parse(c.out()).error.issues.map((i: { path: string[] }) => i.path.join('.'))).toContain('parallelism.tensor');
+  });
+});
+
+describe('sinan models / hardware / calibration', () => {
+  it('lists built-in models with parameter counts', async () => {
+    const c = capture();
+    expect(await run(['models', '--json'], c.io)).toBe(0);
+    const rows = JSON.parse(c.out()) as { id: string; parameters: number }[];
+    expect(rows.find((r) => r.id === 'llama-3.1-405b')!.parameters).toBe(405_853_388_800);
+  });
+  it('lists the catalog and rejects an unknown kind', async () => {
+    const c = capture();
+    expect(await run(['hardware', '--json', '--kind', 'switch'], c.io)).toBe(0);
+    expect(JSON.parse(c.out()).every((r: { kind: string }) => r.kind === 'switch')).toBe(true);
+    const d = capture();
+    expect(await run(['hardware', '--kind', 'toaster'], d.io)).toBe(2);
+  });
+  it('lists calibration constants with sources', async () => {
+    const c = capture();
+    expect(await run(['calibration', '--json'], c.io)).toBe(0);
+    for (const r of JSON.parse(c.out())) expect(r.source.length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { calibrationCommand, hardwareCommand, modelsCommand } from './catalog.js';
+import type { ExitCode, Io } from './common.js';
+import { trainCommand, type TrainFlags } from './train.js';
+import { validateCommand } from './validate.js';
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  readStdin: () => readFileSync(0, 'utf8'),
+};
+
+/** Runs the CLI on argv (without node and script); resolves to the exit status. */
+export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode> {
+  let code: ExitCode = 0;
+  const program = new Command();
+  program
+    .name('sinan')
+    .description('Sinan (司南): plan LLM training and serving from chip to cluster')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run sinan --help for usage)');
+
+  program
+    .command('train')
+    .description('predict (or search) a training plan: memory, step time, MFU, time-to-train, cost')
+    .argument('<scenario>', "scenario YAML/JSON file, or '-' for standard input")
+    .option('--json', 'print the contract JSON object only')
+    .option('--model <id>', 'override model (built-in id or path to config.json)')
+    .option('--accelerator <id>', 'override system.accelerator (catalog id)')
+    .option('--gpus <n>', 'override system.count')
+    .option('--per-node <n>', 'override system.perNode')
+    .option('--tp <n>', 'fix tensor parallelism')
+    .option('--pp <n>', 'fix pipeline parallelism')
+    .option('--dp <n>', 'fix data parallelism')
+    .option('--cp <n>', 'fix context parallelism')
+    .option('--ep <n>', 'fix expert parallelism')
+    .option('--vp <n>', 'fix virtual pipeline stages (interleaving)')
+    .option('--sp', 'use sequence parallelism')
+    .option('--no-sp', 'do not use sequence parallelism')
+    .option('--zero <stage>', 'fix the ZeRO stage (0-3)')
+    .option('--mbs <n>', 'fix the micro-batch size')
+    .option('--gbs <n>', 'override the global batch size (sequences)')
+    .option('--seq <n>', 'override the sequence length')
+    .option('--recompute <mode>', 'none | selective | full')
+    .option('--precision <p>', 'bf16 | fp8')
+    .option('--tokens <n>', 'total training tokens (for time-to-train and cost)')
+    .option('--price <usd>', 'price per device-hour')
+    .option('--alternatives <n>', 'how many runner-up plans to show', '4')
+    .action(async (scenario: string, opts: TrainFlags) => {
+      code = await trainCommand(scenario, opts, io);
+    });
+
+  program
+    .command('models')
+    .description('list built-in models with exact parameter counts')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      code = modelsCommand(opts, io);
+    });
+
+  program
+    .command('hardware')
+    .description('list the hardware catalog: accelerators, CPUs, links, networks, switches, systems')
+    .option('--json', 'print JSON')
+    .option('--kind <kind>', 'only one kind (accelerator, cpu, link, network, switch, system)')
+    .action((opts: { json?: boolean; kind?: string }) => {
+      code = hardwareCommand(opts, io);
+    });
+
+  program
+    .command('validate')
+    .description('predict every published measurement in the validation corpus and report the errors')
+    .option('--kind <kind>', 'training (default)')
+    .option('--dir <dir>', 'corpus folder (default: ../shared/validation, else the copy in data/validation)')
+    .option('--no-rows', 'print only the summary')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean; kind?: string; dir?: string; rows?: boolean }) => {
+      code = await validateCommand(opts, io);
+    });
+
+  program
+    .command('calibration')
+    .description('list the calibration constants and where each comes from')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      code = calibrationCommand(opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    throw e;
+  }
+  return code;
+}

@@ -1,0 +1,59 @@
+import pc from 'picocolors';
+import { corpusDir } from '../validate/corpus.js';
+import { validateTraining, type ValidationSummary } from '../validate/training.js';
+import { guard, reportIssues, type ExitCode, type Io } from './common.js';
+import { heading, num, pct, table } from './format.js';
+
+export async function validateCommand(f: { json?: boolean; kind?: string; dir?: string; rows?: boolean }, io: Io): Promise<ExitCode> {
+  const json = !!f.json;
+  return guard(json, io, () => {
+    const kind = f.kind ?? 'training';
+    if (kind !== 'training') {
+      return reportIssues([{ code: 'unsupported', path: ['--kind'], message: `validation of '${kind}' is not available yet; only 'training' is` }], json, io);
+    }
+    const dir = corpusDir(f.dir);
+    const s = validateTraining(dir);
+    if (json) io.out(JSON.stringify({ corpus: dir, ...s }, null, 2) + '\n');
+    else io.out(renderValidation(s, dir, f.rows !== false));
+    return 0;
+  });
+}
+
+export function renderValidation(s: ValidationSummary, dir: string, rows: boolean): string {
+  const out: string[] = [];
+  out.push(heading(`Validation: ${s.kind} (${dir})`));
+  if (rows) {
+    out.push(
+      table(
+        ['id', 'source', 'plan', 'measured', 'predicted', 'error'],
+        s.rows.map((r) => [
+          r.id,
+          r.group,
+          r.plan ?? pc.dim('cannot express'),
+          num(r.measured),
+          r.predicted === null ? '-' : num(r.predicted),
+          r.ape === null ? '-' : r.ape > 25 ? pc.red(`${r.ape.toFixed(1)}%`) : `${r.ape.toFixed(1)}%`,
+        ]),
+        { align: ['left', 'left', 'left', 'right', 'right', 'right'] },
+      ),
+    );
+  }
+  out.push(heading('By source'));
+  out.push(
+    table(
+      ['source', 'rows', 'median error', 'p90 error', 'median bias'],
+      s.groups.map((g) => [g.group, g.n, `${g.medianApe.toFixed(1)}%`, `${g.p90Ape.toFixed(1)}%`, `${g.bias >= 0 ? '+' : ''}${(g.bias * 100).toFixed(0)}%`]),
+    ),
+  );
+  const unsupported = s.rows.filter((r) => r.unsupported);
+  if (unsupported.length) {
+    out.push(heading('Rows Sinan cannot express'));
+    for (const r of unsupported) out.push(`  ${r.id}: ${r.unsupported}`);
+  }
+  out.push(
+    pc.bold(
+      `${s.predicted} rows predicted, ${s.unsupported} not expressible: median absolute error ${s.medianApe.toFixed(1)}%, p90 ${s.p90Ape.toFixed(1)}%, mean ${s.meanApe.toFixed(1)}%; within 10%: ${pct(s.within10, 0)}, 25%: ${pct(s.within25, 0)}, 50%: ${pct(s.within50, 0)}; predicted not to fit: ${s.notFitting}`,
+    ),
+  );
+  return out.join('\n') + '\n';
+}

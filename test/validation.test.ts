@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { corpusDir } from '../src/validate/corpus.js';
+import { validateTraining } from '../src/validate/training.js';
+
+// The public training corpus (../shared/validation, or the copy in data/validation):
+// published step-throughput measurements, each predicted with no knowledge of its value.
+describe('validation against published training measurements', () => {
+  const s = validateTraining(corpusDir());
+
+  it('predicts (or explains) every row', () => {
+    expect(s.rows.length).toBeGreaterThanOrEqual(163);
+    for (const r of s.rows) expect(r.predicted !== null || (r.unsupported ?? '').length > 0).toBe(true);
+    expect(s.unsupported).toBeLessThanOrEqual(2);
+  });
+
+  it('median absolute error is at most 10%', () => {
+    expect(s.medianApe).toBeLessThanOrEqual(10);
+  });
+
+  it('90th-percentile absolute error is at most 25%', () => {
+    expect(s.p90Ape).toBeLessThanOrEqual(25);
+  });
+});
