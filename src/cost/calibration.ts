@@ -1,12 +1,19 @@
 import { readDataJson } from '../util/data.js';
 
 /** The calibration constants of data/calibration.json, flattened to plain numbers. */
+/** Achieved fractions of the dense peak for one architecture generation. */
+export interface Efficiency {
+  gemmBf16: number;
+  gemmFp8: number;
+  attnFwd: number;
+  attnBwd: number;
+}
+
 export interface Calibration {
-  gemmFraction: Record<string, number>;
+  /** By generation ('ampere', 'hopper', 'blackwell', ...), with 'default' for the rest. */
+  efficiency: Record<string, Efficiency>;
   kernelOverhead: number;
   groupedGemmFraction: number;
-  attnFwdFraction: number;
-  attnBwdFraction: number;
   memFraction: number;
   scaleUpFraction: number;
   inNetworkAlgBwFraction: number;
@@ -47,11 +54,13 @@ export function calibration(): Calibration {
     return e.value as T;
   };
   cached = {
-    gemmFraction: v('gemm', 'maxFraction'),
+    efficiency: Object.fromEntries(
+      Object.entries(c.efficiency ?? {})
+        .filter(([k]) => !k.startsWith('_'))
+        .map(([k, e]) => [k, e.value as Efficiency]),
+    ),
     kernelOverhead: v('gemm', 'kernelOverheadSeconds'),
     groupedGemmFraction: v('gemm', 'groupedGemmFraction'),
-    attnFwdFraction: v('attention', 'forwardFraction'),
-    attnBwdFraction: v('attention', 'backwardFraction'),
     memFraction: v('memory', 'bandwidthFraction'),
     scaleUpFraction: v('collectives', 'scaleUpFraction'),
     inNetworkAlgBwFraction: v('collectives', 'inNetworkAllReduceAlgBwFraction'),
@@ -70,13 +79,25 @@ export function calibration(): Calibration {
   return cached;
 }
 
+/** The generation key of an accelerator's architecture ('ampere', 'hopper', ...). */
+export function generationOf(architecture: string): string {
+  const a = architecture.toLowerCase();
+  for (const g of ['ampere', 'hopper', 'blackwell', 'ada', 'cdna', 'gaudi', 'tpu']) if (a.includes(g)) return g;
+  return 'default';
+}
+
+/** The efficiencies that apply to an architecture. */
+export function efficiencyFor(cal: Calibration, architecture: string): Efficiency {
+  return cal.efficiency[generationOf(architecture)] ?? cal.efficiency.default!;
+}
+
 /** Every constant with its provenance, for `sinan calibration` and the README. */
 export function calibrationSources(): { key: string; value: unknown; source: string }[] {
   const c = readDataJson<RawCal>('calibration.json');
   const out: { key: string; value: unknown; source: string }[] = [];
   for (const [group, entries] of Object.entries(c)) {
     if (group.startsWith('_')) continue;
-    for (const [key, e] of Object.entries(entries)) out.push({ key: `${group}.${key}`, value: e.value, source: e.source });
+    for (const [key, e] of Object.entries(entries)) if (!key.startsWith('_')) out.push({ key: `${group}.${key}`, value: e.value, source: e.source });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import type { Gemm } from '../graph/layer.js';
 import type { Accelerator } from '../hardware/types.js';
-import type { Calibration } from './calibration.js';
+import { efficiencyFor, type Calibration, type Efficiency } from './calibration.js';
 
 /**
  * Roofline prices of single operators: time = max(FLOPs / (peak x efficiency),
@@ -11,12 +11,13 @@ export interface Device {
   bf16: number;
   fp8: number;
   bandwidth: number;
+  eff: Efficiency;
   cal: Calibration;
 }
 
 export function deviceFor(a: Accelerator, cal: Calibration): Device {
   const bf16 = a.peakFlops.bf16 ?? a.peakFlops.fp16 ?? a.peakFlops.fp32 ?? 1e12;
-  return { bf16, fp8: a.peakFlops.fp8 ?? 0, bandwidth: a.memoryBandwidth, cal };
+  return { bf16, fp8: a.peakFlops.fp8 ?? 0, bandwidth: a.memoryBandwidth, eff: efficiencyFor(cal, a.architecture), cal };
 }
 
 /** Seconds of one forward GEMM (or grouped GEMM) launch. */
@@ -25,7 +26,7 @@ export function gemmSeconds(g: Gemm, d: Device): number {
   if (flops <= 0) return 0;
   const useFp8 = g.fp8 && d.fp8 > 0;
   const peak = useFp8 ? d.fp8 : d.bf16;
-  let frac = (useFp8 ? d.cal.gemmFraction.fp8 : d.cal.gemmFraction.bf16) ?? 0.8;
+  let frac = useFp8 ? d.eff.gemmFp8 : d.eff.gemmBf16;
   if (g.grouped) frac *= d.cal.groupedGemmFraction;
   const elem = useFp8 ? 1 : 2;
   const bytes = (g.m * g.k + g.k * g.n + 2 * g.m * g.n) * elem * g.count;
@@ -43,8 +44,8 @@ export function elementwiseSeconds(bytes: number, kernels: number, d: Device): n
 export function attentionSeconds(flops: number, d: Device): { fwd: number; bwd: number } {
   if (flops <= 0) return { fwd: 0, bwd: 0 };
   return {
-    fwd: flops / (d.bf16 * d.cal.attnFwdFraction) + d.cal.kernelOverhead,
+    fwd: flops / (d.bf16 * d.eff.attnFwd) + d.cal.kernelOverhead,
     // backward recomputes the scores and runs 5 matmuls against the forward's 2: 2.5x the FLOPs
-    bwd: (2.5 * flops) / (d.bf16 * d.cal.attnBwdFraction) + 2 * d.cal.kernelOverhead,
+    bwd: (2.5 * flops) / (d.bf16 * d.eff.attnBwd) + 2 * d.cal.kernelOverhead,
   };
 }

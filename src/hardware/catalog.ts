@@ -88,6 +88,7 @@ function normalize(a: Raw): Accelerator {
     id,
     name: (a.name as string) ?? id,
     vendor: (a.vendor as string) ?? '',
+    architecture: (a.architecture as string) ?? '',
     peakFlops,
     memoryBytes: (n(mem.capacity_gb) ?? 0) * 1e9,
     memoryBandwidth: (n(mem.bandwidth_gbps) ?? 0) * 1e9,

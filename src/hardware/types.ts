@@ -4,6 +4,8 @@ export interface Accelerator {
   id: string;
   name: string;
   vendor: string;
+  /** Architecture as the catalog names it (selects the calibrated efficiencies). */
+  architecture: string;
   /** Dense peak in FLOP/s by precision (null where the part has no such unit). */
   peakFlops: Record<Precision, number | null>;
   memoryBytes: number;

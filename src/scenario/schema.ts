@@ -8,6 +8,7 @@ const posInt = z.number().int().positive();
 export const acceleratorSpec = z.object({
   id: z.string().optional(),
   name: z.string().optional(),
+  architecture: z.string().optional(),
   bf16Tflops: pos,
   fp8Tflops: pos.optional(),
   memoryGB: pos,
@@ -57,7 +58,7 @@ export const trainingSchema = z.object({
   globalBatchSize: posInt,
   microBatchSize: posInt.optional(),
   recompute: z.enum(['none', 'selective', 'full']).optional(),
-  precision: z.enum(['bf16', 'fp8']).optional(),
+  precision: z.enum(['bf16', 'fp8', 'auto']).optional(),
   tokens: pos.optional(),
   gradientPrecision: z.enum(['bf16', 'fp32']).optional(),
   tpCommOverlap: z.boolean().optional(),

@@ -35,6 +35,7 @@ export function resolveSystem(s: SystemInput, issues: Issue[]): ResolvedSystem |
       id: x.id ?? 'custom-accelerator',
       name: x.name ?? x.id ?? 'custom accelerator',
       vendor: '',
+      architecture: x.architecture ?? 'custom',
       peakFlops: {
         fp32: null,
         tf32: null,

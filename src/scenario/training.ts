@@ -33,7 +33,8 @@ export function normalizeTraining(raw: RawScenario): NormalizedTraining {
   }
   if (t.microBatchSize !== undefined) c.microBatchSize = t.microBatchSize;
   if (t.recompute !== undefined) c.recompute = t.recompute;
-  if (t.precision !== undefined) c.precision = t.precision;
+  // precision defaults to bf16 (FP8 changes numerics: ask for it, or for 'auto' to search both)
+  if (t.precision !== 'auto') c.precision = t.precision ?? 'bf16';
 
   // early, named checks of the fixed keys (the full plan is checked again once complete)
   const a = model.attention;
