@@ -22,6 +22,8 @@ export interface SearchResult {
   alternatives: Alternative[];
   /** When nothing fits: the plan that comes closest (least memory). */
   closest: TrainReport | null;
+  /** When no valid split exists: the first rule a candidate broke. */
+  firstProblem: { field: string; message: string } | null;
   evaluated: number;
   feasible: number;
   distinctLayerCosts: number;
@@ -83,6 +85,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   let evaluated = 0;
   let feasible = 0;
   let distinct = 0;
+  let firstProblem: { field: string; message: string } | null = null;
 
   const tpList =
     c.tensor !== undefined
@@ -124,7 +127,11 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
                 plan.virtualStages = 1;
                 plan.zero = 0;
                 plan.recompute = 'none';
-                if (planProblem(job, plan) !== null) continue;
+                const problem = planProblem(job, plan);
+                if (problem !== null) {
+                  firstProblem ??= problem;
+                  continue;
+                }
                 const sc = computeSplitCost(job, splitOf(job, plan));
                 distinct++;
                 const micro = local / mbs;
@@ -187,6 +194,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
     best,
     alternatives,
     closest: best === null && closest !== null ? report(closest) : null,
+    firstProblem,
     evaluated,
     feasible,
     distinctLayerCosts: distinct,

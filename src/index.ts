@@ -1,0 +1,28 @@
+/** Sinan's library entry point: a short, hand-written list of what is public. */
+
+// scenarios and issues
+export { readScenario, parseText, type RawScenario } from './scenario/load.js';
+export { normalizeTraining, type NormalizedTraining } from './scenario/training.js';
+export { ScenarioError, type Issue, type IssueCode } from './util/issues.js';
+
+// models
+export { modelFromHfConfig } from './model/hf.js';
+export { builtinModel, builtinModelIds, resolveModel } from './model/registry.js';
+export { countParameters, chinchillaTokens } from './model/params.js';
+export type { ModelSpec, ParameterCounts } from './model/types.js';
+
+// hardware
+export { accelerator, accelerators, catalogListing } from './hardware/catalog.js';
+export type { Accelerator } from './hardware/types.js';
+
+// training
+export { planTraining, type TrainingResult } from './train/plan-training.js';
+export { evaluatePlan, type TrainReport } from './train/evaluate.js';
+export { searchPlans, type SearchResult } from './train/search.js';
+export { planProblem } from './train/plan.js';
+export { modelStateBytes, minDevicesForModelStates } from './train/memory.js';
+export type { TrainJob, TrainPlan, PlanConstraints } from './train/types.js';
+export { modelFlopsPerToken } from './graph/layer.js';
+
+// validation
+export { validateTraining } from './validate/training.js';
