@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { readStdinText } from '../util/files.js';
 import { calibrationCommand, hardwareCommand, modelsCommand } from './catalog.js';
 import type { ExitCode, Io } from './common.js';
 import { trainCommand, type TrainFlags } from './train.js';
@@ -8,7 +8,7 @@ import { validateCommand } from './validate.js';
 const defaultIo: Io = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
-  readStdin: () => readFileSync(0, 'utf8'),
+  readStdin: () => readStdinText(),
 };
 
 /** Runs the CLI on argv (without node and script); resolves to the exit status. */

@@ -32,24 +32,27 @@ export interface TrainFlags {
 
 type Obj = Record<string, unknown>;
 
-function section(data: Obj, key: string): Obj {
-  const v = data[key];
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Obj;
-  const o: Obj = {};
-  data[key] = o;
-  return o;
+/** Sets data[sec][key], creating the section only when a flag actually writes into it. */
+function set(data: Obj, sec: string, key: string, value: unknown): void {
+  const cur = data[sec];
+  const o: Obj = typeof cur === 'object' && cur !== null && !Array.isArray(cur) ? (cur as Obj) : {};
+  o[key] = value;
+  data[sec] = o;
 }
 
 /** Applies command-line overrides to the raw scenario before it is validated. */
 export function applyTrainFlags(raw: RawScenario, f: TrainFlags): void {
   const d = raw.data;
   if (f.model !== undefined) d.model = f.model;
-  const sys = section(d, 'system');
-  if (f.accelerator !== undefined) sys.accelerator = f.accelerator;
-  if (f.gpus !== undefined) sys.count = intFlag('gpus', f.gpus);
-  if (f.perNode !== undefined) sys.perNode = intFlag('per-node', f.perNode);
-  if (f.price !== undefined) sys.pricePerHour = numFlag('price', f.price);
-  const par = section(d, 'parallelism');
+  if (f.accelerator !== undefined) set(d, 'system', 'accelerator', f.accelerator);
+  if (f.gpus !== undefined) {
+    set(d, 'system', 'count', intFlag('gpus', f.gpus));
+    // a new device count re-derives data parallelism unless it is given too
+    const par = d.parallelism as Obj | undefined;
+    if (f.dp === undefined && par && typeof par === 'object') delete par.data;
+  }
+  if (f.perNode !== undefined) set(d, 'system', 'perNode', intFlag('per-node', f.perNode));
+  if (f.price !== undefined) set(d, 'system', 'pricePerHour', numFlag('price', f.price));
   const map: [keyof TrainFlags, string, string][] = [
     ['tp', 'tensor', 'tp'],
     ['pp', 'pipeline', 'pp'],
@@ -58,17 +61,15 @@ export function applyTrainFlags(raw: RawScenario, f: TrainFlags): void {
     ['ep', 'expert', 'ep'],
     ['vp', 'virtualStages', 'vp'],
   ];
-  for (const [flag, key, name] of map) if (f[flag] !== undefined) par[key] = intFlag(name, f[flag] as string);
-  if (f.gpus !== undefined && f.dp === undefined) delete par.data; // a new device count re-derives data
-  if (f.sp !== undefined) par.sequenceParallel = f.sp;
-  if (f.zero !== undefined) par.zero = Number(f.zero);
-  const tr = section(d, 'training');
-  if (f.mbs !== undefined) tr.microBatchSize = intFlag('mbs', f.mbs);
-  if (f.gbs !== undefined) tr.globalBatchSize = intFlag('gbs', f.gbs);
-  if (f.seq !== undefined) tr.sequenceLength = intFlag('seq', f.seq);
-  if (f.recompute !== undefined) tr.recompute = f.recompute;
-  if (f.precision !== undefined) tr.precision = f.precision;
-  if (f.tokens !== undefined) tr.tokens = numFlag('tokens', f.tokens);
+  for (const [flag, key, name] of map) if (f[flag] !== undefined) set(d, 'parallelism', key, intFlag(name, f[flag] as string));
+  if (f.sp !== undefined) set(d, 'parallelism', 'sequenceParallel', f.sp);
+  if (f.zero !== undefined) set(d, 'parallelism', 'zero', Number(f.zero));
+  if (f.mbs !== undefined) set(d, 'training', 'microBatchSize', intFlag('mbs', f.mbs));
+  if (f.gbs !== undefined) set(d, 'training', 'globalBatchSize', intFlag('gbs', f.gbs));
+  if (f.seq !== undefined) set(d, 'training', 'sequenceLength', intFlag('seq', f.seq));
+  if (f.recompute !== undefined) set(d, 'training', 'recompute', f.recompute);
+  if (f.precision !== undefined) set(d, 'training', 'precision', f.precision);
+  if (f.tokens !== undefined) set(d, 'training', 'tokens', numFlag('tokens', f.tokens));
 }
 
 export async function trainCommand(path: string, f: TrainFlags, io: Io): Promise<ExitCode> {

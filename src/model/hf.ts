@@ -380,7 +380,8 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
   const mlpBias = noBias ? false : (mlpBiasKey ?? (anyBias || fam.mlpBias));
 
   const learned = c.learned_pos_emb === true || (family === 'gpt2' && c.position_embedding_type !== 'rope') || c.position_embedding_type === 'learned_absolute';
-  const maxPositions = num(['max_position_embeddings', 'n_positions', 'max_seq_len', 'seq_length', 'model_max_length'], false) ?? 4096;
+  const maxPositionsGiven = num(['max_position_embeddings', 'n_positions', 'max_seq_len', 'seq_length', 'model_max_length'], false);
+  const maxPositions = maxPositionsGiven ?? (family === 'gpt2' ? 1024 : 0);
   const tie = bool('tie_word_embeddings') ?? fam.tie;
   const parallelSingleNorm = family === 'falcon' && c.parallel_attn !== false && c.new_decoder_architecture !== true;
   const normBias = noBias && family === 'mpt' ? false : fam.normBias;

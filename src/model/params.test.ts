@@ -123,3 +123,17 @@ describe('Hugging Face config import', () => {
     expect(q.attention.headDim).toBe(128);
   });
 });
+
+describe('model resolution', () => {
+  it('reads a config.json by path relative to the scenario folder', async () => {
+    const { resolveModel } = await import('./registry.js');
+    const { fileURLToPath } = await import('node:url');
+    const examples = fileURLToPath(new URL('../../examples', import.meta.url));
+    const r = resolveModel('configs/qwen3-30b-a3b.json', ['model'], examples);
+    expect(r.issues).toEqual([]);
+    expect(r.model!.id).toBe('qwen3-30b-a3b');
+    expect(countParameters(r.model!).total).toBe(countParameters(builtinModel('qwen3-30b-a3b')!).total);
+    const missing = resolveModel('configs/nope.json', ['model'], examples);
+    expect(missing.issues[0]).toMatchObject({ code: 'io_error', path: ['model'] });
+  });
+});

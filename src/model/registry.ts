@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { readDataJson } from '../util/data.js';
+import { readTextFile } from '../util/files.js';
 import { issue, type Issue, type Path } from '../util/issues.js';
 import { modelFromHfConfig } from './hf.js';
 import type { ModelSpec } from './types.js';
@@ -47,7 +47,7 @@ export function resolveModel(input: unknown, path: Path, baseDir: string): Resol
       const file = resolve(baseDir, input);
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        text = readTextFile(file);
       } catch {
         return { model: null, issues: [issue('io_error', path, `cannot read model config '${input}' (looked at ${file})`)], warnings: [] };
       }
@@ -57,12 +57,8 @@ export function resolveModel(input: unknown, path: Path, baseDir: string): Resol
       } catch (e) {
         return { model: null, issues: [issue('parse_error', path, `model config '${input}' is not valid JSON: ${(e as Error).message}`)], warnings: [] };
       }
-      return modelFromHfConfig(
-        raw,
-        path,
-        input.replace(/^.*[\\/]/, '').replace(/\.json$/, '') === 'config' ? dirname(file).replace(/^.*[\\/]/, '') : input,
-        file,
-      );
+      const stem = basename(file, '.json');
+      return modelFromHfConfig(raw, path, stem === 'config' ? basename(dirname(file)) : stem, file);
     }
     const known = builtinModelIds();
     const near = known

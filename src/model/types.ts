@@ -59,6 +59,7 @@ export interface ModelSpec {
   tiedEmbeddings: boolean;
   /** Rows of a learned absolute position table (0 for RoPE/ALiBi models). */
   learnedPositions: number;
+  /** Context length the config declares (0 when it does not say). */
   maxPositions: number;
   norm: 'rms' | 'layer';
   normBias: boolean;

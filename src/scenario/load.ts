@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { readStdinText, readTextFile } from '../util/files.js';
 import { issue, ScenarioError, type Issue, type Path } from '../util/issues.js';
 
 /** A scenario file read but not yet validated: its raw object and the folder it lives in. */
@@ -16,17 +16,21 @@ export function readScenario(pathOrDash: string, stdin?: () => string): RawScena
   let text: string;
   let baseDir: string;
   if (pathOrDash === '-') {
-    text = stdin ? stdin() : readFileSync(0, 'utf8');
+    text = stdin ? stdin() : readStdinText();
     baseDir = process.cwd();
   } else {
     const file = resolve(pathOrDash);
     try {
-      text = readFileSync(file, 'utf8');
+      text = readTextFile(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new ScenarioError([
-        issue('io_error', [], code === 'ENOENT' ? `scenario file not found: ${pathOrDash}` : `cannot read scenario ${pathOrDash}: ${(e as Error).message}`),
-      ]);
+      const msg =
+        code === 'ENOENT'
+          ? `scenario file not found: ${pathOrDash}`
+          : code === 'EISDIR'
+            ? `${pathOrDash} is a folder, not a scenario file`
+            : `cannot read scenario ${pathOrDash}: ${(e as Error).message}`;
+      throw new ScenarioError([issue('io_error', [], msg)]);
     }
     baseDir = dirname(file);
   }
@@ -54,9 +58,37 @@ export function parseText(text: string, name: string): Record<string, unknown> {
 }
 
 /** Converts zod's issues into Sinan's (code + path + message). */
-export function zodIssues(err: z.ZodError, prefix: Path = []): Issue[] {
-  return err.issues.map((i) => {
-    const path = [...prefix, ...(i.path as (string | number)[])];
+export function zodIssues(err: z.ZodError, prefix: Path = [], data?: unknown): Issue[] {
+  const valueAt = (path: (string | number)[]): unknown => {
+    let cur: unknown = data;
+    for (const k of path) {
+      if (typeof cur !== 'object' || cur === null) return undefined;
+      cur = (cur as Record<string | number, unknown>)[k];
+    }
+    return cur;
+  };
+  const seen = new Set<string>();
+  const out: Issue[] = [];
+  for (const i of err.issues) {
+    let zpath = i.path as (string | number)[];
+    // report a missing section once, not each of its required keys
+    if (data !== undefined) {
+      for (let n = 1; n < zpath.length; n++) {
+        if (valueAt(zpath.slice(0, n)) === undefined) {
+          zpath = zpath.slice(0, n);
+          break;
+        }
+      }
+      if (valueAt(zpath) === undefined && zpath.length > 0) {
+        const key = zpath.join('.');
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push(issue('missing_key', [...prefix, ...zpath], `missing required key '${String(zpath[zpath.length - 1])}'`));
+        }
+        continue;
+      }
+    }
+    const path = [...prefix, ...zpath];
     const field = path.length ? String(path[path.length - 1]) : 'scenario';
     let code: Issue['code'] = 'invalid_value';
     let message = i.message;
@@ -72,9 +104,12 @@ export function zodIssues(err: z.ZodError, prefix: Path = []): Issue[] {
     } else if (i.code === 'too_small' || i.code === 'too_big') {
       code = 'out_of_range';
       message = `${field}: ${i.message.replace(/^Too (small|big): expected number to be /, 'must be ')}`;
-    } else if (i.code === 'invalid_value' || i.code === 'invalid_union') {
+    } else if (i.code === 'invalid_union') {
+      message = `${field} has the wrong form (${JSON.stringify(valueAt(zpath))?.slice(0, 60)}): see contract/SCENARIOS.md`;
+    } else if (i.code === 'invalid_value') {
       message = `${field}: ${i.message}`;
     }
-    return issue(code, path, message);
-  });
+    out.push(issue(code, path, message));
+  }
+  return out;
 }

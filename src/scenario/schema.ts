@@ -49,7 +49,7 @@ export const parallelismSchema = z
     expert: posInt,
     virtualStages: posInt,
     sequenceParallel: z.boolean(),
-    zero: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+    zero: z.number().int().min(0).max(3),
   })
   .partial();
 

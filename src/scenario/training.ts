@@ -16,7 +16,7 @@ export interface NormalizedTraining {
 /** Validates a training scenario and resolves it into a job plus the user's fixed split. */
 export function normalizeTraining(raw: RawScenario): NormalizedTraining {
   const parsed = trainingScenarioSchema.safeParse(raw.data);
-  if (!parsed.success) throw new ScenarioError(zodIssues(parsed.error));
+  if (!parsed.success) throw new ScenarioError(zodIssues(parsed.error, [], raw.data));
   const sc = parsed.data;
   const issues: Issue[] = [];
   const { model, issues: mi, warnings } = resolveModel(sc.model, ['model'], raw.baseDir);
@@ -28,9 +28,10 @@ export function normalizeTraining(raw: RawScenario): NormalizedTraining {
   const par = sc.parallelism ?? {};
   const n = sys.count;
   const c: PlanConstraints = {};
-  for (const k of ['tensor', 'pipeline', 'data', 'context', 'expert', 'virtualStages', 'sequenceParallel', 'zero'] as const) {
+  for (const k of ['tensor', 'pipeline', 'data', 'context', 'expert', 'virtualStages', 'sequenceParallel'] as const) {
     if (par[k] !== undefined) (c as Record<string, unknown>)[k] = par[k];
   }
+  if (par.zero !== undefined) c.zero = par.zero as 0 | 1 | 2 | 3;
   if (t.microBatchSize !== undefined) c.microBatchSize = t.microBatchSize;
   if (t.recompute !== undefined) c.recompute = t.recompute;
   // precision defaults to bf16 (FP8 changes numerics: ask for it, or for 'auto' to search both)
@@ -66,7 +67,7 @@ export function normalizeTraining(raw: RawScenario): NormalizedTraining {
     issues.push(issue('unsupported', ['training', 'precision'], `${sys.accelerator.id} has no FP8 tensor cores; use bf16`));
   }
   if (issues.length) throw new ScenarioError(issues);
-  if (t.sequenceLength > model.maxPositions) {
+  if (model.maxPositions > 0 && t.sequenceLength > model.maxPositions) {
     warnings.push(`sequenceLength ${t.sequenceLength} exceeds the model's max_position_embeddings ${model.maxPositions}`);
   }
   const job: TrainJob = {

@@ -4,7 +4,7 @@ import { assemble, F, FIELDS } from './assemble.js';
 import { reportFrom, splitOf, type TrainReport } from './evaluate.js';
 import { divisors, planProblem } from './plan.js';
 import { computeSplitCost, type SplitCost } from './splitcost.js';
-import { RECOMPUTE, type PlanConstraints, type Recompute, type TrainJob, type TrainPlan, type TrainPrecision } from './types.js';
+import { basePlan, RECOMPUTE, type PlanConstraints, type Recompute, type TrainJob, type TrainPlan, type TrainPrecision } from './types.js';
 
 /**
  * Exhaustive search over every valid split the constraints leave open. Per-layer costs
@@ -67,19 +67,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   const precisions: TrainPrecision[] = c.precision !== undefined ? [c.precision] : job.accelerator.peakFlops.fp8 ? ['bf16', 'fp8'] : ['bf16'];
 
   const out = new Float64Array(FIELDS);
-  const plan: TrainPlan = {
-    tensor: 1,
-    pipeline: 1,
-    data: 1,
-    context: 1,
-    expert: 1,
-    virtualStages: 1,
-    sequenceParallel: false,
-    zero: 0,
-    microBatchSize: 1,
-    recompute: 'none',
-    precision: 'bf16',
-  };
+  const plan: TrainPlan = basePlan();
   const top: Slot[] = [];
   let closest: Slot | null = null;
   let evaluated = 0;

@@ -10,7 +10,7 @@ import { minDevicesForModelStates, modelStateBytes } from './memory.js';
 import { planTraining } from './plan-training.js';
 import { planProblem } from './plan.js';
 import { searchPlans } from './search.js';
-import type { TrainJob, TrainPlan } from './types.js';
+import { basePlan, type TrainJob, type TrainPlan } from './types.js';
 
 function job(model: string, acc: string, devices: number, seq: number, gbs: number, tokens: number | null = null): TrainJob {
   return {
@@ -29,20 +29,7 @@ function job(model: string, acc: string, devices: number, seq: number, gbs: numb
   };
 }
 
-const plan = (p: Partial<TrainPlan>): TrainPlan => ({
-  tensor: 1,
-  pipeline: 1,
-  data: 1,
-  context: 1,
-  expert: 1,
-  virtualStages: 1,
-  sequenceParallel: false,
-  zero: 0,
-  microBatchSize: 1,
-  recompute: 'none',
-  precision: 'bf16',
-  ...p,
-});
+const plan = basePlan;
 
 const within = (x: number, target: number, tol: number) => expect(Math.abs(x - target) / target).toBeLessThanOrEqual(tol);
 

@@ -42,3 +42,21 @@ export interface TrainJob {
 
 /** A partial plan: the keys the user fixed; the rest are searched. */
 export type PlanConstraints = Partial<TrainPlan>;
+
+/** A plan with every key at its neutral value (one device, no splitting), to fill in. */
+export function basePlan(p: Partial<TrainPlan> = {}): TrainPlan {
+  return {
+    tensor: 1,
+    pipeline: 1,
+    data: 1,
+    context: 1,
+    expert: 1,
+    virtualStages: 1,
+    sequenceParallel: false,
+    zero: 0,
+    microBatchSize: 1,
+    recompute: 'none',
+    precision: 'bf16',
+    ...p,
+  };
+}
