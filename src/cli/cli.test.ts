@@ -140,3 +140,49 @@ describe('sinan models / hardware / calibration', () => {
     for (const r of JSON.parse(c.out())) expect(r.source.length).toBeGreaterThan(10);
   });
 });
+
+describe('sinan cluster / goodput / sweep', () => {
+  it('cluster --json answers the contract', async () => {
+    const c = capture();
+    const f = file(
+      'kind: cluster\nsystem: { accelerator: nvidia-h100-sxm, count: 16384, perNode: 8 }\nnetwork: { nicsPerNode: 8, nicGbps: 400, planes: 2, switchGbps: 51200 }\npue: 1.25\n',
+    );
+    expect(await run(['cluster', f, '--json'], c.io)).toBe(0);
+    const o = JSON.parse(c.out());
+    expect(o.kind).toBe('cluster');
+    expect(o.tiers).toBe(2);
+    for (const k of ['maxAcceleratorsByTiers', 'switches', 'links', 'bisectionGbps', 'power']) expect(o).toHaveProperty(k);
+    expect(o.power.pue).toBe(1.25);
+  });
+
+  it('goodput --json answers the contract', async () => {
+    const c = capture();
+    const f = file(
+      'kind: goodput\nmodel: llama-3.1-8b\nsystem: { accelerator: nvidia-h100-sxm, count: 512, perNode: 8 }\ntraining: { sequenceLength: 8192, globalBatchSize: 512 }\nreliability: { days: 7, restartMinutes: 10, checkpoint: { writeGBps: 200, async: true }, trials: 200 }\n',
+    );
+    expect(await run(['goodput', f, '--json'], c.io)).toBe(0);
+    const o = JSON.parse(c.out());
+    expect(o.kind).toBe('goodput');
+    for (const k of ['interruptions', 'checkpoint', 'lostSeconds', 'effectiveTrainingTime', 'monteCarlo']) expect(o).toHaveProperty(k);
+    expect(o.monteCarlo.trials).toBe(200);
+  });
+
+  it('goodput rejects a negative failure rate with its path', async () => {
+    const c = capture();
+    const f = file(
+      'kind: goodput\nmodel: llama-3.1-8b\nsystem: { accelerator: nvidia-h100-sxm, count: 8 }\ntraining: { sequenceLength: 4096, globalBatchSize: 8 }\nreliability: { days: 7, failuresPerDevicePerDay: -1 }\n',
+    );
+    expect(await run(['goodput', f, '--json'], c.io)).toBe(2);
+    expect(JSON.parse(c.out()).error.issues[0].path).toEqual(['reliability', 'failuresPerDevicePerDay']);
+  });
+
+  it('sweep scaleup prints a table and rejects an unknown sweep', async () => {
+    const c = capture();
+    expect(await run(['sweep', 'scaleup', file(scenario), '--domains', '8,16'], c.io)).toBe(0);
+    expect(c.out()).toMatch(/scale-up domain/);
+    const d = capture();
+    expect(await run(['sweep', 'sideways', file(scenario)], d.io)).toBe(2);
+    const e = capture();
+    expect(await run(['sweep', 'weak', file(scenario), '--counts', '8,x'], e.io)).toBe(2);
+  });
+});

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readStdinText } from '../util/files.js';
 import { calibrationCommand, hardwareCommand, modelsCommand } from './catalog.js';
+import { clusterCommand, goodputCommand, sweepCommand } from './fleet.js';
 import type { ExitCode, Io } from './common.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
@@ -52,6 +53,45 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .action(async (scenario: string, opts: TrainFlags) => {
       code = await trainCommand(scenario, opts, io);
     });
+
+  program
+    .command('cluster')
+    .description('size the back-end fabric (tiers, switches, links, bisection) and the power of a cluster')
+    .argument('<scenario>', "cluster scenario, or '-' for standard input")
+    .option('--json', 'print the contract JSON object only')
+    .action(async (scenario: string, opts: { json?: boolean }) => {
+      code = await clusterCommand(scenario, opts, io);
+    });
+
+  program
+    .command('goodput')
+    .description('failures, checkpointing and effective training time of a training run (closed form and Monte Carlo)')
+    .argument('<scenario>', "goodput scenario, or '-' for standard input")
+    .option('--json', 'print the contract JSON object only')
+    .action(async (scenario: string, opts: { json?: boolean }) => {
+      code = await goodputCommand(scenario, opts, io);
+    });
+
+  program
+    .command('sweep')
+    .description('sweeps on a training scenario: scaleup (throughput vs scale-up domain) or weak (throughput per device vs cluster size)')
+    .argument('<what>', 'scaleup | weak')
+    .argument('<scenario>', 'training scenario')
+    .option('--domains <list>', 'scale-up domain sizes (scaleup)', undefined)
+    .option('--counts <list>', 'device counts (weak)', undefined)
+    .option('--nic-gbps <n>', 'NIC speed per device for the fabric tiers (weak)')
+    .option('--planes <n>', 'network planes (weak)')
+    .option('--switch-gbps <n>', 'switch capacity in Gb/s (weak)')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        what: string,
+        scenario: string,
+        opts: { json?: boolean; domains?: string; counts?: string; nicGbps?: string; planes?: string; switchGbps?: string },
+      ) => {
+        code = await sweepCommand(what, scenario, opts, io);
+      },
+    );
 
   program
     .command('models')

@@ -76,3 +76,54 @@ export const trainingScenarioSchema = z.object({
 
 export type TrainingScenario = z.infer<typeof trainingScenarioSchema>;
 export type SystemInput = z.infer<typeof systemSchema>;
+
+export const clusterScenarioSchema = z.object({
+  kind: z.literal('cluster'),
+  name: z.string().optional(),
+  system: systemSchema,
+  network: z
+    .object({
+      nicsPerNode: posInt.optional(),
+      nicGbps: pos.optional(),
+      planes: posInt.optional(),
+      switchGbps: pos.optional(),
+      switch: z.string().optional(),
+      oversubscription: pos.optional(),
+      maxTiers: z.number().int().min(1).max(5).optional(),
+    })
+    .optional(),
+  pue: z.number().min(1).max(3).optional(),
+});
+
+export const reliabilitySchema = z.object({
+  days: pos,
+  failuresPerDevicePerDay: z.number().nonnegative().optional(),
+  restartMinutes: z.number().nonnegative().optional(),
+  checkpoint: z
+    .object({
+      writeGBps: pos,
+      readGBps: pos.optional(),
+      async: z.boolean().optional(),
+      intervalMinutes: pos.optional(),
+      optimizerState: z.boolean().optional(),
+    })
+    .optional(),
+  replacement: z.enum(['node', 'device']).optional(),
+  spares: z.number().int().nonnegative().optional(),
+  repairHours: pos.optional(),
+  trials: z.number().int().min(10).max(1_000_000).optional(),
+  seed: z.number().int().optional(),
+});
+
+export const goodputScenarioSchema = z.object({
+  kind: z.literal('goodput'),
+  name: z.string().optional(),
+  model: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  system: systemSchema,
+  parallelism: parallelismSchema.optional(),
+  training: trainingSchema,
+  reliability: reliabilitySchema,
+});
+
+export type ClusterScenario = z.infer<typeof clusterScenarioSchema>;
+export type GoodputScenario = z.infer<typeof goodputScenarioSchema>;

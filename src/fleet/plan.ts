@@ -1,0 +1,138 @@
+import { calibration } from '../cost/calibration.js';
+import { countParameters } from '../model/params.js';
+import type { NormalizedCluster, NormalizedGoodput } from '../scenario/fleet.js';
+import { normalizeTraining } from '../scenario/training.js';
+import { planTraining } from '../train/plan-training.js';
+import { issue, ScenarioError } from '../util/issues.js';
+import { FabricError, sizeFabric, type FabricDesign } from './fabric.js';
+import { goodputClosedForm, goodputMonteCarlo, optimalInterval } from './goodput.js';
+import { clusterPower, type PowerEstimate } from './power.js';
+import { forecastInterruptions, llama3FailureModel, sparePlan, type SparePlan } from './reliability.js';
+
+/** The contract's cluster result, plus the design details behind it. */
+export interface ClusterReport {
+  kind: 'cluster';
+  tiers: number;
+  maxAcceleratorsByTiers: number[];
+  switches: { total: number; perTier: number[]; model: string; ports: number; portGbps: number };
+  links: { total: number; perLevel: number[]; transceivers: number };
+  bisectionGbps: number;
+  oversubscription: number;
+  servers: number;
+  rails: number;
+  planes: number;
+  power: PowerEstimate;
+}
+
+function fabricOrIssue(f: () => FabricDesign): FabricDesign {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FabricError) throw new ScenarioError([issue('out_of_range', e.field === 'count' ? ['system', 'count'] : ['network', e.field], e.message)]);
+    throw e;
+  }
+}
+
+export function planCluster(n: NormalizedCluster): ClusterReport {
+  const d = fabricOrIssue(() => sizeFabric(n.fabric));
+  const power = clusterPower(n.accelerator, n.fabric.accelerators, d, n.pue);
+  return {
+    kind: 'cluster',
+    tiers: d.tiers,
+    maxAcceleratorsByTiers: d.maxAcceleratorsByTiers,
+    switches: { total: d.switchesTotal, perTier: d.switchesPerTier, model: n.switchName, ports: d.radix, portGbps: d.portGbps },
+    links: { total: d.linksTotal, perLevel: d.linksPerLevel, transceivers: d.transceivers },
+    bisectionGbps: d.bisectionGbps,
+    oversubscription: d.oversubscription,
+    servers: d.servers,
+    rails: d.rails,
+    planes: d.planes,
+    power,
+  };
+}
+
+/** The contract's goodput result, plus the assumptions and the breakdowns behind it. */
+export interface GoodputReport {
+  kind: 'goodput';
+  interruptions: { expected: number; meanTimeBetweenHours: number; ratePerDevicePerDay: number; byGroup: { group: string; expected: number; share: number }[] };
+  checkpoint: {
+    sizeBytes: number;
+    writeSeconds: number;
+    readSeconds: number;
+    blockingSeconds: number;
+    intervalSeconds: number;
+    async: boolean;
+    optimal: boolean;
+  };
+  restartSeconds: number;
+  lostSeconds: { restart: number; recompute: number; checkpoint: number };
+  effectiveTrainingTime: number;
+  monteCarlo: { mean: number; ci95: [number, number]; trials: number };
+  training: { stepSeconds: number; tokensPerSecond: number; fits: boolean; plan: string; effectiveTokensPerSecond: number; daysToTrain?: number };
+  spares: SparePlan & { replacement: 'node' | 'device'; spares: number; repairHours: number };
+  source: string;
+}
+
+export function planGoodput(n: NormalizedGoodput, onProgress?: (done: number, total: number) => void): GoodputReport {
+  const rel = n.scenario.reliability;
+  const tr = planTraining(normalizeTraining(n.training), { alternatives: 0 });
+  const devices = tr.system.count;
+  const params = countParameters(normalizeTraining(n.training).job.model).total;
+  const ck = rel.checkpoint ?? { writeGBps: 100 };
+  const sizeBytes = params * ((ck.optimizerState ?? true) ? 2 + 12 : 2);
+  const writeSeconds = sizeBytes / (ck.writeGBps * 1e9);
+  const readSeconds = sizeBytes / ((ck.readGBps ?? ck.writeGBps) * 1e9);
+  const isAsync = ck.async ?? false;
+  // async: training only waits for its shard to reach host memory over PCIe
+  const snapshot = sizeBytes / devices / (n.accelerator.hostLinkBandwidth * calibration().pcieFraction);
+  const blocking = isAsync ? snapshot : writeSeconds;
+
+  const model = llama3FailureModel();
+  const rate = rel.failuresPerDevicePerDay ?? model.ratePerDeviceDay;
+  const f = forecastInterruptions(devices, rel.days, rate);
+  if (rate <= 0)
+    throw new ScenarioError([issue('out_of_range', ['reliability', 'failuresPerDevicePerDay'], 'failuresPerDevicePerDay must be above 0 to plan checkpoints')]);
+  const mtbi = 86400 / (rate * devices);
+  const restartSeconds = (rel.restartMinutes ?? 10) * 60 + readSeconds;
+  const step = tr.step.seconds;
+  let interval = rel.checkpoint?.intervalMinutes !== undefined ? rel.checkpoint.intervalMinutes * 60 : optimalInterval(blocking, mtbi);
+  if (isAsync) interval = Math.max(interval, writeSeconds); // the previous write must finish first
+  interval = Math.max(step, Math.ceil(interval / step) * step); // checkpoints happen between steps
+  const g = { totalSeconds: rel.days * 86400, mtbiSeconds: mtbi, restartSeconds, blockingSeconds: blocking, intervalSeconds: interval };
+  const cf = goodputClosedForm(g);
+  const trials = rel.trials ?? 2000;
+  const mc = goodputMonteCarlo(g, trials, rel.seed ?? 1, onProgress ? (d) => onProgress(d, trials) : undefined);
+  const unit = rel.replacement === 'device' ? 1 : tr.system.perNode;
+  const spares = rel.spares ?? 0;
+  const repairHours = rel.repairHours ?? 24;
+  const p = tr.parallelism;
+  const tokens = n.scenario.training.tokens;
+  const eff = tr.throughput.tokensPerSecond * cf.effectiveTrainingTime;
+  return {
+    kind: 'goodput',
+    interruptions: { expected: f.expected, meanTimeBetweenHours: f.meanTimeBetweenHours, ratePerDevicePerDay: rate, byGroup: f.byGroup },
+    checkpoint: {
+      sizeBytes,
+      writeSeconds,
+      readSeconds,
+      blockingSeconds: blocking,
+      intervalSeconds: interval,
+      async: isAsync,
+      optimal: rel.checkpoint?.intervalMinutes === undefined,
+    },
+    restartSeconds,
+    lostSeconds: cf.lost,
+    effectiveTrainingTime: cf.effectiveTrainingTime,
+    monteCarlo: { mean: mc.mean, ci95: mc.ci95, trials: mc.trials },
+    training: {
+      stepSeconds: step,
+      tokensPerSecond: tr.throughput.tokensPerSecond,
+      fits: tr.fits,
+      plan: `TP ${p.tensor} PP ${p.pipeline} DP ${p.data} CP ${p.context} EP ${p.expert}`,
+      effectiveTokensPerSecond: eff,
+      ...(tokens !== undefined ? { daysToTrain: tokens / eff / 86400 } : {}),
+    },
+    spares: { ...sparePlan(devices, rel.days, rate, f.hardwareShare, unit, spares, repairHours), replacement: rel.replacement ?? 'node', spares, repairHours },
+    source: rel.failuresPerDevicePerDay !== undefined ? 'failure rate given in the scenario' : model.source,
+  };
+}

@@ -1,0 +1,74 @@
+import { calibration } from '../cost/calibration.js';
+import type { NormalizedTraining } from '../scenario/training.js';
+import { planTraining } from '../train/plan-training.js';
+import { sizeFabric, type FabricInput } from './fabric.js';
+import { fleetData } from './power.js';
+
+export interface SweepRow {
+  x: number;
+  tokensPerSecondPerDevice: number;
+  /** Relative to the previous row (scale-up) or to the first row (weak scaling). */
+  relative: number;
+  mfu: number;
+  plan: string;
+  fits: boolean;
+  tiers?: number;
+}
+
+function planLabel(r: ReturnType<typeof planTraining>): string {
+  const p = r.parallelism;
+  return `TP ${p.tensor} PP ${p.pipeline}${p.virtualStages > 1 ? `x${p.virtualStages}` : ''} DP ${p.data}${p.context > 1 ? ` CP ${p.context}` : ''}${p.expert > 1 ? ` EP ${p.expert}` : ''} mb ${r.training.microBatchSize} ${r.training.recompute}`;
+}
+
+/** Training throughput as the scale-up (NVLink-class) domain grows; everything else fixed. */
+export function scaleUpSweep(n: NormalizedTraining, domains: number[]): SweepRow[] {
+  const rows: SweepRow[] = [];
+  for (const d of domains) {
+    const job = { ...n.job, perNode: Math.min(n.job.perNode, d), fabric: { ...n.job.fabric, domain: d } };
+    const r = planTraining({ ...n, job }, { alternatives: 0 });
+    const prev = rows[rows.length - 1];
+    rows.push({
+      x: d,
+      tokensPerSecondPerDevice: r.throughput.tokensPerSecondPerDevice,
+      relative: prev ? r.throughput.tokensPerSecondPerDevice / prev.tokensPerSecondPerDevice : 1,
+      mfu: r.flops.mfu,
+      plan: planLabel(r),
+      fits: r.fits,
+    });
+  }
+  return rows;
+}
+
+/**
+ * Weak scaling: per-device batch fixed, device count growing. With a network design, the
+ * scale-out latency grows with the switch tiers the cluster needs.
+ */
+export function weakScaling(n: NormalizedTraining, counts: number[], network?: Omit<FabricInput, 'accelerators'>): SweepRow[] {
+  const rows: SweepRow[] = [];
+  const perDevice = n.job.globalBatchSize / n.job.devices;
+  const hop = fleetData() as unknown as { switchHopSeconds: { value: number } };
+  for (const count of counts) {
+    const gbs = Math.max(1, Math.round(perDevice * count));
+    let tiers: number | undefined;
+    const fabric = { ...n.job.fabric };
+    if (network) {
+      tiers = sizeFabric({ ...network, accelerators: count, maxTiers: 5 }).tiers;
+      fabric.scaleOutLatencyUs = (calibration().scaleOutHop + (tiers - 1) * 2 * hop.switchHopSeconds.value) * 1e6;
+    }
+    const constraints = { ...n.constraints };
+    delete constraints.data;
+    const job = { ...n.job, devices: count, perNode: Math.min(n.job.perNode, count), globalBatchSize: gbs, fabric };
+    const r = planTraining({ ...n, job, constraints }, { alternatives: 0 });
+    const first = rows[0];
+    rows.push({
+      x: count,
+      tokensPerSecondPerDevice: r.throughput.tokensPerSecondPerDevice,
+      relative: first ? r.throughput.tokensPerSecondPerDevice / first.tokensPerSecondPerDevice : 1,
+      mfu: r.flops.mfu,
+      plan: planLabel(r),
+      fits: r.fits,
+      ...(tiers !== undefined ? { tiers } : {}),
+    });
+  }
+  return rows;
+}
