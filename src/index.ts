@@ -24,5 +24,14 @@ export { modelStateBytes, minDevicesForModelStates } from './train/memory.js';
 export type { TrainJob, TrainPlan, PlanConstraints } from './train/types.js';
 export { modelFlopsPerToken } from './graph/layer.js';
 
+// fleet
+export { sizeFabric, maxAcceleratorsByTiers, type FabricInput, type FabricDesign } from './fleet/fabric.js';
+export { clusterPower } from './fleet/power.js';
+export { forecastInterruptions, llama3FailureModel, sparePlan } from './fleet/reliability.js';
+export { goodputClosedForm, goodputMonteCarlo, optimalInterval } from './fleet/goodput.js';
+export { planCluster, planGoodput, type ClusterReport, type GoodputReport } from './fleet/plan.js';
+export { scaleUpSweep, weakScaling } from './fleet/sweep.js';
+export { normalizeCluster, normalizeGoodput } from './scenario/fleet.js';
+
 // validation
 export { validateTraining } from './validate/training.js';
