@@ -186,3 +186,34 @@ describe('sinan cluster / goodput / sweep', () => {
     expect(await run(['sweep', 'weak', file(scenario), '--counts', '8,x'], e.io)).toBe(2);
   });
 });
+
+describe('sinan serve', () => {
+  const serving =
+    'kind: inference\nmodel: llama-3.1-8b\nsystem: { accelerator: nvidia-h100-sxm, count: 2 }\nquantization: { weights: fp8, kvCache: fp8 }\nworkload: { inputTokens: 1024, outputTokens: 256, concurrency: 8 }\n';
+  it('--json answers the contract', async () => {
+    const c = capture();
+    expect(await run(['serve', file(serving), '--json'], c.io)).toBe(0);
+    const o = JSON.parse(c.out());
+    expect(o.kind).toBe('inference');
+    for (const k of ['fits', 'parallelism', 'quantization', 'memory', 'latency', 'throughput', 'breakdown']) expect(o).toHaveProperty(k);
+    for (const k of ['weights', 'kvCache', 'activations', 'other']) expect(typeof o.memory.breakdown[k]).toBe('number');
+    expect(typeof o.memory.maxConcurrency).toBe('number');
+    for (const k of ['ttftSeconds', 'tpotSeconds', 'requestSeconds']) expect(o.latency[k]).toBeGreaterThan(0);
+    expect(o.breakdown.decode.communicationShare).toBeGreaterThanOrEqual(0);
+  });
+  it('prints tables, searches the catalog, and rejects bad formats with exit 2', async () => {
+    const c = capture();
+    expect(await run(['serve', file(serving)], c.io)).toBe(0);
+    expect(c.out()).toMatch(/Memory per device/);
+    const s = capture();
+    expect(
+      await run(['serve', file(serving.replace('concurrency: 8', 'requestRate: 2') + 'slo: { ttftMs: 800, tpotMs: 60 }\n'), '--catalog', '--json'], s.io),
+    ).toBe(0);
+    expect(JSON.parse(s.out()).best).not.toBeNull();
+    const e = capture();
+    expect(await run(['serve', file(serving), '--weights', 'fp7'], e.io)).toBe(2);
+    const v = capture();
+    expect(await run(['validate', '--kind', 'inference', '--no-rows', '--json'], v.io)).toBe(0);
+    expect(JSON.parse(v.out()).predicted).toBeGreaterThan(80);
+  });
+});

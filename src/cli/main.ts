@@ -3,6 +3,7 @@ import { readStdinText } from '../util/files.js';
 import { calibrationCommand, hardwareCommand, modelsCommand } from './catalog.js';
 import { clusterCommand, goodputCommand, sweepCommand } from './fleet.js';
 import type { ExitCode, Io } from './common.js';
+import { serveCommand, type ServeFlags } from './serve.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
 
@@ -52,6 +53,27 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--alternatives <n>', 'how many runner-up plans to show', '4')
     .action(async (scenario: string, opts: TrainFlags) => {
       code = await trainCommand(scenario, opts, io);
+    });
+
+  program
+    .command('serve')
+    .description(
+      'predict serving: memory, TTFT/TPOT, throughput and cost on GPUs, CPUs or with offload; --catalog finds the cheapest deployment meeting the SLO',
+    )
+    .argument('<scenario>', "inference scenario, or '-' for standard input")
+    .option('--json', 'print the contract JSON object only')
+    .option('--accelerator <id>', 'override system.accelerator')
+    .option('--gpus <n>', 'override system.count')
+    .option('--tp <n>', 'fix tensor parallelism')
+    .option('--pp <n>', 'fix pipeline parallelism')
+    .option('--ep <n>', 'fix expert parallelism')
+    .option('--weights <format>', 'weight format (bf16, fp8, int8, int4, nf4, nf4-dq, nvfp4, mxfp4, ...)')
+    .option('--kv <format>', 'KV-cache format (bf16, fp8, int8, int4)')
+    .option('--concurrency <n>', 'requests in flight')
+    .option('--rate <rps>', 'request rate (requests/s)')
+    .option('--catalog', 'search accelerators, sizes, splits, formats and batch sizes for the cheapest plan meeting the SLO')
+    .action(async (scenario: string, opts: ServeFlags) => {
+      code = await serveCommand(scenario, opts, io);
     });
 
   program
@@ -113,7 +135,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
   program
     .command('validate')
     .description('predict every published measurement in the validation corpus and report the errors')
-    .option('--kind <kind>', 'training (default)')
+    .option('--kind <kind>', 'training (default) or inference')
     .option('--dir <dir>', 'corpus folder (default: ../shared/validation, else the copy in data/validation)')
     .option('--no-rows', 'print only the summary')
     .option('--json', 'print JSON')

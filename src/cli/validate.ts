@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import { corpusDir } from '../validate/corpus.js';
+import { validateInference } from '../validate/inference.js';
 import { validateTraining, type ValidationSummary } from '../validate/training.js';
 import { guard, reportIssues, type ExitCode, type Io } from './common.js';
 import { heading, num, pct, table } from './format.js';
@@ -8,11 +9,11 @@ export async function validateCommand(f: { json?: boolean; kind?: string; dir?: 
   const json = !!f.json;
   return guard(json, io, () => {
     const kind = f.kind ?? 'training';
-    if (kind !== 'training') {
-      return reportIssues([{ code: 'unsupported', path: ['--kind'], message: `validation of '${kind}' is not available yet; only 'training' is` }], json, io);
+    if (kind !== 'training' && kind !== 'inference') {
+      return reportIssues([{ code: 'invalid_value', path: ['--kind'], message: `unknown kind '${kind}': training or inference` }], json, io);
     }
     const dir = corpusDir(f.dir);
-    const s = validateTraining(dir);
+    const s = kind === 'training' ? validateTraining(dir) : validateInference(dir);
     if (json) io.out(JSON.stringify({ corpus: dir, ...s }, null, 2) + '\n');
     else io.out(renderValidation(s, dir, f.rows !== false));
     return 0;

@@ -12,6 +12,14 @@ export interface Efficiency {
 export interface Calibration {
   /** By generation ('ampere', 'hopper', 'blackwell', ...), with 'default' for the rest. */
   efficiency: Record<string, Efficiency>;
+  /** The same for serving kernels (inference engines), by generation. */
+  servingEfficiency: Record<string, Efficiency>;
+  /** Fixed host-side cost of one serving step (scheduling, sampling, launch), seconds. */
+  servingStepOverhead: number;
+  /** Host-side cost per transformer layer of one serving step, seconds. */
+  servingLayerOverhead: number;
+  /** Latency of one collective between CPU sockets (shared-memory all-reduce), seconds. */
+  cpuCollective: number;
   kernelOverhead: number;
   groupedGemmFraction: number;
   memFraction: number;
@@ -20,6 +28,7 @@ export interface Calibration {
   scaleOutFraction: number;
   pcieFraction: number;
   scaleUpHop: number;
+  pcieHop: number;
   scaleOutHop: number;
   collectiveLaunch: number;
   overlapSlowdown: number;
@@ -59,6 +68,14 @@ export function calibration(): Calibration {
         .filter(([k]) => !k.startsWith('_'))
         .map(([k, e]) => [k, e.value as Efficiency]),
     ),
+    servingEfficiency: Object.fromEntries(
+      Object.entries(c.servingEfficiency ?? {})
+        .filter(([k]) => !k.startsWith('_'))
+        .map(([k, e]) => [k, e.value as Efficiency]),
+    ),
+    servingStepOverhead: v('serving', 'stepOverheadSeconds'),
+    servingLayerOverhead: v('serving', 'layerOverheadSeconds'),
+    cpuCollective: v('serving', 'cpuCollectiveSeconds'),
     kernelOverhead: v('gemm', 'kernelOverheadSeconds'),
     groupedGemmFraction: v('gemm', 'groupedGemmFraction'),
     memFraction: v('memory', 'bandwidthFraction'),
@@ -67,6 +84,7 @@ export function calibration(): Calibration {
     scaleOutFraction: v('collectives', 'scaleOutFraction'),
     pcieFraction: v('collectives', 'pcieFraction'),
     scaleUpHop: v('collectives', 'scaleUpHopSeconds'),
+    pcieHop: v('collectives', 'pcieHopSeconds'),
     scaleOutHop: v('collectives', 'scaleOutHopSeconds'),
     collectiveLaunch: v('collectives', 'launchSeconds'),
     overlapSlowdown: v('collectives', 'overlapSlowdown'),
@@ -89,6 +107,11 @@ export function generationOf(architecture: string): string {
 /** The efficiencies that apply to an architecture. */
 export function efficiencyFor(cal: Calibration, architecture: string): Efficiency {
   return cal.efficiency[generationOf(architecture)] ?? cal.efficiency.default!;
+}
+
+/** The serving efficiencies that apply to an architecture. */
+export function servingEfficiencyFor(cal: Calibration, architecture: string): Efficiency {
+  return cal.servingEfficiency[generationOf(architecture)] ?? cal.servingEfficiency.default ?? efficiencyFor(cal, architecture);
 }
 
 /** Every constant with its provenance, for `sinan calibration` and the README. */

@@ -1,6 +1,6 @@
 import type { Gemm } from '../graph/layer.js';
 import type { Accelerator } from '../hardware/types.js';
-import { efficiencyFor, type Calibration, type Efficiency } from './calibration.js';
+import { efficiencyFor, servingEfficiencyFor, type Calibration, type Efficiency } from './calibration.js';
 
 /**
  * Roofline prices of single operators: time = max(FLOPs / (peak x efficiency),
@@ -10,29 +10,38 @@ import { efficiencyFor, type Calibration, type Efficiency } from './calibration.
 export interface Device {
   bf16: number;
   fp8: number;
+  fp4: number;
   bandwidth: number;
   eff: Efficiency;
   cal: Calibration;
 }
 
-export function deviceFor(a: Accelerator, cal: Calibration): Device {
+/** The device as training (default) or serving kernels see it: peaks, bandwidth and achieved efficiencies. */
+export function deviceFor(a: Accelerator, cal: Calibration, workload: 'training' | 'serving' = 'training'): Device {
   const bf16 = a.peakFlops.bf16 ?? a.peakFlops.fp16 ?? a.peakFlops.fp32 ?? 1e12;
-  return { bf16, fp8: a.peakFlops.fp8 ?? 0, bandwidth: a.memoryBandwidth, eff: efficiencyFor(cal, a.architecture), cal };
+  const eff = workload === 'serving' ? servingEfficiencyFor(cal, a.architecture) : efficiencyFor(cal, a.architecture);
+  return { bf16, fp8: a.peakFlops.fp8 ?? 0, fp4: a.peakFlops.fp4 ?? 0, bandwidth: a.memoryBandwidth, eff, cal };
+}
+
+/** Compute time, memory time and roofline time of one GEMM (or grouped GEMM) launch. */
+export function gemmCost(g: Gemm, d: Device): { compute: number; memory: number; seconds: number } {
+  const flops = 2 * g.m * g.n * g.k * g.count;
+  if (flops <= 0) return { compute: 0, memory: 0, seconds: 0 };
+  const useFp4 = !!g.fp4 && d.fp4 > 0;
+  const useFp8 = !useFp4 && g.fp8 && d.fp8 > 0;
+  const peak = useFp4 ? d.fp4 : useFp8 ? d.fp8 : d.bf16;
+  let frac = useFp4 || useFp8 ? d.eff.gemmFp8 : d.eff.gemmBf16;
+  if (g.grouped) frac *= d.cal.groupedGemmFraction;
+  const elem = useFp8 || useFp4 ? 1 : 2;
+  const bytes = (g.m * g.k * elem + g.k * g.n * (g.weightBytes ?? elem) + 2 * g.m * g.n * elem) * g.count;
+  const compute = flops / (peak * frac);
+  const memory = bytes / (d.bandwidth * d.cal.memFraction);
+  return { compute, memory, seconds: Math.max(compute, memory) + (g.launches ?? 1) * d.cal.kernelOverhead };
 }
 
 /** Seconds of one forward GEMM (or grouped GEMM) launch. */
 export function gemmSeconds(g: Gemm, d: Device): number {
-  const flops = 2 * g.m * g.n * g.k * g.count;
-  if (flops <= 0) return 0;
-  const useFp8 = g.fp8 && d.fp8 > 0;
-  const peak = useFp8 ? d.fp8 : d.bf16;
-  let frac = useFp8 ? d.eff.gemmFp8 : d.eff.gemmBf16;
-  if (g.grouped) frac *= d.cal.groupedGemmFraction;
-  const elem = useFp8 ? 1 : 2;
-  const bytes = (g.m * g.k + g.k * g.n + 2 * g.m * g.n) * elem * g.count;
-  const compute = flops / (peak * frac);
-  const memory = bytes / (d.bandwidth * d.cal.memFraction);
-  return Math.max(compute, memory) + d.cal.kernelOverhead;
+  return gemmCost(g, d).seconds;
 }
 
 /** Seconds of memory-bound element-wise work moving `bytes`, in `kernels` launches. */

@@ -36,7 +36,7 @@ export function fabricFor(a: Accelerator, perNode: number, cal: Calibration, o: 
     scaleUpBw: upPeak * upFrac,
     inNetworkAlgBw: a.scaleUp.inNetworkReduction && !pcie ? upPeak * cal.inNetworkAlgBwFraction : 0,
     scaleOutBw: (o.scaleOutGBps !== undefined ? o.scaleOutGBps * 1e9 : a.scaleOut.bandwidth) * cal.scaleOutFraction,
-    scaleUpHop: pcie ? cal.scaleUpHop * 3 : cal.scaleUpHop,
+    scaleUpHop: pcie ? cal.pcieHop : cal.scaleUpHop,
     scaleOutHop: o.scaleOutLatencyUs !== undefined ? o.scaleOutLatencyUs * 1e-6 : cal.scaleOutHop,
     launch: cal.collectiveLaunch,
   };

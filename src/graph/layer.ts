@@ -35,6 +35,12 @@ export interface Gemm {
   grouped: boolean;
   /** Runs in FP8 when the split does (output heads and routers stay in 16 bit). */
   fp8: boolean;
+  /** Runs on FP4 tensor cores (NVFP4/MXFP4 on parts that have them). */
+  fp4?: boolean;
+  /** Stored bytes per weight element, scales included (quantized weights); default: the compute precision's. */
+  weightBytes?: number;
+  /** Kernel launches this entry stands for (one per layer when layers are aggregated); default 1. */
+  launches?: number;
 }
 
 export type CommKind = 'tp_allgather' | 'tp_reducescatter' | 'tp_allreduce' | 'ep_alltoall' | 'cp_sendrecv';

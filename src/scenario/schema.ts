@@ -127,3 +127,31 @@ export const goodputScenarioSchema = z.object({
 
 export type ClusterScenario = z.infer<typeof clusterScenarioSchema>;
 export type GoodputScenario = z.infer<typeof goodputScenarioSchema>;
+
+export const inferenceScenarioSchema = z.object({
+  kind: z.literal('inference'),
+  name: z.string().optional(),
+  model: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  system: systemSchema.and(z.object({ hostMemoryGB: pos.optional(), diskGBps: pos.optional() })),
+  parallelism: z.object({ tensor: posInt, pipeline: posInt, expert: posInt }).partial().optional(),
+  quantization: z
+    .object({
+      weights: z.enum(['bf16', 'fp16', 'fp8', 'fp8-channel', 'fp8-block', 'int8', 'int4', 'nf4', 'nf4-dq', 'nvfp4', 'mxfp4']).optional(),
+      kvCache: z.enum(['bf16', 'fp16', 'fp8', 'int8', 'int4']).optional(),
+    })
+    .optional(),
+  workload: z.object({
+    inputTokens: posInt,
+    outputTokens: posInt,
+    concurrency: posInt.optional(),
+    requestRate: pos.optional(),
+    chunkedPrefill: z.boolean().optional(),
+    maxBatchTokens: posInt.optional(),
+  }),
+  slo: z.object({ ttftMs: pos.optional(), tpotMs: pos.optional() }).optional(),
+  offload: z.object({ weights: z.union([z.number().min(0).max(1), z.literal('auto')]), to: z.enum(['host', 'disk']).optional() }).optional(),
+  speculative: z.object({ draft: z.union([z.string(), z.record(z.string(), z.unknown())]), tokens: posInt, acceptance: z.number().min(0).max(1) }).optional(),
+  disaggregation: z.boolean().optional(),
+});
+
+export type InferenceScenario = z.infer<typeof inferenceScenarioSchema>;

@@ -87,7 +87,9 @@ export function sourceGroup(row: CorpusRow): string {
   if (s.includes('2e90a342')) return 'Korthikanti 2022';
   if (s.includes('50a4b5f')) return 'Megatron-LM 2021';
   if (s.includes('f2e5db4')) return 'Megatron-LM 2024';
-  if (s.includes('TensorRT-LLM') || s.includes('tensorrt')) return 'TensorRT-LLM';
+  if (s.includes('perf-overview')) return 'TensorRT-LLM perf-overview (v1.0)';
+  if (s.includes('TensorRT-LLM') && s.includes('performance.md')) return 'TensorRT-LLM performance.md (v0.5/v0.6)';
+  if (s.includes('TensorRT-LLM')) return 'TensorRT-LLM';
   return s
     .replace(/^https?:\/\/(www\.)?/, '')
     .split('/')

@@ -1,0 +1,47 @@
+/**
+ * SLO-search benchmark: the full catalog search for the cheapest deployment meeting an SLO,
+ * against a baseline measured in the same run (evaluating one fixed plan at a time).
+ * Usage: npx tsx bench/serve.bench.ts
+ */
+import { normalizeInference } from '../src/scenario/inference.js';
+import { engineFor, evaluateServe } from '../src/serve/plan.js';
+import { searchDeployments } from '../src/serve/search.js';
+
+const cases: [string, Record<string, unknown>][] = [
+  [
+    'Llama-3.1-70B, 2 req/s, TTFT 1 s, TPOT 50 ms',
+    { model: 'llama-3.1-70b', workload: { inputTokens: 2048, outputTokens: 256, requestRate: 2 }, slo: { ttftMs: 1000, tpotMs: 50 } },
+  ],
+  [
+    'Llama-3.1-8B, 20 req/s, TTFT 300 ms, TPOT 30 ms',
+    { model: 'llama-3.1-8b', workload: { inputTokens: 1024, outputTokens: 512, requestRate: 20 }, slo: { ttftMs: 300, tpotMs: 30 } },
+  ],
+  [
+    'Qwen3-30B-A3B, 5 req/s, TTFT 500 ms, TPOT 40 ms',
+    { model: 'qwen3-30b-a3b', workload: { inputTokens: 4096, outputTokens: 512, requestRate: 5 }, slo: { ttftMs: 500, tpotMs: 40 } },
+  ],
+];
+for (const [name, d] of cases) {
+  const n = normalizeInference({ data: { kind: 'inference', system: { accelerator: 'nvidia-h100-sxm', count: 1 }, ...d }, baseDir: '.', source: 'bench' });
+  searchDeployments(n.job); // warm up
+  const times: number[] = [];
+  let evaluated = 0;
+  for (let i = 0; i < 5; i++) {
+    const s = searchDeployments(n.job);
+    times.push(s.seconds);
+    evaluated = s.evaluated;
+  }
+  times.sort((a, b) => a - b);
+  const t = times[2]!;
+  const e = engineFor({ ...n.job, workload: { ...n.job.workload, concurrency: 16, requestRate: null } }, { tensor: 1, pipeline: 1, expert: 1 });
+  let k = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 300) {
+    evaluateServe(e);
+    k++;
+  }
+  const one = (performance.now() - t0) / 1000 / k;
+  console.log(
+    `${name}: ${evaluated.toLocaleString()} plans over the catalog in ${(t * 1000).toFixed(0)} ms (${Math.round(evaluated / t).toLocaleString()} plans/s; one plan alone ${(one * 1e6).toFixed(0)} us)`,
+  );
+}

@@ -1,0 +1,164 @@
+import pc from 'picocolors';
+import { readScenario } from '../scenario/load.js';
+import { normalizeInference } from '../scenario/inference.js';
+import { planServe, searchDeployments, type ServePlanResult } from '../serve/search.js';
+import { guard, intFlag, numFlag, type ExitCode, type Io } from './common.js';
+import { bytes, heading, num, pct, seconds, table } from './format.js';
+
+export interface ServeFlags {
+  json?: boolean;
+  gpus?: string;
+  accelerator?: string;
+  tp?: string;
+  pp?: string;
+  ep?: string;
+  weights?: string;
+  kv?: string;
+  concurrency?: string;
+  rate?: string;
+  catalog?: boolean;
+}
+
+type Obj = Record<string, unknown>;
+function set(d: Obj, sec: string, key: string, v: unknown) {
+  const cur = d[sec];
+  const o: Obj = typeof cur === 'object' && cur !== null && !Array.isArray(cur) ? (cur as Obj) : {};
+  o[key] = v;
+  d[sec] = o;
+}
+
+export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise<ExitCode> {
+  const json = !!f.json;
+  return guard(json, io, () => {
+    const raw = readScenario(path, io.readStdin);
+    const d = raw.data;
+    if (f.accelerator !== undefined) set(d, 'system', 'accelerator', f.accelerator);
+    if (f.gpus !== undefined) set(d, 'system', 'count', intFlag('gpus', f.gpus));
+    if (f.tp !== undefined) set(d, 'parallelism', 'tensor', intFlag('tp', f.tp));
+    if (f.pp !== undefined) set(d, 'parallelism', 'pipeline', intFlag('pp', f.pp));
+    if (f.ep !== undefined) set(d, 'parallelism', 'expert', intFlag('ep', f.ep));
+    if (f.weights !== undefined) set(d, 'quantization', 'weights', f.weights);
+    if (f.kv !== undefined) set(d, 'quantization', 'kvCache', f.kv);
+    if (f.concurrency !== undefined) set(d, 'workload', 'concurrency', intFlag('concurrency', f.concurrency));
+    if (f.rate !== undefined) set(d, 'workload', 'requestRate', numFlag('rate', f.rate));
+    const n = normalizeInference(raw);
+    if (f.catalog) {
+      const s = searchDeployments(n.job);
+      if (json) io.out(JSON.stringify({ kind: 'inference-search', ...s }, null, 2) + '\n');
+      else {
+        io.out(
+          heading(
+            `Cheapest deployments meeting the SLO at ${n.job.workload.requestRate ?? 1} requests/s (${n.job.workload.inputTokens} in / ${n.job.workload.outputTokens} out)`,
+          ) + '\n',
+        );
+        const rows = s.ranked.length ? s.ranked : s.closest;
+        if (!s.ranked.length) io.out(pc.yellow('No plan meets the SLO; the closest plans and what they miss by:\n'));
+        io.out(
+          table(
+            ['accelerator', 'devices', 'split', 'formats', 'batch', 'TTFT', 'TPOT', '$/1M out', s.ranked.length ? '$/h' : 'misses'],
+            rows.map((o) => [
+              o.accelerator,
+              `${o.replicas} x ${o.devicesPerReplica}`,
+              `TP${o.split.tensor} EP${o.split.expert}`,
+              `${o.weights}/${o.kvCache}`,
+              o.concurrency,
+              seconds(o.ttftSeconds),
+              seconds(o.tpotSeconds),
+              o.usdPerMillionOutputTokens.toFixed(2),
+              s.ranked.length ? o.usdPerHour.toFixed(1) : o.missBy.join(', '),
+            ]),
+          ) + '\n',
+        );
+        if (s.pareto.length)
+          io.out(
+            `Pareto front (cost vs TPOT): ${s.pareto
+              .slice(0, 8)
+              .map((o) => `$${o.usdPerMillionOutputTokens.toFixed(2)}@${(o.tpotSeconds * 1000).toFixed(1)}ms (${o.accelerator})`)
+              .join(' · ')}\n`,
+          );
+        io.out(pc.dim(`evaluated ${num(s.evaluated)} plans in ${seconds(s.seconds)}\n`));
+      }
+      return 0;
+    }
+    const r = planServe(n.job, n.constraints);
+    r.warnings.unshift(...n.warnings);
+    if (json) io.out(JSON.stringify(r, null, 2) + '\n');
+    else {
+      for (const w of r.warnings) io.err(pc.yellow(`warning: ${w}\n`));
+      io.out(renderServe(r));
+    }
+    return 0;
+  });
+}
+
+export function renderServe(r: ServePlanResult): string {
+  const o: string[] = [];
+  const p = r.parallelism;
+  o.push(
+    heading(
+      `Serving ${r.model.name} (${num(r.model.parameters)} parameters) on ${r.system.target}: ${r.system.replicas} replica(s) of ${r.system.devicesPerReplica}`,
+    ),
+  );
+  o.push(
+    `${r.searched ? 'Best split' : 'Split'}: TP ${p.tensor} · PP ${p.pipeline}${p.expert > 1 ? ` · EP ${p.expert}` : ''} · weights ${r.quantization.weights} · KV ${r.quantization.kvCache} · ${r.fits ? pc.green('fits') : pc.red('DOES NOT FIT')} · bound by ${r.bound}`,
+  );
+  const w = r.workload;
+  o.push(
+    `${w.mode === 'saturation' ? 'Saturation: the largest batch that fits' : w.mode === 'request-rate' ? `${w.requestRate} requests/s (utilisation ${pct(w.utilization ?? 0)})` : 'Concurrency'}: ${w.concurrency} requests in flight of ${w.inputTokens} in / ${w.outputTokens} out tokens`,
+  );
+  o.push(
+    `TTFT ${seconds(r.latency.ttftSeconds)} · TPOT ${seconds(r.latency.tpotSeconds)} · request ${seconds(r.latency.requestSeconds)} · ${num(r.throughput.outputTokensPerSecond)} output tokens/s (${num(r.throughput.outputTokensPerSecondPerDevice)} per device) · $${r.cost.usdPerMillionOutputTokens.toFixed(2)} per million output tokens`,
+  );
+  if (r.latency.percentiles) {
+    const q = r.latency.percentiles;
+    o.push(
+      `TTFT p50/p90/p99 ${seconds(q.ttft.p50)} / ${seconds(q.ttft.p90)} / ${seconds(q.ttft.p99)} · TPOT ${seconds(q.tpot.p50)} / ${seconds(q.tpot.p90)} / ${seconds(q.tpot.p99)}`,
+    );
+  }
+  const m = r.memory;
+  o.push('');
+  o.push(heading('Memory per device'));
+  o.push(
+    table(
+      ['', 'bytes'],
+      [
+        ['weights (resident)', bytes(m.breakdown.weights)],
+        ['KV cache', bytes(m.breakdown.kvCache)],
+        ['activations and workspace', bytes(m.breakdown.activations)],
+        ['runtime', bytes(m.breakdown.other)],
+        [pc.bold('total'), pc.bold(`${bytes(m.perDeviceBytes)} of ${bytes(m.capacityBytes)}`)],
+      ],
+    ),
+  );
+  o.push(`KV cache ${bytes(m.kvBytesPerRequest)} per request on each device; at most ${m.maxConcurrency.toLocaleString('en-US')} requests fit`);
+  const b = r.breakdown;
+  o.push(heading('Time breakdown'));
+  o.push(
+    table(
+      ['phase', 'compute', 'memory', 'communication'],
+      [
+        ['prefill (one prompt)', seconds(b.prefill.computeSeconds), seconds(b.prefill.memorySeconds), seconds(b.prefill.communicationSeconds)],
+        [
+          `decode step (batch ${w.concurrency})`,
+          seconds(b.decode.computeSeconds),
+          seconds(b.decode.memorySeconds),
+          `${seconds(b.decode.communicationSeconds)} (${pct(b.decode.communicationShare)})`,
+        ],
+      ],
+    ),
+  );
+  if (r.offload)
+    o.push(
+      `Offload: ${pct(r.offload.fractionOffloaded)} of the weights streamed each step (${bytes(r.offload.bytesStreamedPerStep)}: ${bytes(r.offload.tiers.host)} from host, ${bytes(r.offload.tiers.disk)} from disk) in ${seconds(r.offload.linkSeconds)} vs ${seconds(r.offload.deviceSeconds)} on the device${r.offload.boundByLink ? pc.yellow(' — bound by the host link') : ''}`,
+    );
+  if (r.speculative)
+    o.push(
+      `Speculative decoding: ${r.speculative.expectedTokensPerStep.toFixed(2)} tokens per step, ${r.speculative.speedup.toFixed(2)}x ${r.speculative.helps ? 'faster' : pc.yellow('(does not help)')}`,
+    );
+  if (r.disaggregation)
+    o.push(
+      `Disaggregated: ${r.disaggregation.prefillDevices} prefill + ${r.disaggregation.decodeDevices} decode devices (ratio ${r.disaggregation.ratio.toFixed(2)}), KV transfer ${seconds(r.disaggregation.kvTransferSeconds)} exposed per request, ${r.disaggregation.requestsPerSecond.toFixed(2)} requests/s`,
+    );
+  if (r.slo) o.push(r.slo.met ? pc.green('meets the SLO') : pc.red(`misses the SLO: ${r.slo.missBy.join(', ')}`));
+  return o.join('\n') + '\n';
+}
