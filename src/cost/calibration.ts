@@ -16,8 +16,10 @@ export interface Calibration {
   servingEfficiency: Record<string, Efficiency>;
   /** Fixed host-side cost of one serving step (scheduling, sampling, launch), seconds. */
   servingStepOverhead: number;
-  /** Host-side cost per transformer layer of one serving step, seconds. */
+  /** Host-side cost per transformer layer of one decode step (CUDA-graph captured), seconds. */
   servingLayerOverhead: number;
+  /** Host-side cost per transformer layer of a step that prefills (launched eagerly), seconds. */
+  servingPrefillLayerOverhead: number;
   /** Latency of one collective between CPU sockets (shared-memory all-reduce), seconds. */
   cpuCollective: number;
   kernelOverhead: number;
@@ -75,6 +77,7 @@ export function calibration(): Calibration {
     ),
     servingStepOverhead: v('serving', 'stepOverheadSeconds'),
     servingLayerOverhead: v('serving', 'layerOverheadSeconds'),
+    servingPrefillLayerOverhead: v('serving', 'prefillLayerOverheadSeconds'),
     cpuCollective: v('serving', 'cpuCollectiveSeconds'),
     kernelOverhead: v('gemm', 'kernelOverheadSeconds'),
     groupedGemmFraction: v('gemm', 'groupedGemmFraction'),

@@ -59,7 +59,9 @@ export function stepTime(m: ModelSpec, split: StepSplit, load: StepLoad, t: Serv
     if (t.cpu) comm += c.count * (d.cal.cpuCollective + ((2 * (split.tp - 1)) / split.tp) * (c.bytes / t.socketLinkBw));
     else comm += c.count * allReduceSeconds(c.bytes, place(split.tp, 1, t.fabric), t.fabric);
   }
-  const other = d.cal.servingStepOverhead + g.layers * split.pp * d.cal.servingLayerOverhead;
+  // decode steps are CUDA-graph captured; steps that prefill launch their kernels eagerly
+  const perLayer = load.prefillSeqs > 0 ? d.cal.servingPrefillLayerOverhead : d.cal.servingLayerOverhead;
+  const other = d.cal.servingStepOverhead + g.layers * split.pp * perLayer;
   const stage = compute + memory + comm + other;
   let seconds = stage;
   if (split.pp > 1) {
