@@ -24,6 +24,15 @@ export { modelStateBytes, minDevicesForModelStates } from './train/memory.js';
 export type { TrainJob, TrainPlan, PlanConstraints } from './train/types.js';
 export { modelFlopsPerToken } from './graph/layer.js';
 
+// serving
+export { normalizeInference, type NormalizedInference } from './scenario/inference.js';
+export { planServe, searchDeployments, type ServePlanResult, type DeploymentSearch } from './serve/search.js';
+export { evaluateServe, engineFor, type ServeReport } from './serve/plan.js';
+export { WEIGHTS, WEIGHT_FORMATS, KV_FORMATS, kvBytesPerElement, type WeightFormat, type KvFormat } from './serve/formats.js';
+export type { ServeJob, ServeSplit } from './serve/types.js';
+export { cpuSocket } from './hardware/cpu.js';
+export { validateInference } from './validate/inference.js';
+
 // fleet
 export { sizeFabric, maxAcceleratorsByTiers, type FabricInput, type FabricDesign } from './fleet/fabric.js';
 export { clusterPower } from './fleet/power.js';
