@@ -1,0 +1,196 @@
+/**
+ * Element types of the safetensors format and exact conversions between them and float32
+ * (round-to-nearest-even everywhere; the FP8 encoders follow PyTorch c10's semantics, with an
+ * optional saturating mode).
+ */
+
+export const DTYPES = ['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'] as const;
+export type DType = (typeof DTYPES)[number];
+
+export const DTYPE_BYTES: Record<DType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+export function f32Bits(x: number): number {
+  f32[0] = x;
+  return u32[0]!;
+}
+
+export function bitsToF32(b: number): number {
+  u32[0] = b >>> 0;
+  return f32[0]!;
+}
+
+/** bfloat16 bits of a float32 value (round to nearest even; NaN stays a quiet NaN). */
+export function f32ToBf16(x: number): number {
+  const b = f32Bits(x);
+  if ((b & 0x7fffffff) > 0x7f800000) return ((b >>> 16) | 0x40) & 0xffff;
+  const rounded = b + 0x7fff + ((b >>> 16) & 1);
+  return (rounded >>> 16) & 0xffff;
+}
+
+export function bf16ToF32(h: number): number {
+  return bitsToF32((h & 0xffff) << 16);
+}
+
+/** float16 bits of a float32 value (IEEE round to nearest even, overflow to infinity). */
+export function f32ToF16(x: number): number {
+  const b = f32Bits(x);
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    let m = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    if (rest > half || (rest === half && (m & 1))) m++;
+    return sign | m;
+  }
+  let m = mant >>> 13;
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
+    m++;
+    if (m === 0x400) {
+      m = 0;
+      e++;
+      if (e >= 0x1f) return sign | 0x7c00;
+    }
+  }
+  return sign | (e << 10) | m;
+}
+
+export function f16ToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 0x1f) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+interface Fp8Spec {
+  mant: number;
+  bias: number;
+  max: number;
+  /** Code of the largest finite magnitude. */
+  maxCode: number;
+  nan: number;
+  inf: number | null;
+}
+
+const E4M3: Fp8Spec = { mant: 3, bias: 7, max: 448, maxCode: 0x7e, nan: 0x7f, inf: null };
+const E5M2: Fp8Spec = { mant: 2, bias: 15, max: 57344, maxCode: 0x7b, nan: 0x7f, inf: 0x7c };
+
+function toFp8(x: number, s: Fp8Spec, saturate: boolean): number {
+  const v = Math.fround(x);
+  if (Number.isNaN(v)) return s.nan;
+  const sign = v < 0 || Object.is(v, -0) ? 0x80 : 0;
+  const a = Math.abs(v);
+  if (a === 0) return sign;
+  const minExp = 1 - s.bias;
+  // exponent of a, clamped to the subnormal range
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  if (e < minExp) e = minExp;
+  const step = 2 ** (e - s.mant);
+  // round to nearest even on the grid of this binade (exact in float64 for float32 inputs)
+  const q = a / step;
+  let n = Math.floor(q);
+  const frac = q - n;
+  if (frac > 0.5 || (frac === 0.5 && n % 2 === 1)) n++;
+  const value = n * step;
+  if (value === 0) return sign;
+  if (value > s.max || !Number.isFinite(a)) {
+    if (saturate) return sign | s.maxCode;
+    return sign | (s.inf ?? s.nan);
+  }
+  // rounding carried into the next binade: value = 2^(e+1)
+  if (n === 1 << (s.mant + 1)) {
+    e++;
+    n = 1 << s.mant;
+  }
+  let code: number;
+  if (n < 1 << s.mant) code = n; // subnormal (e == minExp)
+  else code = ((e + s.bias) << s.mant) | (n - (1 << s.mant));
+  if (s.inf === null && code > s.maxCode) return saturate ? sign | s.maxCode : sign | s.nan; // E4M3FN: 0x7F is NaN
+  return sign | code;
+}
+
+function fromFp8(c: number, s: Fp8Spec): number {
+  const sign = c & 0x80 ? -1 : 1;
+  const e = (c >>> s.mant) & ((1 << (7 - s.mant)) - 1);
+  const m = c & ((1 << s.mant) - 1);
+  if (s.inf === null && (c & 0x7f) === 0x7f) return NaN;
+  if (s.inf !== null && e === (1 << (7 - s.mant)) - 1) return m ? NaN : sign * Infinity;
+  if (e === 0) return sign * m * 2 ** (1 - s.bias - s.mant);
+  return sign * (1 + m / (1 << s.mant)) * 2 ** (e - s.bias);
+}
+
+/** FP8 E4M3FN code of a float32 value: RNE; out of range to NaN (c10), or to +-448 when saturating. */
+export const f32ToE4m3 = (x: number, saturate = false) => toFp8(x, E4M3, saturate);
+export const e4m3ToF32 = (c: number) => fromFp8(c, E4M3);
+/** FP8 E5M2 code: RNE; out of range to infinity (c10), or to +-57344 when saturating. */
+export const f32ToE5m2 = (x: number, saturate = false) => toFp8(x, E5M2, saturate);
+export const e5m2ToF32 = (c: number) => fromFp8(c, E5M2);
+
+/** Decodes `count` elements of `dtype` from little-endian bytes into float32. */
+export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
+  const n = bytes.byteLength / DTYPE_BYTES[dtype];
+  const out = new Float32Array(n);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (dtype) {
+    case 'F32':
+      for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
+      break;
+    case 'F64':
+      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
+      break;
+    case 'BF16':
+      for (let i = 0; i < n; i++) out[i] = bitsToF32(dv.getUint16(2 * i, true) << 16);
+      break;
+    case 'F16':
+      for (let i = 0; i < n; i++) out[i] = f16ToF32(dv.getUint16(2 * i, true));
+      break;
+    case 'F8_E4M3':
+      for (let i = 0; i < n; i++) out[i] = e4m3ToF32(bytes[i]!);
+      break;
+    case 'F8_E5M2':
+      for (let i = 0; i < n; i++) out[i] = e5m2ToF32(bytes[i]!);
+      break;
+    case 'I8':
+      for (let i = 0; i < n; i++) out[i] = dv.getInt8(i);
+      break;
+    case 'U8':
+    case 'BOOL':
+      for (let i = 0; i < n; i++) out[i] = bytes[i]!;
+      break;
+    case 'I16':
+      for (let i = 0; i < n; i++) out[i] = dv.getInt16(2 * i, true);
+      break;
+    case 'I32':
+      for (let i = 0; i < n; i++) out[i] = dv.getInt32(4 * i, true);
+      break;
+    case 'I64':
+      for (let i = 0; i < n; i++) out[i] = Number(dv.getBigInt64(8 * i, true));
+      break;
+  }
+  return out;
+}
+
+/** Encodes float32 values as little-endian bytes of `dtype` (floats round to nearest even). */
+export function fromFloat32(x: Float32Array, dtype: 'F32' | 'BF16' | 'F16'): Uint8Array {
+  const out = new Uint8Array(x.length * DTYPE_BYTES[dtype]);
+  const dv = new DataView(out.buffer);
+  if (dtype === 'F32') for (let i = 0; i < x.length; i++) dv.setFloat32(4 * i, x[i]!, true);
+  else if (dtype === 'BF16') for (let i = 0; i < x.length; i++) dv.setUint16(2 * i, f32ToBf16(x[i]!), true);
+  else for (let i = 0; i < x.length; i++) dv.setUint16(2 * i, f32ToF16(x[i]!), true);
+  return out;
+}
