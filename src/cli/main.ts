@@ -3,6 +3,7 @@ import { readStdinText } from '../util/files.js';
 import { calibrationCommand, hardwareCommand, modelsCommand } from './catalog.js';
 import { clusterCommand, goodputCommand, sweepCommand } from './fleet.js';
 import type { ExitCode, Io } from './common.js';
+import { inspectCommand, quantizeCommand } from './quant.js';
 import { serveCommand, type ServeFlags } from './serve.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
@@ -112,6 +113,38 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
         opts: { json?: boolean; domains?: string; counts?: string; nicGbps?: string; planes?: string; switchGbps?: string },
       ) => {
         code = await sweepCommand(what, scenario, opts, io);
+      },
+    );
+
+  program
+    .command('inspect')
+    .description('summarise a safetensors file or checkpoint folder: tensors, dtypes, sizes, parameter count')
+    .argument('<path>', '.safetensors file, or a folder (with model.safetensors.index.json or shards)')
+    .option('--all', 'list every tensor')
+    .option('--json', 'print JSON')
+    .action(async (path: string, opts: { json?: boolean; all?: boolean }) => {
+      code = await inspectCommand(path, opts, io);
+    });
+
+  program
+    .command('quantize')
+    .description('quantize the linear layers of a safetensors checkpoint (NF4/FP4 as bitsandbytes writes them, GPTQ INT4/INT8, FP8)')
+    .argument('<input>', 'safetensors file or checkpoint folder')
+    .argument('<output>', 'output .safetensors file or folder')
+    .option('--format <format>', 'nf4 | fp4 | int4 | int8 | fp8 | fp8-channel | fp8-block | fp8-e5m2', 'nf4')
+    .option('--double-quant', 'NF4/FP4: double-quantize the block scales')
+    .option('--blocksize <n>', 'NF4/FP4 block size (default 64)')
+    .option('--group-size <n>', 'INT4/INT8 group size (default 128)')
+    .option('--asym', 'INT4/INT8: asymmetric (zero point) instead of symmetric')
+    .option('--include-embeddings', 'also quantize embeddings and the output head')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        input: string,
+        output: string,
+        opts: { json?: boolean; format?: string; doubleQuant?: boolean; blocksize?: string; groupSize?: string; asym?: boolean; includeEmbeddings?: boolean },
+      ) => {
+        code = await quantizeCommand(input, output, opts, io);
       },
     );
 

@@ -5,11 +5,37 @@ import { bf16ToF32, e4m3ToF32, e5m2ToF32, f16ToF32, f32ToBf16, f32ToE4m3, f32ToE
 // Test vectors from research/quant-specs.md 3.1 (PyTorch c10 semantics), not from this code.
 describe('FP8 encodings', () => {
   const e4: [number, number][] = [
-    [0, 0x00], [-0, 0x80], [2 ** -9, 0x01], [2 ** -10, 0x00], [3 * 2 ** -10, 0x02], [7 * 2 ** -9, 0x07], [2 ** -6, 0x08],
-    [1.0, 0x38], [1.0625, 0x38], [1.1875, 0x3a], [240, 0x77], [448, 0x7e], [464, 0x7e], [465, 0x7f], [480, 0x7f], [1e6, 0x7f], [-448, 0xfe],
+    [0, 0x00],
+    [-0, 0x80],
+    [2 ** -9, 0x01],
+    [2 ** -10, 0x00],
+    [3 * 2 ** -10, 0x02],
+    [7 * 2 ** -9, 0x07],
+    [2 ** -6, 0x08],
+    [1.0, 0x38],
+    [1.0625, 0x38],
+    [1.1875, 0x3a],
+    [240, 0x77],
+    [448, 0x7e],
+    [464, 0x7e],
+    [465, 0x7f],
+    [480, 0x7f],
+    [1e6, 0x7f],
+    [-448, 0xfe],
   ];
   it.each(e4)('E4M3FN(%s) = %s', (x, code) => expect(f32ToE4m3(x)).toBe(code));
-  const e5: [number, number][] = [[2 ** -16, 0x01], [2 ** -15, 0x02], [2 ** -14, 0x04], [1.0, 0x3c], [1.125, 0x3c], [57344, 0x7b], [61439, 0x7b], [61440, 0x7c], [65536, 0x7c], [-2, 0xc0]];
+  const e5: [number, number][] = [
+    [2 ** -16, 0x01],
+    [2 ** -15, 0x02],
+    [2 ** -14, 0x04],
+    [1.0, 0x3c],
+    [1.125, 0x3c],
+    [57344, 0x7b],
+    [61439, 0x7b],
+    [61440, 0x7c],
+    [65536, 0x7c],
+    [-2, 0xc0],
+  ];
   it.each(e5)('E5M2(%s) = %s', (x, code) => expect(f32ToE5m2(x)).toBe(code));
   it('saturates to the largest finite value when asked', () => {
     expect(f32ToE4m3(1e6, true)).toBe(0x7e);
@@ -42,10 +68,12 @@ describe('16-bit floats', () => {
     expect(f32ToBf16(1)).toBe(0x3f80);
     expect(bf16ToF32(f32ToBf16(1 + 2 ** -8))).toBe(1); // tie to even
     expect(bf16ToF32(f32ToBf16(1 + 3 * 2 ** -8))).toBe(1 + 2 ** -6);
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffff }), (h) => {
-      const v = bf16ToF32(h);
-      return Number.isNaN(v) || f32ToBf16(v) === h;
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffff }), (h) => {
+        const v = bf16ToF32(h);
+        return Number.isNaN(v) || f32ToBf16(v) === h;
+      }),
+    );
   });
   it('fp16 matches IEEE half precision', () => {
     expect(f32ToF16(1)).toBe(0x3c00);
@@ -53,9 +81,11 @@ describe('16-bit floats', () => {
     expect(f32ToF16(65520)).toBe(0x7c00);
     expect(f32ToF16(2 ** -24)).toBe(0x0001);
     expect(f32ToF16(-2)).toBe(0xc000);
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffff }), (h) => {
-      const v = f16ToF32(h);
-      return Number.isNaN(v) || f32ToF16(v) === h;
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffff }), (h) => {
+        const v = f16ToF32(h);
+        return Number.isNaN(v) || f32ToF16(v) === h;
+      }),
+    );
   });
 });

@@ -50,12 +50,12 @@ export function f32ToF16(x: number): number {
     const half = 1 << (shift - 1);
     let m = mant >>> shift;
     const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (m & 1))) m++;
+    if (rest > half || (rest === half && m & 1)) m++;
     return sign | m;
   }
   let m = mant >>> 13;
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
+  if (rest > 0x1000 || (rest === 0x1000 && m & 1)) {
     m++;
     if (m === 0x400) {
       m = 0;
@@ -118,7 +118,8 @@ function toFp8(x: number, s: Fp8Spec, saturate: boolean): number {
     n = 1 << s.mant;
   }
   let code: number;
-  if (n < 1 << s.mant) code = n; // subnormal (e == minExp)
+  if (n < 1 << s.mant)
+    code = n; // subnormal (e == minExp)
   else code = ((e + s.bias) << s.mant) | (n - (1 << s.mant));
   if (s.inf === null && code > s.maxCode) return saturate ? sign | s.maxCode : sign | s.nan; // E4M3FN: 0x7F is NaN
   return sign | code;

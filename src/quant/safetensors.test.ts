@@ -43,7 +43,11 @@ describe('safetensors reading', () => {
     ['a huge header length', raw({}, new Uint8Array(0), 1n << 60n), /exceeds/],
     ['a header past the end (truncated)', raw({ w: { dtype: 'U8', shape: [4], data_offsets: [0, 4] } }, new Uint8Array(4)).slice(0, 20), /runs past the end/],
     ['offsets past the data', raw({ w: { dtype: 'U8', shape: [8], data_offsets: [0, 8] } }, new Uint8Array(4)), /past the 4-byte data section/],
-    ['overlapping tensors', raw({ a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } }, new Uint8Array(6)), /overlaps/],
+    [
+      'overlapping tensors',
+      raw({ a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } }, new Uint8Array(6)),
+      /overlaps/,
+    ],
     ['a hole', raw({ a: { dtype: 'U8', shape: [2], data_offsets: [2, 4] } }, new Uint8Array(4)), /hole/],
     ['trailing bytes', raw({ a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(4)), /not described/],
     ['a shape that does not match its bytes', raw({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /needs 12 bytes/],
@@ -73,7 +77,10 @@ describe('safetensors reading', () => {
   });
 
   it('never crashes on corrupted valid files (mutation fuzz)', () => {
-    const good = raw({ a: { dtype: 'BF16', shape: [2, 3], data_offsets: [0, 12] }, b: { dtype: 'I32', shape: [2], data_offsets: [12, 20] } }, new Uint8Array(20));
+    const good = raw(
+      { a: { dtype: 'BF16', shape: [2, 3], data_offsets: [0, 12] }, b: { dtype: 'I32', shape: [2], data_offsets: [12, 20] } },
+      new Uint8Array(20),
+    );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 1, max: good.length }), (pos, val, cut) => {
         const b = good.slice(0, cut);
@@ -94,10 +101,14 @@ describe('safetensors reading', () => {
 describe('safetensors writing', () => {
   it('round-trips through the reader and pads the header to 8 bytes', () => {
     const p = join(dir, 'w.safetensors');
-    writeSafetensors(p, [
-      { name: 'x', dtype: 'BF16', shape: [2, 2], data: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) },
-      { name: 'y', dtype: 'U8', shape: [3], data: () => new Uint8Array([9, 9, 9]) },
-    ], { note: 'hi' });
+    writeSafetensors(
+      p,
+      [
+        { name: 'x', dtype: 'BF16', shape: [2, 2], data: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) },
+        { name: 'y', dtype: 'U8', shape: [3], data: () => new Uint8Array([9, 9, 9]) },
+      ],
+      { note: 'hi' },
+    );
     const bytes = readFileSync(p);
     expect(Number(bytes.readBigUInt64LE(0)) % 8).toBe(0);
     const f = new SafetensorsFile(p);
@@ -112,7 +123,14 @@ describe('safetensors writing', () => {
     expect(() =>
       writeSafetensors(p, [
         { name: 'a', dtype: 'U8', shape: [2], data: new Uint8Array(2) },
-        { name: 'b', dtype: 'U8', shape: [2], data: () => { throw new Error('disk on fire'); } },
+        {
+          name: 'b',
+          dtype: 'U8',
+          shape: [2],
+          data: () => {
+            throw new Error('disk on fire');
+          },
+        },
       ]),
     ).toThrow(/disk on fire/);
     expect(existsSync(p)).toBe(false);
@@ -123,7 +141,10 @@ describe('safetensors writing', () => {
     const sub = mkdtempSync(join(tmpdir(), 'sinan-shard-'));
     writeSafetensors(join(sub, 'model-00001-of-00002.safetensors'), [{ name: 'a', dtype: 'U8', shape: [1], data: new Uint8Array([1]) }]);
     writeSafetensors(join(sub, 'model-00002-of-00002.safetensors'), [{ name: 'b', dtype: 'U8', shape: [1], data: new Uint8Array([2]) }]);
-    writeFileSync(join(sub, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }));
+    writeFileSync(
+      join(sub, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }),
+    );
     const c = new Checkpoint(sub);
     expect(c.tensors.map((t) => t.name).sort()).toEqual(['a', 'b']);
     expect([...c.read('b')]).toEqual([2]);

@@ -82,18 +82,22 @@ export function readHeader(fd: number, file: string): SafetensorsHeader {
     const t = v as Record<string, unknown>;
     if (typeof t !== 'object' || t === null) throw new SafetensorsError(`tensor '${name}' has no description`, file);
     const dtype = t.dtype;
-    if (typeof dtype !== 'string' || !(DTYPES as readonly string[]).includes(dtype)) throw new SafetensorsError(`tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`, file);
+    if (typeof dtype !== 'string' || !(DTYPES as readonly string[]).includes(dtype))
+      throw new SafetensorsError(`tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`, file);
     const shape = t.shape;
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new SafetensorsError(`tensor '${name}' has an invalid shape`, file);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+      throw new SafetensorsError(`tensor '${name}' has an invalid shape`, file);
     const off = t.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || off.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new SafetensorsError(`tensor '${name}' has invalid data_offsets`, file);
+    if (!Array.isArray(off) || off.length !== 2 || off.some((d) => !Number.isSafeInteger(d) || d < 0))
+      throw new SafetensorsError(`tensor '${name}' has invalid data_offsets`, file);
     const [begin, end] = off as [number, number];
     if (end < begin) throw new SafetensorsError(`tensor '${name}' ends before it begins`, file);
     if (end > dataLen) throw new SafetensorsError(`tensor '${name}' ends at byte ${end}, past the ${dataLen}-byte data section`, file);
     let elems = 1;
     for (const d of shape as number[]) elems *= d;
     const bytes = elems * DTYPE_BYTES[dtype as DType];
-    if (!Number.isSafeInteger(bytes) || bytes !== end - begin) throw new SafetensorsError(`tensor '${name}' of shape [${shape.join(', ')}] ${dtype} needs ${bytes} bytes but spans ${end - begin}`, file);
+    if (!Number.isSafeInteger(bytes) || bytes !== end - begin)
+      throw new SafetensorsError(`tensor '${name}' of shape [${shape.join(', ')}] ${dtype} needs ${bytes} bytes but spans ${end - begin}`, file);
     tensors.push({ name, dtype: dtype as DType, shape: shape as number[], begin, end });
   }
   // the data section must be covered exactly, without overlaps or holes
@@ -196,10 +200,13 @@ export function checkpointFiles(path: string): string[] {
     }
     const names = [...new Set(Object.values(json.weight_map ?? {}))];
     if (!names.length) throw new SafetensorsError('index has no weight_map', index);
-    for (const n of names) if (n.includes('/') || n.includes('\\') || n === '..') throw new SafetensorsError(`index names a shard outside the folder: ${n}`, index);
+    for (const n of names)
+      if (n.includes('/') || n.includes('\\') || n === '..') throw new SafetensorsError(`index names a shard outside the folder: ${n}`, index);
     return names.sort().map((n) => join(path, n));
   }
-  const fs = readdirSync(path).filter((n) => n.endsWith('.safetensors')).sort();
+  const fs = readdirSync(path)
+    .filter((n) => n.endsWith('.safetensors'))
+    .sort();
   if (!fs.length) throw new SafetensorsError('folder has no .safetensors files', path);
   return fs.map((n) => join(path, n));
 }

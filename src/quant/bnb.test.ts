@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { dequantize4bit, doubleDequantize, doubleQuantize, dynamicMap, pythonFloat, quantize4bit } from './bnb.js';
+
+function gaussian(n: number, seed = 1): Float32Array {
+  let s = seed >>> 0;
+  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = r();
+    const v = r();
+    const m = Math.sqrt(-2 * Math.log(u));
+    out[i] = m * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+export function rmse(a: Float32Array, b: Float32Array): number {
+  let e = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    e += (a[i]! - b[i]!) ** 2;
+    s += a[i]! ** 2;
+  }
+  return Math.sqrt(e / s);
+}
+
+describe('NF4 (bitsandbytes, byte for byte)', () => {
+  it('reproduces the reference test vector (quant-specs 1.8)', () => {
+    const x = Float32Array.from({ length: 64 }, (_, i) => (((i * 37) % 64) - 31.5) / 16);
+    const { packed, absmax } = quantize4bit(x, 64, 'nf4');
+    expect(absmax[0]).toBe(1.96875);
+    expect(Buffer.from(packed).toString('hex')).toBe('091c3e60a2d4f81b2e5f91c3e60a1d4f71b2e5f81c3e60a1d4e70b2d4f81c2e5');
+    const y = dequantize4bit(packed, absmax, 64);
+    expect(y[0]).toBe(-1.96875);
+    expect(y[1]).toBeCloseTo(0.3168313205, 8);
+    expect(y[2]).toBeCloseTo(-1.370629549, 8);
+  });
+
+  it('puts even elements in the high nibble and pads an odd tail', () => {
+    const { packed } = quantize4bit(Float32Array.from([1, -1, 1]), 64);
+    expect([...packed]).toEqual([0xf0, 0xf0]);
+  });
+
+  it('codes an all-zero block as the CUDA kernel does (byte 0x00, absmax 0) and dequantizes it to zero', () => {
+    const { packed, absmax } = quantize4bit(new Float32Array(64), 64);
+    expect(packed.every((b) => b === 0)).toBe(true);
+    expect(absmax[0]).toBe(0);
+    expect([...dequantize4bit(packed, absmax, 64)].every((v) => v === 0)).toBe(true);
+  });
+
+  // Reference errors on N(0,1) from research/quant-specs.md section 7 (within 2%).
+  const x = gaussian(1 << 20, 7);
+  it.each([
+    ['nf4', 64, 0.092],
+    ['nf4', 32, 0.0873],
+    ['nf4', 128, 0.0956],
+    ['fp4', 64, 0.122],
+  ] as const)('%s blocksize %d has relative RMSE %f on Gaussian data', (type, bs, ref) => {
+    const q = quantize4bit(x, bs, type);
+    expect(Math.abs(rmse(x, dequantize4bit(q.packed, q.absmax, x.length, bs, type)) - ref) / ref).toBeLessThan(0.02);
+  });
+
+  it('double quantization keeps the error (0.0921) and costs 8 + 32/256 bits per block', () => {
+    const q = quantize4bit(x, 64);
+    const dq = doubleQuantize(q.absmax);
+    expect(dq.codes.length).toBe(q.absmax.length);
+    expect(dq.nestedAbsmax.length).toBe(Math.ceil(q.absmax.length / 256));
+    const y = dequantize4bit(q.packed, doubleDequantize(dq), x.length);
+    expect(Math.abs(rmse(x, y) - 0.0921) / 0.0921).toBeLessThan(0.02);
+  });
+
+  it('the dynamic map has 256 entries from -0.99296875 to 1.0 with an exact 0 at 127', () => {
+    const m = dynamicMap();
+    expect(m.length).toBe(256);
+    expect(m[0]).toBeCloseTo(-0.99296875, 7);
+    expect(m[127]).toBe(0);
+    expect(m[255]).toBe(1);
+    for (let i = 1; i < 256; i++) expect(m[i]!).toBeGreaterThan(m[i - 1]!);
+  });
+
+  it('round trip stays within half a code step times absmax (property)', () => {
+    fc.assert(
+      fc.property(fc.float32Array({ minLength: 1, maxLength: 300, noNaN: true, noDefaultInfinity: true, min: -1e4, max: 1e4 }), (arr) => {
+        const q = quantize4bit(arr, 64);
+        const y = dequantize4bit(q.packed, q.absmax, arr.length);
+        for (let i = 0; i < arr.length; i++) {
+          const a = q.absmax[Math.floor(i / 64)]!;
+          if (Math.abs(y[i]! - arr[i]!) > 0.1609 * a + 1e-30) return false; // widest NF4 gap is 0.3039 (half 0.152)
+        }
+        return true;
+      }),
+    );
+  });
+});
+
+describe('Python float repr (quant_state JSON)', () => {
+  it.each([
+    [0.02, '0.02'],
+    [1, '1.0'],
+    [1e-5, '1e-05'],
+    [0.0001, '0.0001'],
+    [123456.5, '123456.5'],
+    [1e16, '1e+16'],
+    [Math.fround(0.1), '0.10000000149011612'],
+  ])('%s -> %s', (x, s) => expect(pythonFloat(x)).toBe(s));
+});
