@@ -3,7 +3,7 @@ import { readStdinText } from '../util/files.js';
 import { calibrationCommand, hardwareCommand, modelsCommand } from './catalog.js';
 import { clusterCommand, goodputCommand, sweepCommand } from './fleet.js';
 import type { ExitCode, Io } from './common.js';
-import { inspectCommand, quantizeCommand } from './quant.js';
+import { compressCommand, decompressCommand, inspectCommand, mixedCommand, quantizeCommand } from './quant.js';
 import { serveCommand, type ServeFlags } from './serve.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
@@ -147,6 +147,38 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
         code = await quantizeCommand(input, output, opts, io);
       },
     );
+
+  program
+    .command('compress')
+    .description('losslessly compress the BF16/FP16 tensors of a safetensors file (Huffman-coded exponents)')
+    .argument('<input>', '.safetensors file')
+    .argument('<output>', 'compressed output (itself a safetensors file)')
+    .option('--json', 'print JSON')
+    .action(async (input: string, output: string, opts: { json?: boolean }) => {
+      code = await compressCommand(input, output, opts, io);
+    });
+
+  program
+    .command('decompress')
+    .description('rebuild the original safetensors file, byte for byte, from sinan compress output')
+    .argument('<input>', 'compressed file')
+    .argument('<output>', 'restored .safetensors file')
+    .option('--json', 'print JSON')
+    .action(async (input: string, output: string, opts: { json?: boolean }) => {
+      code = await decompressCommand(input, output, opts, io);
+    });
+
+  program
+    .command('mixed')
+    .description('choose a format per tensor minimising total error under a size budget, and write the checkpoint')
+    .argument('<input>', 'safetensors file or checkpoint folder')
+    .argument('<output>', 'output .safetensors file or folder')
+    .requiredOption('--budget <size>', 'total size, e.g. 40GB or 1.5GiB')
+    .option('--formats <list>', 'candidate formats, comma-separated (keep = source precision)', 'keep,fp8,int8,nf4,int4')
+    .option('--json', 'print JSON')
+    .action(async (input: string, output: string, opts: { json?: boolean; budget?: string; formats?: string }) => {
+      code = await mixedCommand(input, output, opts, io);
+    });
 
   program
     .command('models')

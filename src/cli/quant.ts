@@ -2,6 +2,8 @@ import pc from 'picocolors';
 import { ScenarioError } from '../util/issues.js';
 import { QUANT_FORMATS, quantizeCheckpoint, type QuantFormat } from '../quant/convert.js';
 import { inspectCheckpoint } from '../quant/inspect.js';
+import { compressFile, decompressFile } from '../quant/container.js';
+import { BudgetError, DEFAULT_CANDIDATES, mixedPrecision, parseBytes, type MixedFormat } from '../quant/mixed.js';
 import { SafetensorsError } from '../quant/safetensors.js';
 import { guard, intFlag, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, table } from './format.js';
@@ -89,6 +91,81 @@ export async function quantizeCommand(
         table(
           ['tensor', 'shape', 'relative RMSE', 'SQNR dB'],
           q.slice(0, 20).map((t) => [t.name, `[${t.shape.join(', ')}]`, (t.rmse ?? 0).toFixed(5), (t.sqnrDb ?? 0).toFixed(2)]),
+          { align: ['left', 'left', 'right', 'right'] },
+        ) + '\n',
+      );
+    }
+    return 0;
+  });
+}
+
+export async function compressCommand(input: string, output: string, f: { json?: boolean }, io: Io): Promise<ExitCode> {
+  return guard(!!f.json, io, () => {
+    let r;
+    try {
+      r = compressFile(input, output, !f.json && process.stderr.isTTY ? (d, t) => io.err(`\rcompressing ${d}/${t} tensors`) : undefined);
+    } catch (e) {
+      asIssue(e, input);
+    }
+    if (!f.json && process.stderr.isTTY) io.err('\r\x1b[K');
+    if (f.json) io.out(JSON.stringify(r, null, 2) + '\n');
+    else {
+      io.out(heading(`${r.input} → ${r.output}: ${bytes(r.bytesIn)} → ${bytes(r.bytesOut)} (${r.ratio.toFixed(3)}x, lossless)`) + '\n');
+      io.out(
+        table(
+          ['tensor', 'dtype', 'bits/weight', 'entropy bound', 'ratio'],
+          r.tensors.slice(0, 20).map((t) => [t.name, t.dtype, t.bitsPerWeight.toFixed(3), t.boundBitsPerWeight.toFixed(3), `${t.ratio.toFixed(3)}x`]),
+          { align: ['left', 'left', 'right', 'right', 'right'] },
+        ) + '\n',
+      );
+    }
+    return 0;
+  });
+}
+
+export async function decompressCommand(input: string, output: string, f: { json?: boolean }, io: Io): Promise<ExitCode> {
+  return guard(!!f.json, io, () => {
+    let r;
+    try {
+      r = decompressFile(input, output);
+    } catch (e) {
+      asIssue(e, input);
+    }
+    io.out(f.json ? JSON.stringify(r) + '\n' : `${r.input} → ${r.output}: ${bytes(r.bytes)} restored\n`);
+    return 0;
+  });
+}
+
+export async function mixedCommand(input: string, output: string, f: { json?: boolean; budget?: string; formats?: string }, io: Io): Promise<ExitCode> {
+  return guard(!!f.json, io, () => {
+    const budget = f.budget === undefined ? null : parseBytes(f.budget);
+    if (budget === null || budget <= 0)
+      throw new ScenarioError([
+        { code: 'invalid_value', path: ['--budget'], message: `--budget needs a size such as 40GB or 1.5GiB, got '${f.budget ?? ''}'` },
+      ]);
+    const formats = (f.formats ?? DEFAULT_CANDIDATES.join(',')).split(',').map((s) => s.trim()) as MixedFormat[];
+    for (const x of formats)
+      if (x !== 'keep' && !QUANT_FORMATS.includes(x))
+        throw new ScenarioError([{ code: 'invalid_value', path: ['--formats'], message: `unknown format '${x}': keep or one of ${QUANT_FORMATS.join(', ')}` }]);
+    let r;
+    try {
+      r = mixedPrecision(input, output, budget, formats, !f.json && process.stderr.isTTY ? (d, t) => io.err(`\rmeasuring ${d}/${t} tensors`) : undefined);
+    } catch (e) {
+      if (e instanceof BudgetError) throw new ScenarioError([{ code: 'out_of_range', path: ['--budget'], message: e.message }]);
+      asIssue(e, input);
+    }
+    if (!f.json && process.stderr.isTTY) io.err('\r\x1b[K');
+    if (f.json) io.out(JSON.stringify(r, null, 2) + '\n');
+    else {
+      io.out(
+        heading(
+          `${r.input} → ${r.output}: ${bytes(r.bytesIn)} → ${bytes(r.bytesOut)} within ${bytes(r.budgetBytes)} (${r.exact ? 'exact' : 'Lagrangian + greedy'} allocation)`,
+        ) + '\n',
+      );
+      io.out(
+        table(
+          ['tensor', 'format', 'bytes', 'relative RMSE'],
+          r.tensors.slice(0, 30).map((t) => [t.name, t.format, bytes(t.bytes), t.relativeRmse.toFixed(5)]),
           { align: ['left', 'left', 'right', 'right'] },
         ) + '\n',
       );

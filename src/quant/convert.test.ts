@@ -109,3 +109,22 @@ describe('quantizing a checkpoint', () => {
     expect(r.byDtype[0]).toMatchObject({ dtype: 'BF16', tensors: 5 });
   });
 });
+
+describe('mixed precision end to end', () => {
+  it('fits the budget, keeps embeddings and head, and prefers precision where it is affordable', async () => {
+    const { mixedPrecision } = await import('./mixed.js');
+    const src = tinyModel();
+    const out = mkdtempSync(join(tmpdir(), 'sinan-mix-'));
+    const full = mixedPrecision(src, out, 1e9);
+    expect(full.tensors.every((t) => t.format === 'keep')).toBe(true);
+    const tight = mixedPrecision(src, out, full.bytesIn * 0.8);
+    expect(tight.bytesOut).toBeLessThanOrEqual(full.bytesIn * 0.8);
+    expect(tight.tensors.some((t) => t.format !== 'keep')).toBe(true);
+    expect(tight.exact).toBe(true);
+    const f = new SafetensorsFile(tight.output);
+    expect(f.info('lm_head.weight')!.dtype).toBe('BF16');
+    expect(JSON.parse(f.header.metadata.sinan_mixed_plan!)).toMatchObject(Object.fromEntries(tight.tensors.map((t) => [t.name, t.format])));
+    f.close();
+    expect(() => mixedPrecision(src, out, 1000)).toThrow(/below the smallest/);
+  });
+});

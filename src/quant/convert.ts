@@ -83,8 +83,6 @@ export function quantizeCheckpoint(input: string, output: string, o: QuantizeOpt
     const reports: TensorReport[] = [];
     const out: TensorToWrite[] = [];
     const bs = o.blocksize ?? 64;
-    const g = o.groupSize ?? 128;
-    const sym = o.sym ?? true;
     const toQuantize = tensors.filter((t) => isQuantizable(t, o.includeEmbeddings));
     let done = 0;
     const load = (t: TensorInfo) => toFloat32(ck.read(t.name), t.dtype);
@@ -103,80 +101,19 @@ export function quantizeCheckpoint(input: string, output: string, o: QuantizeOpt
         continue;
       }
       rep.quantized = true;
-      const [rows, cols] = t.shape as [number, number];
-      const base = t.name.slice(0, -'.weight'.length);
-      const track = (x: Float32Array, y: Float32Array) => {
-        Object.assign(rep, errors(x, y));
-        onProgress?.(++done, toQuantize.length);
-      };
-      if (o.format === 'nf4' || o.format === 'fp4') {
-        const type = o.format;
-        const nb = Math.ceil(n / bs);
-        const dq = o.doubleQuant ?? false;
-        let cache: { packed: Uint8Array; absmax: Float32Array; dq?: ReturnType<typeof doubleQuantize> } | null = null;
-        const get = () => {
-          if (!cache) {
-            const x = load(t);
-            const q = quantize4bit(x, bs, type);
-            cache = { ...q, ...(dq ? { dq: doubleQuantize(q.absmax) } : {}) };
-            track(x, dequantize4bit(q.packed, cache.dq ? doubleDequantize(cache.dq) : q.absmax, n, bs, type));
-          }
-          return cache;
-        };
-        const json = Buffer.from(quantStateJson(type, bs, torchDtype[t.dtype] ?? 'float32', t.shape, dq ? offsets.get(t.name)! : null), 'utf8');
-        out.push({ name: `${base}.weight`, dtype: 'U8', shape: [(n + 1) >> 1, 1], data: () => get().packed });
-        if (dq) {
-          out.push({ name: `${base}.weight.absmax`, dtype: 'U8', shape: [nb], data: () => get().dq!.codes });
-          out.push({ name: `${base}.weight.nested_absmax`, dtype: 'F32', shape: [Math.ceil(nb / 256)], data: () => bytesOf(get().dq!.nestedAbsmax) });
-          out.push({ name: `${base}.weight.nested_quant_map`, dtype: 'F32', shape: [256], data: () => bytesOf(dynamicMap()) });
-        } else {
-          out.push({ name: `${base}.weight.absmax`, dtype: 'F32', shape: [nb], data: () => bytesOf(get().absmax) });
-        }
-        out.push({ name: `${base}.weight.quant_map`, dtype: 'F32', shape: [16], data: () => bytesOf(type === 'nf4' ? NF4_CODE : FP4_CODE) });
-        out.push({ name: `${base}.weight.quant_state.bitsandbytes__${type}`, dtype: 'U8', shape: [json.length], data: json });
-        rep.bytesOut = Math.ceil(n / 2) + (dq ? nb + 4 * Math.ceil(nb / 256) + 1024 : 4 * nb) + 64 + json.length;
-      } else if (o.format === 'int4' || o.format === 'int8') {
-        const bits = o.format === 'int4' ? 4 : 8;
-        const per = 32 / bits;
-        const groups = Math.ceil(cols / g);
-        let cache: ReturnType<typeof packGptq> | null = null;
-        const get = () => {
-          if (!cache) {
-            const x = load(t);
-            const q = quantizeInt(x, rows, cols, bits, g, sym);
-            cache = packGptq(q);
-            track(x, dequantizeInt(q));
-          }
-          return cache;
-        };
-        out.push({ name: `${base}.qweight`, dtype: 'I32', shape: [cols / per, rows], data: () => bytesOf(get().qweight) });
-        out.push({ name: `${base}.qzeros`, dtype: 'I32', shape: [groups, rows / per], data: () => bytesOf(get().qzeros) });
-        out.push({ name: `${base}.scales`, dtype: 'F16', shape: [groups, rows], data: () => bytesOf(get().scales) });
-        out.push({ name: `${base}.g_idx`, dtype: 'I32', shape: [cols], data: () => bytesOf(get().gIdx) });
-        rep.bytesOut = (cols / per) * rows * 4 + groups * (rows / per) * 4 + groups * rows * 2 + cols * 4;
-      } else {
-        const gran: Fp8Granularity = o.format === 'fp8-channel' ? 'channel' : o.format === 'fp8-block' ? 'block' : 'tensor';
-        const fmt = o.format === 'fp8-e5m2' ? 'e5m2' : 'e4m3';
-        let cache: ReturnType<typeof quantizeFp8> | null = null;
-        const get = () => {
-          if (!cache) {
-            const x = load(t);
-            cache = quantizeFp8(x, rows, cols, gran, fmt);
-            track(x, dequantizeFp8(cache, rows, cols));
-          }
-          return cache;
-        };
-        const scaleShape = gran === 'block' ? [Math.ceil(rows / 128), Math.ceil(cols / 128)] : gran === 'channel' ? [rows, 1] : [];
-        out.push({ name: t.name, dtype: fmt === 'e4m3' ? 'F8_E4M3' : 'F8_E5M2', shape: t.shape, data: () => get().codes });
-        // DeepSeek-V3 names block scales weight_scale_inv (a dequant multiplier); compressed-tensors uses weight_scale
-        out.push({
-          name: gran === 'block' ? `${base}.weight_scale_inv` : `${base}.weight_scale`,
-          dtype: 'F32',
-          shape: scaleShape,
-          data: () => bytesOf(get().scales),
-        });
-        rep.bytesOut = n + 4 * scaleShape.reduce((a, b) => a * b, 1);
-      }
+      const q = quantizedTensors(
+        t,
+        o.format,
+        o,
+        () => load(t),
+        (x, y) => {
+          Object.assign(rep, errors(x, y));
+          onProgress?.(++done, toQuantize.length);
+        },
+        offsets.get(t.name),
+      );
+      out.push(...q.tensors);
+      rep.bytesOut = q.bytes;
     }
     const outFile = output.endsWith('.safetensors') ? output : join(output, 'model.safetensors');
     mkdirSync(dirname(outFile), { recursive: true });
@@ -189,6 +126,96 @@ export function quantizeCheckpoint(input: string, output: string, o: QuantizeOpt
   } finally {
     ck.close();
   }
+}
+
+/**
+ * The tensors that store one quantized weight in `format` (names as the format's loaders
+ * expect), produced lazily; `onDone` receives the original and dequantized values.
+ */
+export function quantizedTensors(
+  t: TensorInfo,
+  format: QuantFormat,
+  o: Omit<QuantizeOptions, 'format'>,
+  load: () => Float32Array,
+  onDone: (x: Float32Array, y: Float32Array) => void,
+  nestedOffset?: number,
+): { tensors: TensorToWrite[]; bytes: number } {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  const [rows, cols] = t.shape as [number, number];
+  const base = t.name.slice(0, -'.weight'.length);
+  const bs = o.blocksize ?? 64;
+  const g = o.groupSize ?? 128;
+  const sym = o.sym ?? true;
+  const out: TensorToWrite[] = [];
+  if (format === 'nf4' || format === 'fp4') {
+    const type = format;
+    const nb = Math.ceil(n / bs);
+    const dq = o.doubleQuant ?? false;
+    let cache: { packed: Uint8Array; absmax: Float32Array; dq?: ReturnType<typeof doubleQuantize> } | null = null;
+    const get = () => {
+      if (!cache) {
+        const x = load();
+        const q = quantize4bit(x, bs, type);
+        cache = { ...q, ...(dq ? { dq: doubleQuantize(q.absmax) } : {}) };
+        onDone(x, dequantize4bit(q.packed, cache.dq ? doubleDequantize(cache.dq) : q.absmax, n, bs, type));
+      }
+      return cache;
+    };
+    const offset = dq ? (nestedOffset ?? get().dq!.offset) : null;
+    const json = Buffer.from(quantStateJson(type, bs, torchDtype[t.dtype] ?? 'float32', t.shape, offset), 'utf8');
+    out.push({ name: `${base}.weight`, dtype: 'U8', shape: [(n + 1) >> 1, 1], data: () => get().packed });
+    if (dq) {
+      out.push({ name: `${base}.weight.absmax`, dtype: 'U8', shape: [nb], data: () => get().dq!.codes });
+      out.push({ name: `${base}.weight.nested_absmax`, dtype: 'F32', shape: [Math.ceil(nb / 256)], data: () => bytesOf(get().dq!.nestedAbsmax) });
+      out.push({ name: `${base}.weight.nested_quant_map`, dtype: 'F32', shape: [256], data: () => bytesOf(dynamicMap()) });
+    } else {
+      out.push({ name: `${base}.weight.absmax`, dtype: 'F32', shape: [nb], data: () => bytesOf(get().absmax) });
+    }
+    out.push({ name: `${base}.weight.quant_map`, dtype: 'F32', shape: [16], data: () => bytesOf(type === 'nf4' ? NF4_CODE : FP4_CODE) });
+    out.push({ name: `${base}.weight.quant_state.bitsandbytes__${type}`, dtype: 'U8', shape: [json.length], data: json });
+    return { tensors: out, bytes: Math.ceil(n / 2) + (dq ? nb + 4 * Math.ceil(nb / 256) + 1024 : 4 * nb) + 64 + json.length };
+  }
+  if (format === 'int4' || format === 'int8') {
+    const bits = format === 'int4' ? 4 : 8;
+    const per = 32 / bits;
+    const groups = Math.ceil(cols / g);
+    let cache: ReturnType<typeof packGptq> | null = null;
+    const get = () => {
+      if (!cache) {
+        const x = load();
+        const q = quantizeInt(x, rows, cols, bits, g, sym);
+        cache = packGptq(q);
+        onDone(x, dequantizeInt(q));
+      }
+      return cache;
+    };
+    out.push({ name: `${base}.qweight`, dtype: 'I32', shape: [cols / per, rows], data: () => bytesOf(get().qweight) });
+    out.push({ name: `${base}.qzeros`, dtype: 'I32', shape: [groups, rows / per], data: () => bytesOf(get().qzeros) });
+    out.push({ name: `${base}.scales`, dtype: 'F16', shape: [groups, rows], data: () => bytesOf(get().scales) });
+    out.push({ name: `${base}.g_idx`, dtype: 'I32', shape: [cols], data: () => bytesOf(get().gIdx) });
+    return { tensors: out, bytes: (cols / per) * rows * 4 + groups * (rows / per) * 4 + groups * rows * 2 + cols * 4 };
+  }
+  const gran: Fp8Granularity = format === 'fp8-channel' ? 'channel' : format === 'fp8-block' ? 'block' : 'tensor';
+  const fmt = format === 'fp8-e5m2' ? 'e5m2' : 'e4m3';
+  let cache: ReturnType<typeof quantizeFp8> | null = null;
+  const get = () => {
+    if (!cache) {
+      const x = load();
+      cache = quantizeFp8(x, rows, cols, gran, fmt);
+      onDone(x, dequantizeFp8(cache, rows, cols));
+    }
+    return cache;
+  };
+  const scaleShape = gran === 'block' ? [Math.ceil(rows / 128), Math.ceil(cols / 128)] : gran === 'channel' ? [rows, 1] : [];
+  out.push({ name: t.name, dtype: fmt === 'e4m3' ? 'F8_E4M3' : 'F8_E5M2', shape: t.shape, data: () => get().codes });
+  // DeepSeek-V3 names block scales weight_scale_inv (a dequant multiplier); compressed-tensors uses weight_scale
+  out.push({
+    name: gran === 'block' ? `${base}.weight_scale_inv` : `${base}.weight_scale`,
+    dtype: 'F32',
+    shape: scaleShape,
+    data: () => bytesOf(get().scales),
+  });
+  return { tensors: out, bytes: n + 4 * scaleShape.reduce((a, b) => a * b, 1) };
 }
 
 /** Copies config.json (when the input has one) with the quantization_config loaders expect. */
