@@ -217,3 +217,61 @@ describe('sinan serve', () => {
     expect(JSON.parse(v.out()).predicted).toBeGreaterThan(80);
   });
 });
+
+describe('sinan inspect / quantize / compress / mixed', () => {
+  async function model(): Promise<string> {
+    const { mkdtempSync } = await import('node:fs');
+    const { writeSafetensors } = await import('../quant/safetensors.js');
+    const { f32ToBf16 } = await import('../quant/dtypes.js');
+    const dir = mkdtempSync(join(tmpdir(), 'sinan-cli-q-'));
+    const data = new Uint8Array(2 * 64 * 64);
+    for (let i = 0; i < 64 * 64; i++) {
+      const v = f32ToBf16(Math.sin(i) * 0.05);
+      data[2 * i] = v & 0xff;
+      data[2 * i + 1] = v >>> 8;
+    }
+    writeSafetensors(join(dir, 'model.safetensors'), [
+      { name: 'layers.0.mlp.down_proj.weight', dtype: 'BF16', shape: [64, 64], data },
+      { name: 'layers.0.norm.weight', dtype: 'BF16', shape: [64], data: data.subarray(0, 128) },
+    ]);
+    return dir;
+  }
+
+  it('inspects, quantizes, compresses, decompresses and mixes from the command line', async () => {
+    const dir = await model();
+    const work = mkdtempSync(join(tmpdir(), 'sinan-cli-w-'));
+    const a = capture();
+    expect(await run(['inspect', dir, '--json'], a.io)).toBe(0);
+    expect(JSON.parse(a.out()).parameters).toBe(64 * 64 + 64);
+    const b = capture();
+    expect(await run(['quantize', dir, join(work, 'q'), '--format', 'nf4', '--double-quant', '--json'], b.io)).toBe(0);
+    expect(JSON.parse(b.out()).quantizedParameters).toBe(64 * 64);
+    const c = capture();
+    expect(await run(['compress', join(dir, 'model.safetensors'), join(work, 'z.safetensors'), '--json'], c.io)).toBe(0);
+    expect(JSON.parse(c.out()).ratio).toBeGreaterThan(1);
+    const d = capture();
+    expect(await run(['decompress', join(work, 'z.safetensors'), join(work, 'back.safetensors')], d.io)).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(join(work, 'back.safetensors')).equals(readFileSync(join(dir, 'model.safetensors')))).toBe(true);
+    const e = capture();
+    expect(await run(['mixed', dir, join(work, 'mix'), '--budget', '6kB', '--json'], e.io)).toBe(0);
+    expect(JSON.parse(e.out()).bytesOut).toBeLessThanOrEqual(6000);
+  });
+
+  it('rejects hostile files and bad options with exit 2 and no stack trace', async () => {
+    const dir = await model();
+    const bad = join(mkdtempSync(join(tmpdir(), 'sinan-cli-bad-')), 'bad.safetensors');
+    writeFileSync(bad, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3]));
+    const a = capture();
+    expect(await run(['inspect', bad], a.io)).toBe(2);
+    expect(a.err()).toMatch(/exceeds/);
+    expect(a.err()).not.toMatch(/at .*\.js:\d+/);
+    const b = capture();
+    expect(await run(['quantize', dir, join(dir, 'x'), '--format', 'nf3'], b.io)).toBe(2);
+    const c = capture();
+    expect(await run(['mixed', dir, join(dir, 'x'), '--budget', '10'], c.io)).toBe(2);
+    expect(c.err()).toMatch(/below the smallest/);
+    const d = capture();
+    expect(await run(['inspect', join(dir, 'nope')], d.io)).toBe(2);
+  });
+});

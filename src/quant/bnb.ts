@@ -29,10 +29,12 @@ const FP4_C = [0b001, 0b110, 0b111, 0b100, 0b101, 0b010, 0b011];
 export type FourBit = 'nf4' | 'fp4';
 
 function nf4Code(y: number): number {
-  // count thresholds strictly below y (NaN compares false: code 0, as in CUDA)
-  let c = 0;
-  for (let k = 0; k < 15; k++) if (y > NF4_T[k]!) c = k + 1;
-  return c;
+  // number of thresholds strictly below y, by binary search (NaN compares false: code 0, as in CUDA)
+  // branch-free (random weights defeat branch prediction): booleans become 0/1
+  let c = +(y > NF4_T[7]!) << 3;
+  c += +(y > NF4_T[c + 3]!) << 2;
+  c += +(y > NF4_T[c + 1]!) << 1;
+  return c + +(y > NF4_T[c]!);
 }
 
 function fp4Code(y: number): number {
@@ -56,7 +58,7 @@ export function quantize4bit(x: Float32Array, blocksize = 64, type: FourBit = 'n
   const nb = Math.ceil(n / blocksize);
   const absmax = new Float32Array(nb);
   const packed = new Uint8Array((n + 1) >> 1);
-  const code = type === 'nf4' ? nf4Code : fp4Code;
+  const nf4 = type === 'nf4';
   for (let b = 0; b < nb; b++) {
     const lo = b * blocksize;
     const hi = Math.min(lo + blocksize, n);
@@ -68,7 +70,8 @@ export function quantize4bit(x: Float32Array, blocksize = 64, type: FourBit = 'n
     absmax[b] = m;
     const inv = Math.fround(1 / m);
     for (let i = lo; i < hi; i++) {
-      const c = code(Math.fround(x[i]! * inv));
+      const y = Math.fround(x[i]! * inv);
+      const c = nf4 ? nf4Code(y) : fp4Code(y);
       if (i & 1) packed[i >> 1] = packed[i >> 1]! | c;
       else packed[i >> 1] = c << 4;
     }

@@ -89,3 +89,17 @@ describe('16-bit floats', () => {
     );
   });
 });
+
+describe('fast FP8 encoder', () => {
+  it('equals the reference encoder on every kind of float32 (property)', async () => {
+    const { f32ToE4m3Fast } = await import('./dtypes.js');
+    fc.assert(
+      fc.property(fc.float({ noNaN: false }), fc.boolean(), (x, sat) => f32ToE4m3Fast(x, sat) === f32ToE4m3(x, sat)),
+      { numRuns: 20000 },
+    );
+    for (const x of [0, -0, 2 ** -9, 2 ** -10, 3 * 2 ** -10, 1.0625, 1.1875, 448, 464, 465, 480, 15 * 2 ** -10, 2 ** -6 - 2 ** -12]) {
+      expect(f32ToE4m3Fast(x)).toBe(f32ToE4m3(x));
+      expect(f32ToE4m3Fast(x, true)).toBe(f32ToE4m3(x, true));
+    }
+  });
+});

@@ -137,6 +137,31 @@ function fromFp8(c: number, s: Fp8Spec): number {
 
 /** FP8 E4M3FN code of a float32 value: RNE; out of range to NaN (c10), or to +-448 when saturating. */
 export const f32ToE4m3 = (x: number, saturate = false) => toFp8(x, E4M3, saturate);
+
+/**
+ * The same E4M3FN encoding on float32 bits (no logarithms): for the quantizers' hot loops.
+ * Equal to f32ToE4m3 for every float32 input (property-tested).
+ */
+export function f32ToE4m3Fast(x: number, saturate = false): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  const sign = (b >>> 24) & 0x80;
+  const abs = b & 0x7fffffff;
+  if (abs > 0x7f800000) return 0x7f; // NaN
+  if (abs >= 0x3c800000) {
+    // normal range in E4M3 (|x| >= 2^-6): round the 23-bit mantissa to 3 bits, ties to even
+    const r = (abs + 0x7ffff + ((abs >>> 20) & 1)) >>> 20; // (exp << 3 | mant) with the float32 bias
+    const code = r - ((127 - 7) << 3);
+    if (code > 0x7e) return sign | (saturate ? 0x7e : 0x7f);
+    return sign | code;
+  }
+  // subnormal range: multiples of 2^-9, ties to even (exact: float32 * 512 is exact)
+  const q = f32[0]! < 0 ? -f32[0]! * 512 : f32[0]! * 512;
+  let n = Math.floor(q);
+  const frac = q - n;
+  if (frac > 0.5 || (frac === 0.5 && (n & 1) === 1)) n++;
+  return sign | n; // n <= 8 = the smallest normal code, which is correct when rounding carries
+}
 export const e4m3ToF32 = (c: number) => fromFp8(c, E4M3);
 /** FP8 E5M2 code: RNE; out of range to infinity (c10), or to +-57344 when saturating. */
 export const f32ToE5m2 = (x: number, saturate = false) => toFp8(x, E5M2, saturate);

@@ -1,4 +1,4 @@
-import { e4m3ToF32, e5m2ToF32, f32ToE4m3, f32ToE5m2 } from './dtypes.js';
+import { e4m3ToF32, e5m2ToF32, f32ToE4m3Fast, f32ToE5m2 } from './dtypes.js';
 
 /**
  * FP8 weight quantization with fp32 dequantization scales: per tensor (amax/448), per
@@ -25,7 +25,7 @@ export function quantizeFp8(
   block = 128,
 ): Fp8Quant {
   const fmax = format === 'e4m3' ? 448 : 57344;
-  const enc = format === 'e4m3' ? f32ToE4m3 : f32ToE5m2;
+  const enc = format === 'e4m3' ? f32ToE4m3Fast : f32ToE5m2;
   const br = granularity === 'block' ? Math.ceil(rows / block) : granularity === 'channel' ? rows : 1;
   const bc = granularity === 'block' ? Math.ceil(cols / block) : 1;
   const amax = new Float32Array(br * bc);
@@ -39,7 +39,14 @@ export function quantizeFp8(
   const scales = new Float32Array(amax.length);
   for (let k = 0; k < amax.length; k++) scales[k] = amax[k]! > 0 ? Math.fround(amax[k]! / fmax) : 1;
   const codes = new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) codes[r * cols + c] = enc(w[r * cols + c]! / scales[cell(r, c)]!, true);
+  const inv = scales.map((v) => 1 / v);
+  for (let r = 0; r < rows; r++) {
+    const rowBase = granularity === 'block' ? Math.floor(r / block) * bc : granularity === 'channel' ? r : 0;
+    for (let c = 0; c < cols; c++) {
+      const k = granularity === 'block' ? rowBase + Math.floor(c / block) : rowBase;
+      codes[r * cols + c] = enc(w[r * cols + c]! * inv[k]!, true);
+    }
+  }
   const scaleShape = granularity === 'block' ? [br, bc] : granularity === 'channel' ? [rows, 1] : [];
   return { codes, scales, scaleShape, format, granularity };
 }
