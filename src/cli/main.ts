@@ -137,12 +137,22 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--group-size <n>', 'INT4/INT8 group size (default 128)')
     .option('--asym', 'INT4/INT8: asymmetric (zero point) instead of symmetric')
     .option('--include-embeddings', 'also quantize embeddings and the output head')
+    .option('--workers <n>', 'worker threads (default: every core; an output folder becomes a sharded checkpoint)')
     .option('--json', 'print JSON')
     .action(
       async (
         input: string,
         output: string,
-        opts: { json?: boolean; format?: string; doubleQuant?: boolean; blocksize?: string; groupSize?: string; asym?: boolean; includeEmbeddings?: boolean },
+        opts: {
+          json?: boolean;
+          format?: string;
+          doubleQuant?: boolean;
+          blocksize?: string;
+          groupSize?: string;
+          asym?: boolean;
+          includeEmbeddings?: boolean;
+          workers?: string;
+        },
       ) => {
         code = await quantizeCommand(input, output, opts, io);
       },

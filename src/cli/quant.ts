@@ -1,6 +1,7 @@
 import pc from 'picocolors';
 import { ScenarioError } from '../util/issues.js';
-import { QUANT_FORMATS, quantizeCheckpoint, type QuantFormat } from '../quant/convert.js';
+import { QUANT_FORMATS, type QuantFormat } from '../quant/convert.js';
+import { quantizeParallel } from '../quant/parallel.js';
 import { inspectCheckpoint } from '../quant/inspect.js';
 import { compressFile, decompressFile } from '../quant/container.js';
 import { BudgetError, DEFAULT_CANDIDATES, mixedPrecision, parseBytes, type MixedFormat } from '../quant/mixed.js';
@@ -49,11 +50,20 @@ export async function inspectCommand(path: string, f: { json?: boolean; all?: bo
 export async function quantizeCommand(
   input: string,
   output: string,
-  f: { json?: boolean; format?: string; doubleQuant?: boolean; blocksize?: string; groupSize?: string; asym?: boolean; includeEmbeddings?: boolean },
+  f: {
+    json?: boolean;
+    format?: string;
+    doubleQuant?: boolean;
+    blocksize?: string;
+    groupSize?: string;
+    asym?: boolean;
+    includeEmbeddings?: boolean;
+    workers?: string;
+  },
   io: Io,
 ): Promise<ExitCode> {
   const json = !!f.json;
-  return guard(json, io, () => {
+  return guard(json, io, async (): Promise<ExitCode> => {
     const format = (f.format ?? 'nf4') as QuantFormat;
     if (!QUANT_FORMATS.includes(format))
       throw new ScenarioError([{ code: 'invalid_value', path: ['--format'], message: `unknown format '${f.format}': one of ${QUANT_FORMATS.join(', ')}` }]);
@@ -63,7 +73,8 @@ export async function quantizeCommand(
     const progress = !json && process.stderr.isTTY;
     let r;
     try {
-      r = quantizeCheckpoint(
+      const workers = f.workers !== undefined ? intFlag('workers', f.workers)! : output.endsWith('.safetensors') ? 1 : undefined;
+      r = await quantizeParallel(
         input,
         output,
         {
@@ -74,7 +85,8 @@ export async function quantizeCommand(
           sym: !f.asym,
           includeEmbeddings: !!f.includeEmbeddings,
         },
-        progress ? (d, t) => io.err(`\rquantizing ${d}/${t} tensors`) : undefined,
+        workers,
+        progress ? (d: number, t: number) => io.err(`\rquantizing ${d}/${t} tensors`) : undefined,
       );
     } catch (e) {
       asIssue(e, input);

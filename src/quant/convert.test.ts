@@ -128,3 +128,31 @@ describe('mixed precision end to end', () => {
     expect(() => mixedPrecision(src, out, 1000)).toThrow(/below the smallest/);
   });
 });
+
+describe('parallel quantization (worker threads, built CLI)', () => {
+  it('shards the output over workers with a Hugging Face index that loads as one checkpoint', async () => {
+    const { existsSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    expect(existsSync(join(root, 'dist/quant/worker.js'))).toBe(true); // npm ci / npm run build produce it
+    const src = tinyModel();
+    const out = join(mkdtempSync(join(tmpdir(), 'sinan-par-')), 'q');
+    const json = execFileSync(process.execPath, [join(root, 'bin/sinan.js'), 'quantize', src, out, '--format', 'nf4', '--workers', '2', '--json'], {
+      encoding: 'utf8',
+    });
+    const r = JSON.parse(json);
+    expect(r.output).toMatch(/model\.safetensors\.index\.json$/);
+    expect(r.quantizedParameters).toBe(64 * 32 + 32 * 32);
+    const index = JSON.parse(readFileSync(join(out, 'model.safetensors.index.json'), 'utf8'));
+    expect(new Set(Object.values(index.weight_map)).size).toBe(2);
+    const serial = quantizeCheckpoint(src, join(mkdtempSync(join(tmpdir(), 'sinan-ser-')), 'm.safetensors'), { format: 'nf4' });
+    const { Checkpoint } = await import('./safetensors.js');
+    const par = new Checkpoint(out);
+    const ser = new SafetensorsFile(serial.output);
+    for (const t of ser.tensors) expect(Buffer.from(par.read(t.name)).equals(Buffer.from(ser.read(t.name)))).toBe(true);
+    par.close();
+    ser.close();
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).quantization_config.quant_method).toBe('bitsandbytes');
+  });
+});

@@ -20,6 +20,10 @@ export interface QuantizeOptions {
   sym?: boolean;
   /** Quantize embeddings and the output head too (kept in 16 bits by default). */
   includeEmbeddings?: boolean;
+  /** Only these tensors (a shard of a parallel run). */
+  only?: string[];
+  /** Write config.json beside the output (off for shards; the coordinator writes it once). */
+  writeConfig?: boolean;
 }
 
 export interface TensorReport {
@@ -79,7 +83,8 @@ export function quantStateJson(type: FourBit, blocksize: number, dtype: string, 
 export function quantizeCheckpoint(input: string, output: string, o: QuantizeOptions, onProgress?: (done: number, total: number) => void): QuantizeReport {
   const ck = new Checkpoint(input);
   try {
-    const tensors = ck.tensors;
+    const only = o.only ? new Set(o.only) : null;
+    const tensors = only ? ck.tensors.filter((t) => only.has(t.name)) : ck.tensors;
     const reports: TensorReport[] = [];
     const out: TensorToWrite[] = [];
     const bs = o.blocksize ?? 64;
@@ -118,7 +123,7 @@ export function quantizeCheckpoint(input: string, output: string, o: QuantizeOpt
     const outFile = output.endsWith('.safetensors') ? output : join(output, 'model.safetensors');
     mkdirSync(dirname(outFile), { recursive: true });
     writeSafetensors(outFile, out, { ...ck.metadata(), format: 'pt', quantized_by: 'sinan', sinan_format: o.format });
-    writeConfig(input, dirname(outFile), o);
+    if (o.writeConfig ?? true) writeConfig(input, dirname(outFile), o);
     const bytesIn = reports.reduce((s, r) => s + r.bytesIn, 0);
     const bytesOut = reports.reduce((s, r) => s + r.bytesOut, 0);
     const count = (q: boolean) => reports.filter((r) => r.quantized === q).reduce((s, r) => s + r.shape.reduce((a, b) => a * b, 1), 0);
@@ -219,7 +224,7 @@ export function quantizedTensors(
 }
 
 /** Copies config.json (when the input has one) with the quantization_config loaders expect. */
-function writeConfig(input: string, outDir: string, o: QuantizeOptions): void {
+export function writeConfig(input: string, outDir: string, o: QuantizeOptions): void {
   const dir = statSync(input).isDirectory() ? input : dirname(input);
   const src = join(dir, 'config.json');
   if (!existsSync(src) || join(outDir, 'config.json') === src) return;

@@ -42,7 +42,18 @@ export function compress16(bytes: Uint8Array, kind: Float16Kind): Compressed {
   let acc = 0;
   let n = 0;
   let pos = 0;
-  for (let i = 0; i < count; i++) {
+  if (kind === 'bf16') {
+    // hot path: exponent = bits 14..7, raw byte = sign bit | 7 mantissa bits (no allocation per element)
+    for (let i = 0; i < count; i++) {
+      const lo = bytes[2 * i]!;
+      const hi = bytes[2 * i + 1]!;
+      const e = ((hi & 0x7f) << 1) | (lo >>> 7);
+      exps[i] = e;
+      counts[e]!++;
+      raw[i] = (hi & 0x80) | (lo & 0x7f);
+    }
+  }
+  for (let i = 0; kind !== 'bf16' && i < count; i++) {
     const v = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
     const [e, r] = split(v, kind);
     exps[i] = e;
@@ -67,6 +78,15 @@ export function decompress16(c: Compressed): Uint8Array {
   const L = LAYOUT[c.kind];
   const exps = decode(c.exponents, c.count, c.lengths);
   const out = new Uint8Array(2 * c.count);
+  if (c.kind === 'bf16') {
+    for (let i = 0; i < c.count; i++) {
+      const e = exps[i]!;
+      const r = c.raw[i]!;
+      out[2 * i] = ((e & 1) << 7) | (r & 0x7f);
+      out[2 * i + 1] = (r & 0x80) | (e >>> 1);
+    }
+    return out;
+  }
   let acc = 0;
   let n = 0;
   let pos = 0;
