@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../src/validate/corpus.js';
+import { validateInference } from '../src/validate/inference.js';
 import { validateTraining } from '../src/validate/training.js';
 
 // The public training corpus (../shared/validation, or the copy in data/validation):
@@ -19,5 +20,28 @@ describe('validation against published training measurements', () => {
 
   it('90th-percentile absolute error is at most 25%', () => {
     expect(s.p90Ape).toBeLessThanOrEqual(25);
+  });
+});
+
+// The public inference corpus: TensorRT-LLM throughput and first-token latency tables.
+describe('validation against published inference measurements', () => {
+  const s = validateInference(corpusDir());
+
+  it('predicts every row', () => {
+    expect(s.rows.length).toBeGreaterThanOrEqual(88);
+    expect(s.unsupported).toBe(0);
+  });
+
+  it('median absolute error is at most 15%', () => {
+    expect(s.medianApe).toBeLessThanOrEqual(15);
+  });
+
+  it('90th-percentile absolute error is at most 35%', () => {
+    expect(s.p90Ape).toBeLessThanOrEqual(35);
+  });
+
+  it('names the engine profiles it applied', () => {
+    expect(s.profiles?.map((p) => p.group)).toContain('TensorRT-LLM performance.md (v0.5/v0.6)');
+    for (const p of s.profiles ?? []) expect(p.source.length).toBeGreaterThan(100);
   });
 });

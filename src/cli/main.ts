@@ -213,8 +213,9 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--kind <kind>', 'training (default) or inference')
     .option('--dir <dir>', 'corpus folder (default: ../shared/validation, else the copy in data/validation)')
     .option('--no-rows', 'print only the summary')
+    .option('--no-engine-profiles', 'inference: ignore data/validation-engines.json (every row on the default engine)')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean; kind?: string; dir?: string; rows?: boolean }) => {
+    .action(async (opts: { json?: boolean; kind?: string; dir?: string; rows?: boolean; engineProfiles?: boolean }) => {
       code = await validateCommand(opts, io);
     });
 

@@ -5,7 +5,7 @@ import { validateTraining, type ValidationSummary } from '../validate/training.j
 import { guard, reportIssues, type ExitCode, type Io } from './common.js';
 import { heading, num, pct, table } from './format.js';
 
-export async function validateCommand(f: { json?: boolean; kind?: string; dir?: string; rows?: boolean }, io: Io): Promise<ExitCode> {
+export async function validateCommand(f: { json?: boolean; kind?: string; dir?: string; rows?: boolean; engineProfiles?: boolean }, io: Io): Promise<ExitCode> {
   const json = !!f.json;
   return guard(json, io, () => {
     const kind = f.kind ?? 'training';
@@ -13,7 +13,7 @@ export async function validateCommand(f: { json?: boolean; kind?: string; dir?: 
       return reportIssues([{ code: 'invalid_value', path: ['--kind'], message: `unknown kind '${kind}': training or inference` }], json, io);
     }
     const dir = corpusDir(f.dir);
-    const s = kind === 'training' ? validateTraining(dir) : validateInference(dir);
+    const s = kind === 'training' ? validateTraining(dir) : validateInference(dir, f.engineProfiles !== false);
     if (json) io.out(JSON.stringify({ corpus: dir, ...s }, null, 2) + '\n');
     else io.out(renderValidation(s, dir, f.rows !== false));
     return 0;
@@ -46,6 +46,16 @@ export function renderValidation(s: ValidationSummary, dir: string, rows: boolea
       s.groups.map((g) => [g.group, g.n, `${g.medianApe.toFixed(1)}%`, `${g.p90Ape.toFixed(1)}%`, `${g.bias >= 0 ? '+' : ''}${(g.bias * 100).toFixed(0)}%`]),
     ),
   );
+  if (s.profiles?.length) {
+    out.push(heading('Engine profiles applied (data/validation-engines.json)'));
+    for (const p of s.profiles)
+      out.push(
+        `  ${p.group}: ${Object.entries(p.engine)
+          .map(([k, v]) => `${k} ${String(v)}`)
+          .concat(p.kvCacheWithFp8Weights ? [`kvCache ${p.kvCacheWithFp8Weights} where weights are fp8 and the scenario names no KV format`] : [])
+          .join('; ')}`,
+      );
+  }
   const unsupported = s.rows.filter((r) => r.unsupported);
   if (unsupported.length) {
     out.push(heading('Rows Sinan cannot express'));

@@ -17,6 +17,13 @@ export interface StepSplit {
   compute: 'bf16' | 'fp8' | 'fp4';
   /** Bytes per KV element. */
   kvBytes: number;
+  /**
+   * How the decode attention kernel reads a grouped (GQA/MQA) KV cache: `grouped` loads each KV
+   * head once for all the query heads that share it (FlashInfer, FlashAttention, TensorRT-LLM's
+   * XQA); `per-query-head` streams it once per query head (masked-MHA kernels before XQA,
+   * eager attention that expands K/V with repeat_kv). Default `grouped`.
+   */
+  decodeAttention?: 'grouped' | 'per-query-head';
 }
 
 export interface StepLoad {
@@ -159,7 +166,9 @@ export function stepGraph(m: ModelSpec, s: StepSplit, load: StepLoad): StepGraph
   const ctx = load.decodeContext;
   const ctxEff = (1 - windowShare) * ctx + windowShare * Math.min(ctx, w);
   const decodeAttentionFlops = 2 * dims * headsDev * load.decodeSeqs * spt * ctxEff * layers;
-  const kvBytesRead = load.decodeSeqs * ctxEff * kvBytesPerTokenLayer(m, tp, s.kvBytes) * layers;
+  // a per-query-head kernel re-reads each KV head once for every query head of its group
+  const rereads = s.decodeAttention === 'per-query-head' && !a.mla ? Math.max(1, headsDev / Math.max(1, a.kvHeads / tp)) : 1;
+  const kvBytesRead = load.decodeSeqs * ctxEff * kvBytesPerTokenLayer(m, tp, s.kvBytes) * layers * rereads;
 
   // element-wise: norms, residuals, rotary, activation, KV writes
   const elementwiseBytes =

@@ -130,6 +130,7 @@ export function normalizeInference(raw: RawScenario): NormalizedInference {
     diskBandwidth: (sys.diskGBps ?? 6) * 1e9,
     pricePerHour: price,
     fabric,
+    engine: { decodeAttention: sc.engine?.decodeAttention ?? 'grouped' },
   };
   return { job, constraints: c, warnings };
 }

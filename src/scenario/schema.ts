@@ -152,6 +152,7 @@ export const inferenceScenarioSchema = z.object({
   offload: z.object({ weights: z.union([z.number().min(0).max(1), z.literal('auto')]), to: z.enum(['host', 'disk']).optional() }).optional(),
   speculative: z.object({ draft: z.union([z.string(), z.record(z.string(), z.unknown())]), tokens: posInt, acceptance: z.number().min(0).max(1) }).optional(),
   disaggregation: z.boolean().optional(),
+  engine: z.object({ decodeAttention: z.enum(['grouped', 'per-query-head']).optional() }).optional(),
 });
 
 export type InferenceScenario = z.infer<typeof inferenceScenarioSchema>;

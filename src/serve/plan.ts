@@ -16,6 +16,8 @@ export interface ServeReport {
   system: { target: string; devices: number; replicas: number; devicesPerReplica: number };
   parallelism: { tensor: number; pipeline: number; expert: number };
   quantization: { weights: string; kvCache: string };
+  /** Serving-engine properties the prediction assumed. */
+  engine: { decodeAttention: string };
   memory: {
     perDeviceBytes: number;
     capacityBytes: number;
@@ -122,6 +124,7 @@ function stepSplit(job: ServeJob, s: ServeSplit): StepSplit {
     weightBits: WEIGHTS[job.weights].bits,
     compute,
     kvBytes: kvBytesPerElement(job.kvCache, job.model.attention.headDim),
+    decodeAttention: job.engine.decodeAttention,
   };
 }
 
@@ -361,6 +364,7 @@ export function evaluateServe(e: Engine): ServeReport {
     system: { target: e.target.label, devices: job.devices, replicas, devicesPerReplica: perReplica },
     parallelism: { tensor: e.split.tensor, pipeline: e.split.pipeline, expert: e.split.expert },
     quantization: { weights: job.weights, kvCache: job.kvCache },
+    engine: { ...job.engine },
     memory: {
       perDeviceBytes: Math.round(perDeviceBytes),
       capacityBytes: cap,

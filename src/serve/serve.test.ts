@@ -160,6 +160,19 @@ describe('serving planner', () => {
     expect(one.breakdown.decode.stepSeconds * 3).toBeLessThan(dense.breakdown.decode.stepSeconds);
   });
 
+  it('an engine whose decode kernel reads KV per query head is slower on GQA models, and the key is checked', () => {
+    const base = {
+      model: 'llama-3.1-70b',
+      system: { accelerator: 'nvidia-h100-sxm', count: 4 },
+      workload: { inputTokens: 128, outputTokens: 2048, concurrency: 256 },
+    };
+    const grouped = plan(base);
+    const perHead = plan({ ...base, engine: { decodeAttention: 'per-query-head' } });
+    expect(perHead.breakdown.decode.memorySeconds).toBeGreaterThan(grouped.breakdown.decode.memorySeconds * 2);
+    expect(perHead.throughput.outputTokensPerSecond).toBeLessThan(grouped.throughput.outputTokensPerSecond);
+    expect(issuesOf({ ...base, engine: { decodeAttention: 'sometimes' } })[0]!.path).toEqual(['engine', 'decodeAttention']);
+  });
+
   it('throughput grows and TPOT worsens with concurrency', () => {
     const a = plan({ model: 'llama-3.1-8b', system: { accelerator: 'nvidia-h100-sxm', count: 1 }, workload: w(1) });
     const b = plan({ model: 'llama-3.1-8b', system: { accelerator: 'nvidia-h100-sxm', count: 1 }, workload: w(64) });

@@ -49,4 +49,11 @@ export interface ServeJob {
   diskBandwidth: number;
   pricePerHour: number;
   fabric: { domain?: number | undefined; scaleUpGBps?: number | undefined };
+  /** Properties of the serving engine's kernels that change the cost model. */
+  engine: EngineProfile;
+}
+
+export interface EngineProfile {
+  /** See StepSplit.decodeAttention. */
+  decodeAttention: 'grouped' | 'per-query-head';
 }

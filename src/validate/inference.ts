@@ -1,7 +1,9 @@
 import { readScenario } from '../scenario/load.js';
 import { normalizeInference } from '../scenario/inference.js';
 import { planServe } from '../serve/search.js';
+import { readDataJson } from '../util/data.js';
 import { ScenarioError } from '../util/issues.js';
+import type { EngineProfile } from '../serve/types.js';
 import { readCorpus, sourceGroup, type CorpusRow } from './corpus.js';
 import { summarize, type ValidationRow, type ValidationSummary } from './training.js';
 
@@ -14,10 +16,29 @@ function pick(obj: unknown, path: string): number | null {
   return typeof cur === 'number' ? cur : null;
 }
 
-export function validateInferenceRow(row: CorpusRow): ValidationRow {
+export interface EngineProfileEntry {
+  group: string;
+  engine: Partial<EngineProfile>;
+  /** KV-cache format the group's engines used with FP8 weights, where a scenario leaves kvCache out. */
+  kvCacheWithFp8Weights?: 'fp8';
+  source: string;
+}
+
+/** The serving-engine profile of each source group (data/validation-engines.json). */
+export function engineProfiles(): EngineProfileEntry[] {
+  return readDataJson<{ profiles: EngineProfileEntry[] }>('validation-engines.json').profiles;
+}
+
+export function validateInferenceRow(row: CorpusRow, useProfiles = true): ValidationRow {
   const base = { id: row.id, group: sourceGroup(row), metric: row.metric, measured: row.measured };
   try {
-    const n = normalizeInference(readScenario(row.file));
+    const raw = readScenario(row.file);
+    const n = normalizeInference(raw);
+    // the engine that measured the row, unless the scenario names one itself
+    const profile = useProfiles ? engineProfiles().find((p) => p.group === base.group) : undefined;
+    if (profile && raw.data['engine'] === undefined) n.job.engine = { ...n.job.engine, ...profile.engine };
+    const q = raw.data['quantization'] as Record<string, unknown> | undefined;
+    if (profile?.kvCacheWithFp8Weights && n.job.weights === 'fp8' && q?.['kvCache'] === undefined) n.job.kvCache = profile.kvCacheWithFp8Weights;
     const r = planServe(n.job, n.constraints);
     const predicted = pick(r, row.metric);
     const p = r.parallelism;
@@ -34,6 +55,11 @@ export function validateInferenceRow(row: CorpusRow): ValidationRow {
   }
 }
 
-export function validateInference(dir: string): ValidationSummary {
-  return summarize('inference', readCorpus(dir, 'inference').map(validateInferenceRow));
+export function validateInference(dir: string, useProfiles = true): ValidationSummary {
+  const s = summarize(
+    'inference',
+    readCorpus(dir, 'inference').map((r) => validateInferenceRow(r, useProfiles)),
+  );
+  const groups = new Set(s.rows.map((r) => r.group));
+  return { ...s, profiles: useProfiles ? engineProfiles().filter((p) => groups.has(p.group)) : [] };
 }

@@ -31,6 +31,8 @@ export interface ValidationSummary {
   within50: number;
   notFitting: number;
   groups: { group: string; n: number; medianApe: number; p90Ape: number; bias: number }[];
+  /** Serving-engine profiles applied to source groups (inference only). */
+  profiles?: { group: string; engine: Record<string, unknown>; kvCacheWithFp8Weights?: string; source: string }[];
 }
 
 export function percentile(sorted: number[], q: number): number {
