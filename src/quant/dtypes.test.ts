@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bf16ToF32, e4m3ToF32, e5m2ToF32, f16ToF32, f32ToBf16, f32ToE4m3, f32ToE5m2, f32ToF16 } from './dtypes.js';
+import { bf16ToF32, e4m3ToF32, e5m2ToF32, f16ToF32, f32ToBf16, f32ToE4m3, f32ToE5m2, f32ToF16, toFloat32 } from './dtypes.js';
 
 // Test vectors from research/quant-specs.md 3.1 (PyTorch c10 semantics), not from this code.
 describe('FP8 encodings', () => {
@@ -101,5 +101,36 @@ describe('fast FP8 encoder', () => {
       expect(f32ToE4m3Fast(x)).toBe(f32ToE4m3(x));
       expect(f32ToE4m3Fast(x, true)).toBe(f32ToE4m3(x, true));
     }
+  });
+});
+
+describe('toFloat32 fast paths', () => {
+  // element by element from the definitions, for any byte offset
+  const slow = (b: Uint8Array, dtype: 'BF16' | 'F16' | 'F32'): number[] => {
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const out: number[] = [];
+    if (dtype === 'F32') for (let i = 0; i < b.length / 4; i++) out.push(dv.getFloat32(4 * i, true));
+    else for (let i = 0; i < b.length / 2; i++) out.push(dtype === 'BF16' ? bf16ToF32(dv.getUint16(2 * i, true)) : f16ToF32(dv.getUint16(2 * i, true)));
+    return out;
+  };
+  it('decode BF16, F16 and F32 exactly as the per-element definitions, aligned or not (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 64 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom('BF16', 'F16', 'F32'),
+        (raw, shift, dtype) => {
+          const size = dtype === 'F32' ? 4 : 2;
+          const len = raw.length - (raw.length % size);
+          const buf = new Uint8Array(len + shift);
+          buf.set(raw.subarray(0, len), shift);
+          const view = buf.subarray(shift);
+          const fast = Array.from(toFloat32(view, dtype as 'BF16' | 'F16' | 'F32'));
+          const ref = slow(view, dtype as 'BF16' | 'F16' | 'F32');
+          expect(fast.length).toBe(ref.length);
+          for (let i = 0; i < ref.length; i++) expect(Object.is(fast[i], ref[i]) || (Number.isNaN(fast[i]) && Number.isNaN(ref[i]))).toBe(true);
+        },
+      ),
+    );
   });
 });

@@ -66,6 +66,18 @@ export function f32ToF16(x: number): number {
   return sign | (e << 10) | m;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+let F16_TABLE: Float32Array | null = null;
+/** float32 value of every float16 bit pattern (256 KB, built on first use). */
+function f16Table(): Float32Array {
+  if (!F16_TABLE) {
+    F16_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) F16_TABLE[h] = f16ToF32(h);
+  }
+  return F16_TABLE;
+}
+
 export function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >>> 10) & 0x1f;
@@ -168,10 +180,29 @@ export const f32ToE5m2 = (x: number, saturate = false) => toFp8(x, E5M2, saturat
 export const e5m2ToF32 = (c: number) => fromFp8(c, E5M2);
 
 /** Decodes `count` elements of `dtype` from little-endian bytes into float32. */
+// small monomorphic loops, so the JIT optimizes them on their own
+function widenBf16(src: Uint16Array, dst: Uint32Array): void {
+  for (let i = 0; i < src.length; i++) dst[i] = src[i]! << 16;
+}
+function lookupF16(src: Uint16Array, dst: Float32Array, t: Float32Array): void {
+  for (let i = 0; i < src.length; i++) dst[i] = t[src[i]!]!;
+}
+
 export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
   const n = bytes.byteLength / DTYPE_BYTES[dtype];
   const out = new Float32Array(n);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // fast paths: typed-array views are little-endian on every platform Node runs on (checked)
+  if (LITTLE_ENDIAN && (dtype === 'BF16' || dtype === 'F16') && bytes.byteOffset % 2 === 0) {
+    const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    if (dtype === 'BF16') widenBf16(u16, new Uint32Array(out.buffer));
+    else lookupF16(u16, out, f16Table());
+    return out;
+  }
+  if (LITTLE_ENDIAN && dtype === 'F32' && bytes.byteOffset % 4 === 0) {
+    out.set(new Float32Array(bytes.buffer, bytes.byteOffset, n));
+    return out;
+  }
   switch (dtype) {
     case 'F32':
       for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);

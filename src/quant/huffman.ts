@@ -100,20 +100,28 @@ export function canonicalCodes(lengths: Uint8Array): Uint32Array {
 /** Encodes symbols into an MSB-first bitstream; returns the bytes and the bit count. */
 export function encode(symbols: Uint8Array, lengths: Uint8Array): { bytes: Uint8Array; bits: number } {
   const codes = canonicalCodes(lengths);
+  // (code << 5) | length per symbol: one lookup in the hot loop
+  const tbl = new Uint32Array(256);
+  for (let s = 0; s < lengths.length; s++) tbl[s] = (codes[s]! << 5) | lengths[s]!;
   let total = 0;
-  for (let i = 0; i < symbols.length; i++) total += lengths[symbols[i]!]!;
+  for (let i = 0; i < symbols.length; i++) total += tbl[symbols[i]!]! & 31;
   const out = new Uint8Array(Math.ceil(total / 8) + 4);
-  let acc = 0; // up to 32 pending bits, MSB-aligned in a 32-bit window
+  let acc = 0; // n pending bits in the low end; n < 8 between symbols, so at most 23 after one
   let n = 0;
   let pos = 0;
   for (let i = 0; i < symbols.length; i++) {
-    const s = symbols[i]!;
-    const len = lengths[s]!;
-    acc = ((acc << len) | codes[s]!) >>> 0;
+    const t = tbl[symbols[i]!]!;
+    const len = t & 31;
+    acc = (acc << len) | (t >>> 5);
     n += len;
-    while (n >= 8) {
+    if (n >= 16) {
       n -= 8;
-      out[pos++] = (acc >>> n) & 0xff;
+      out[pos++] = acc >>> n;
+      n -= 8;
+      out[pos++] = acc >>> n;
+    } else if (n >= 8) {
+      n -= 8;
+      out[pos++] = acc >>> n;
     }
     acc &= (1 << n) - 1;
   }
@@ -121,33 +129,65 @@ export function encode(symbols: Uint8Array, lengths: Uint8Array): { bytes: Uint8
   return { bytes: out.subarray(0, pos), bits: total };
 }
 
-/** Decodes `count` symbols from an MSB-first bitstream with a 2^16-entry lookup table. */
+/** Codes up to this length decode with one lookup in a 2^FAST_BITS table (4 KB, stays in L1). */
+const FAST_BITS = 11;
+
+/**
+ * Decodes `count` symbols from an MSB-first bitstream: one lookup in a small table for codes
+ * of up to FAST_BITS bits, a scan over the (rare) longer codes otherwise. Throws on a bit
+ * pattern no code matches and on a stream that ends before `count` symbols.
+ */
 export function decode(bytes: Uint8Array, count: number, lengths: Uint8Array): Uint8Array {
   const codes = canonicalCodes(lengths);
-  const table = new Uint16Array(1 << MAX_CODE_LENGTH); // (symbol << 5) | length
+  const table = new Uint16Array(1 << FAST_BITS); // (symbol << 5) | length; 0 = longer code
+  const longSyms: number[] = [];
   for (let s = 0; s < lengths.length; s++) {
     const len = lengths[s]!;
     if (!len) continue;
-    const start = codes[s]! << (MAX_CODE_LENGTH - len);
-    const end = start + (1 << (MAX_CODE_LENGTH - len));
+    if (len > FAST_BITS) {
+      longSyms.push(s);
+      continue;
+    }
+    const start = codes[s]! << (FAST_BITS - len);
+    const end = start + (1 << (FAST_BITS - len));
     for (let k = start; k < end; k++) table[k] = (s << 5) | len;
   }
+  const longLen = Uint8Array.from(longSyms, (s) => lengths[s]!);
+  const longCode = Uint32Array.from(longSyms, (s) => codes[s]!);
   const out = new Uint8Array(count);
-  let acc = 0;
-  let n = 0; // bits in acc
-  let pos = 0;
+  const total = bytes.length * 8;
+  const safe = bytes.length - 4; // a 4-byte window starting at or before this index is in bounds
+  let bit = 0;
   for (let i = 0; i < count; i++) {
-    while (n < MAX_CODE_LENGTH) {
-      acc = ((acc << 8) | (pos < bytes.length ? bytes[pos]! : 0)) >>> 0;
-      pos++;
-      n += 8;
+    const p = bit >>> 3;
+    let w: number;
+    if (p <= safe) w = (bytes[p]! << 24) | (bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!;
+    else {
+      w = 0;
+      for (let k = 0; k < 4; k++) w = (w << 8) | (p + k < bytes.length ? bytes[p + k]! : 0);
     }
-    const e = table[(acc >>> (n - MAX_CODE_LENGTH)) & 0xffff]!;
-    const len = e & 31;
-    if (len === 0) throw new Error('corrupt bitstream: no code matches');
-    out[i] = e >>> 5;
-    n -= len;
-    acc &= n >= 32 ? 0xffffffff : (1 << n) - 1;
+    w = (w << (bit & 7)) >>> 0; // the next 25+ bits of the stream, MSB first
+    const e = table[w >>> (32 - FAST_BITS)]!;
+    if (e !== 0) {
+      const len = e & 31;
+      out[i] = e >>> 5;
+      bit += len;
+      // a second short code often fits in the same window (25 valid bits >= len + FAST_BITS)
+      if (len <= 25 - FAST_BITS && i + 1 < count) {
+        const e2 = table[((w << len) >>> 0) >>> (32 - FAST_BITS)]!;
+        if (e2 !== 0) {
+          out[++i] = e2 >>> 5;
+          bit += e2 & 31;
+        }
+      }
+    } else {
+      let k = 0;
+      while (k < longSyms.length && w >>> (32 - longLen[k]!) !== longCode[k]) k++;
+      if (k === longSyms.length) throw new Error('corrupt bitstream: no code matches');
+      out[i] = longSyms[k]!;
+      bit += longLen[k]!;
+    }
+    if (bit > total) throw new Error('corrupt bitstream: it ends before the last symbol');
   }
   return out;
 }

@@ -28,6 +28,31 @@ describe('Huffman coding', () => {
       }),
     );
   });
+  it('round-trips skewed sequences whose rare symbols get codes longer than the fast table (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 3000 }), fc.integer({ min: 0, max: 2 ** 31 }), (picks, seed) => {
+        // geometric-like symbol frequencies: symbol k appears about 2^-k of the time
+        let s = seed >>> 0;
+        const sym = Uint8Array.from(picks, (p) => {
+          s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+          return Math.min(Math.clz32(s | 1), p);
+        });
+        const counts = new Float64Array(256);
+        for (const x of sym) counts[x]!++;
+        const lengths = codeLengths(counts);
+        return Buffer.from(decode(encode(sym, lengths).bytes, sym.length, lengths)).equals(Buffer.from(sym));
+      }),
+    );
+  });
+  it('decodes codes of every length up to 16 bits and rejects a truncated stream', () => {
+    const counts = Array.from({ length: 20 }, (_, i) => 2 ** (20 - i));
+    const lengths = codeLengths(counts);
+    expect(Math.max(...lengths)).toBeGreaterThan(11);
+    const sym = Uint8Array.from({ length: 40 }, (_, i) => i % 20);
+    const enc = encode(sym, lengths).bytes;
+    expect(Array.from(decode(enc, sym.length, lengths))).toEqual(Array.from(sym));
+    expect(() => decode(enc.subarray(0, enc.length - 3), sym.length, lengths)).toThrow(/ends before/);
+  });
   it('keeps code lengths within 16 bits on very skewed counts and satisfies Kraft', () => {
     const counts = Array.from({ length: 256 }, (_, i) => 2 ** Math.min(i, 40));
     const l = codeLengths(counts);

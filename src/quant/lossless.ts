@@ -8,6 +8,8 @@ import { codeLengths, decode, encode } from './huffman.js';
 
 export type Float16Kind = 'bf16' | 'fp16';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 interface Layout {
   expBits: number;
   rawBits: number;
@@ -44,14 +46,26 @@ export function compress16(bytes: Uint8Array, kind: Float16Kind): Compressed {
   let pos = 0;
   if (kind === 'bf16') {
     // hot path: exponent = bits 14..7, raw byte = sign bit | 7 mantissa bits (no allocation per element)
-    for (let i = 0; i < count; i++) {
-      const lo = bytes[2 * i]!;
-      const hi = bytes[2 * i + 1]!;
-      const e = ((hi & 0x7f) << 1) | (lo >>> 7);
-      exps[i] = e;
-      counts[e]!++;
-      raw[i] = (hi & 0x80) | (lo & 0x7f);
-    }
+    const hist = new Int32Array(256);
+    if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+      const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+      for (let i = 0; i < count; i++) {
+        const v = u16[i]!;
+        const e = (v >>> 7) & 0xff;
+        exps[i] = e;
+        hist[e]!++;
+        raw[i] = ((v >>> 8) & 0x80) | (v & 0x7f);
+      }
+    } else
+      for (let i = 0; i < count; i++) {
+        const lo = bytes[2 * i]!;
+        const hi = bytes[2 * i + 1]!;
+        const e = ((hi & 0x7f) << 1) | (lo >>> 7);
+        exps[i] = e;
+        hist[e]!++;
+        raw[i] = (hi & 0x80) | (lo & 0x7f);
+      }
+    for (let e = 0; e < 256; e++) counts[e] = hist[e]!;
   }
   for (let i = 0; kind !== 'bf16' && i < count; i++) {
     const v = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
@@ -79,12 +93,20 @@ export function decompress16(c: Compressed): Uint8Array {
   const exps = decode(c.exponents, c.count, c.lengths);
   const out = new Uint8Array(2 * c.count);
   if (c.kind === 'bf16') {
-    for (let i = 0; i < c.count; i++) {
-      const e = exps[i]!;
-      const r = c.raw[i]!;
-      out[2 * i] = ((e & 1) << 7) | (r & 0x7f);
-      out[2 * i + 1] = (r & 0x80) | (e >>> 1);
-    }
+    const raw = c.raw;
+    if (LITTLE_ENDIAN) {
+      const o16 = new Uint16Array(out.buffer, 0, c.count);
+      for (let i = 0; i < c.count; i++) {
+        const r = raw[i]!;
+        o16[i] = ((r & 0x80) << 8) | (exps[i]! << 7) | (r & 0x7f);
+      }
+    } else
+      for (let i = 0; i < c.count; i++) {
+        const e = exps[i]!;
+        const r = raw[i]!;
+        out[2 * i] = ((e & 1) << 7) | (r & 0x7f);
+        out[2 * i + 1] = (r & 0x80) | (e >>> 1);
+      }
     return out;
   }
   let acc = 0;
