@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { streamFileAtomic } from '../util/files.js';
 import { compress16, compressedBitsPerWeight, decompress16, entropyBound, type Compressed } from './lossless.js';
 import { SafetensorsError, SafetensorsFile, writeSafetensors, type TensorToWrite } from './safetensors.js';
 
@@ -89,12 +89,10 @@ export function decompressFile(input: string, output: string): { input: string; 
     const header = f.read('__sinan__.header');
     const len = Buffer.alloc(8);
     len.writeBigUInt64LE(BigInt(header.length));
-    const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
-    const fd = openSync(tmp, 'w');
     let bytes = 8 + header.length;
-    try {
-      writeSync(fd, len);
-      writeSync(fd, header);
+    streamFileAtomic(output, (put) => {
+      put(len);
+      put(header);
       for (const [name, m] of meta) {
         let data: Uint8Array;
         if (m)
@@ -106,21 +104,10 @@ export function decompressFile(input: string, output: string): { input: string; 
             raw: f.read(`${name}::raw`),
           });
         else data = f.read(`${name}::raw`);
-        let off = 0;
-        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+        put(data);
         bytes += data.length;
       }
-      closeSync(fd);
-      renameSync(tmp, output);
-    } catch (e) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* closed */
-      }
-      rmSync(tmp, { force: true });
-      throw e;
-    }
+    });
     // the rebuilt file must parse as the original did
     new SafetensorsFile(output).close();
     return { input, output, bytes };

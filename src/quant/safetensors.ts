@@ -1,6 +1,6 @@
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { readTextFile } from '../util/files.js';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTextFile, streamFileAtomic } from '../util/files.js';
 import { DTYPE_BYTES, DTYPES, type DType } from './dtypes.js';
 
 /**
@@ -234,29 +234,16 @@ export function writeSafetensors(path: string, tensors: TensorToWrite[], metadat
   let json = JSON.stringify(header);
   while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
   const hb = Buffer.from(json, 'utf8');
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
+  streamFileAtomic(path, (put) => {
     const len = Buffer.alloc(8);
     len.writeBigUInt64LE(BigInt(hb.length));
-    writeSync(fd, len);
-    writeSync(fd, hb);
+    put(len);
+    put(hb);
     for (const t of tensors) {
       const data = typeof t.data === 'function' ? t.data() : t.data;
       const expect = (header[t.name] as { data_offsets: [number, number] }).data_offsets;
       if (data.byteLength !== expect[1] - expect[0]) throw new Error(`tensor '${t.name}' has ${data.byteLength} bytes, expected ${expect[1] - expect[0]}`);
-      let off = 0;
-      while (off < data.byteLength) off += writeSync(fd, data, off, data.byteLength - off);
+      put(data);
     }
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  });
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTextFile, writeFileAtomic } from './files.js';
+import { readTextFile, streamFileAtomic, writeFileAtomic } from './files.js';
 
 describe('file helpers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sinan-files-'));
@@ -24,5 +24,21 @@ describe('file helpers', () => {
     writeFileAtomic(f, 'old');
     expect(() => writeFileAtomic(join(dir, 'missing-folder', 'x.json'), 'new')).toThrow();
     expect(readFileSync(f, 'utf8')).toBe('old');
+  });
+  it('streams a file atomically, and an error mid-stream keeps the old file and no temporary', () => {
+    const f = join(dir, 'stream.bin');
+    streamFileAtomic(f, (put) => {
+      put(new Uint8Array([1, 2]));
+      put(new Uint8Array([3]));
+    });
+    expect([...readFileSync(f)]).toEqual([1, 2, 3]);
+    expect(() =>
+      streamFileAtomic(f, (put) => {
+        put(new Uint8Array([9, 9, 9, 9]));
+        throw new Error('interrupted');
+      }),
+    ).toThrow('interrupted');
+    expect([...readFileSync(f)]).toEqual([1, 2, 3]);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 /** Reads a text file of at most `limit` bytes; larger files are refused before any allocation. */
 export function readTextFile(path: string, limit = 16 * 1024 * 1024): string {
@@ -27,6 +27,30 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Streams a file atomically: `fill` writes through `put` into a temporary file in the same
+ * folder, which is renamed over `path` only when fill returns; on any error the temporary
+ * file is removed and the target is left as it was.
+ */
+export function streamFileAtomic(path: string, fill: (put: (data: Uint8Array) => void) => void): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  const fd = openSync(tmp, 'w');
+  let open = true;
+  try {
+    fill((data) => {
+      let off = 0;
+      while (off < data.byteLength) off += writeSync(fd, data, off, data.byteLength - off);
+    });
+    closeSync(fd);
+    open = false;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (open) closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
   }

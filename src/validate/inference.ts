@@ -5,16 +5,7 @@ import { readDataJson } from '../util/data.js';
 import { ScenarioError } from '../util/issues.js';
 import type { EngineProfile } from '../serve/types.js';
 import { readCorpus, sourceGroup, type CorpusRow } from './corpus.js';
-import { summarize, type ValidationRow, type ValidationSummary } from './training.js';
-
-function pick(obj: unknown, path: string): number | null {
-  let cur: unknown = obj;
-  for (const k of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null) return null;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return typeof cur === 'number' ? cur : null;
-}
+import { pick, summarize, type ValidationRow, type ValidationSummary } from './training.js';
 
 export interface EngineProfileEntry {
   group: string;

@@ -43,7 +43,8 @@ export function percentile(sorted: number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-function pick(obj: unknown, path: string): number | null {
+/** The number at a dotted path of a report, or null. */
+export function pick(obj: unknown, path: string): number | null {
   let cur: unknown = obj;
   for (const k of path.split('.')) {
     if (typeof cur !== 'object' || cur === null) return null;
