@@ -29,7 +29,7 @@ export { normalizeInference, type NormalizedInference } from './scenario/inferen
 export { planServe, searchDeployments, type ServePlanResult, type DeploymentSearch } from './serve/search.js';
 export { evaluateServe, engineFor, type ServeReport } from './serve/plan.js';
 export { WEIGHTS, WEIGHT_FORMATS, KV_FORMATS, kvBytesPerElement, type WeightFormat, type KvFormat } from './serve/formats.js';
-export type { ServeJob, ServeSplit } from './serve/types.js';
+export type { EngineProfile, ServeJob, ServeSplit } from './serve/types.js';
 export { cpuSocket } from './hardware/cpu.js';
 export { validateInference } from './validate/inference.js';
 

@@ -100,7 +100,7 @@ export function renderServe(r: ServePlanResult): string {
     ),
   );
   o.push(
-    `${r.searched ? 'Best split' : 'Split'}: TP ${p.tensor} · PP ${p.pipeline}${p.expert > 1 ? ` · EP ${p.expert}` : ''} · weights ${r.quantization.weights} · KV ${r.quantization.kvCache} · ${r.fits ? pc.green('fits') : pc.red('DOES NOT FIT')} · bound by ${r.bound}`,
+    `${r.searched ? 'Best split' : 'Split'}: TP ${p.tensor} · PP ${p.pipeline}${p.expert > 1 ? ` · EP ${p.expert}` : ''} · weights ${r.quantization.weights} · KV ${r.quantization.kvCache}${r.engine.decodeAttention !== 'grouped' ? ` · decode attention ${r.engine.decodeAttention}` : ''} · ${r.fits ? pc.green('fits') : pc.red('DOES NOT FIT')} · bound by ${r.bound}`,
   );
   const w = r.workload;
   o.push(
