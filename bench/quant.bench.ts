@@ -3,7 +3,7 @@
  * same run: NF4 quantization (with and without double quantization), FP8 block quantization,
  * and the lossless BF16 codec. Usage: npx tsx bench/quant.bench.ts
  */
-import { doubleQuantize, quantize4bit } from '../src/quant/bnb.js';
+import { doubleQuantize, nf4SimdAvailable, quantize4bit, quantize4bitBf16 } from '../src/quant/bnb.js';
 import { f32ToBf16, toFloat32 } from '../src/quant/dtypes.js';
 import { quantizeFp8 } from '../src/quant/fp8q.js';
 import { compress16, decompress16, entropyBound, compressedBitsPerWeight } from '../src/quant/lossless.js';
@@ -39,6 +39,8 @@ console.log(`memcpy baseline: ${(gb / copy).toFixed(2)} GB/s`);
 const x = toFloat32(bf, 'BF16');
 console.log(`bf16 -> f32 decode: ${rate(time(() => toFloat32(bf, 'BF16')))}`);
 console.log(`NF4 quantize (blocksize 64): ${rate(time(() => quantize4bit(x, 64)))}`);
+console.log(`NF4 from BF16 bytes, scalar coder: ${rate(time(() => quantize4bitBf16(bf, 64, 'nf4', false)))}`);
+if (nf4SimdAvailable()) console.log(`NF4 from BF16 bytes, WebAssembly SIMD kernel: ${rate(time(() => quantize4bitBf16(bf, 64)))}`);
 console.log(`NF4 + double quant: ${rate(time(() => doubleQuantize(quantize4bit(x, 64).absmax)))}`);
 console.log(`FP8 E4M3 128x128 blocks: ${rate(time(() => quantizeFp8(x, 4096, 4096, 'block')))}`);
 let c = compress16(bf, 'bf16');

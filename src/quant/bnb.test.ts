@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dequantize4bit, doubleDequantize, doubleQuantize, dynamicMap, pythonFloat, quantize4bit } from './bnb.js';
+import { dequantize4bit, doubleDequantize, doubleQuantize, dynamicMap, nf4SimdAvailable, pythonFloat, quantize4bit, quantize4bitBf16 } from './bnb.js';
+import { f32ToBf16, toFloat32 } from './dtypes.js';
 
 function gaussian(n: number, seed = 1): Float32Array {
   let s = seed >>> 0;
@@ -105,4 +106,43 @@ describe('Python float repr (quant_state JSON)', () => {
     [1e16, '1e+16'],
     [Math.fround(0.1), '0.10000000149011612'],
   ])('%s -> %s', (x, s) => expect(pythonFloat(x)).toBe(s));
+});
+
+describe('NF4 straight from BF16 bytes (WebAssembly SIMD kernel)', () => {
+  const same = (bytes: Uint8Array, bs: number, type: 'nf4' | 'fp4' = 'nf4') => {
+    const ref = quantize4bit(toFloat32(bytes, 'BF16'), bs, type);
+    const got = quantize4bitBf16(bytes, bs, type);
+    expect(Buffer.from(got.packed).equals(Buffer.from(ref.packed))).toBe(true);
+    expect(Buffer.from(got.absmax.buffer).equals(Buffer.from(ref.absmax.buffer))).toBe(true);
+  };
+
+  it('is in use on this runtime (so the tests below exercise it, not the fallback)', () => {
+    expect(nf4SimdAvailable()).toBe(true);
+  });
+
+  it('gives the scalar coder’s bytes for any BF16 bit patterns, block sizes and tails (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 3000 }).map((b) => b.subarray(0, b.length & ~1)),
+        fc.constantFrom(8, 16, 24, 64, 128, 256, 40, 7),
+        fc.constantFrom('nf4' as const, 'fp4' as const),
+        (bytes, bs, type) => same(bytes, bs, type),
+      ),
+    );
+  });
+
+  it('matches on many chunks of Gaussian weights, and on blocks of zeros, infinities and NaNs', () => {
+    const n = 300_000 + 50; // several 64 K-value chunks and a partial block
+    const x = gaussian(n, 7);
+    const bytes = new Uint8Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      const v = f32ToBf16(x[i]! * 0.02);
+      bytes[2 * i] = v & 0xff;
+      bytes[2 * i + 1] = v >>> 8;
+    }
+    bytes.fill(0, 0, 128); // an all-zero block: scale 0, codes from 0 * Infinity = NaN
+    bytes.set([0x80, 0x7f], 200); // +Infinity
+    bytes.set([0xc0, 0x7f], 400); // NaN
+    for (const bs of [64, 4096]) same(bytes, bs);
+  });
 });

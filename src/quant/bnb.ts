@@ -1,4 +1,5 @@
 import { readDataJson } from '../util/data.js';
+import { nf4Module } from './simd.js';
 
 /**
  * bitsandbytes 4-bit blockwise quantization (NF4 and its FP4), with optional double
@@ -77,6 +78,91 @@ export function quantize4bit(x: Float32Array, blocksize = 64, type: FourBit = 'n
     }
   }
   return { packed, absmax };
+}
+
+// the few WebAssembly JS-API members used here (the project's lib has no DOM types)
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+interface Nf4Kernel {
+  mem: WasmMemory;
+  run: (src: number, blocks: number, vecs: number, dst: number, absmax: number) => void;
+}
+let KERNEL: Nf4Kernel | null | undefined;
+/** The WebAssembly SIMD NF4 kernel, or null where the runtime has no WebAssembly SIMD. */
+function nf4Kernel(): Nf4Kernel | null {
+  if (KERNEL !== undefined) return KERNEL;
+  KERNEL = null;
+  try {
+    const bytes = nf4Module(NF4_T);
+    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    if (wasm && wasm.validate(bytes)) {
+      const inst = new wasm.Instance(new wasm.Module(bytes), {});
+      const e = inst.exports as { nf4: Nf4Kernel['run']; mem: WasmMemory };
+      KERNEL = { mem: e.mem, run: e.nf4 };
+    }
+  } catch {
+    KERNEL = null;
+  }
+  return KERNEL;
+}
+
+/** Whether quantize4bitBf16 runs the SIMD kernel here (else the scalar coder). */
+export function nf4SimdAvailable(): boolean {
+  return nf4Kernel() !== null;
+}
+
+/**
+ * NF4/FP4 quantization straight from little-endian BF16 bytes; the same bytes as
+ * quantize4bit(toFloat32(bytes)). NF4 with a block size that is a multiple of 8 runs the
+ * WebAssembly SIMD kernel over whole blocks, a chunk at a time (the tail block and every
+ * other case use the scalar coder).
+ */
+export function quantize4bitBf16(bytes: Uint8Array, blocksize = 64, type: FourBit = 'nf4', simd = true): FourBitResult {
+  const n = bytes.length >> 1;
+  const k = simd && type === 'nf4' && blocksize % 8 === 0 ? nf4Kernel() : null;
+  if (!k) return quantize4bit(bf16Floats(bytes), blocksize, type);
+  const nb = Math.ceil(n / blocksize);
+  const full = Math.floor(n / blocksize);
+  const absmax = new Float32Array(nb);
+  const packed = new Uint8Array((n + 1) >> 1);
+  // one chunk: ~128 KB of input, its codes and its scales, all inside the module's memory
+  const per = Math.max(1, Math.floor(65536 / blocksize));
+  const inBytes = per * blocksize * 2;
+  const outAt = inBytes;
+  const amaxAt = outAt + per * (blocksize >> 1);
+  const need = amaxAt + per * 4;
+  if (k.mem.buffer.byteLength < need) k.mem.grow(Math.ceil((need - k.mem.buffer.byteLength) / 65536));
+  for (let b0 = 0; b0 < full; b0 += per) {
+    const blocks = Math.min(per, full - b0);
+    const heap = new Uint8Array(k.mem.buffer);
+    heap.set(bytes.subarray(b0 * blocksize * 2, (b0 + blocks) * blocksize * 2), 0);
+    k.run(0, blocks, blocksize >> 3, outAt, amaxAt);
+    packed.set(heap.subarray(outAt, outAt + blocks * (blocksize >> 1)), (b0 * blocksize) >> 1);
+    absmax.set(new Float32Array(k.mem.buffer, amaxAt, blocks), b0);
+  }
+  if (full < nb) {
+    // the partial last block: scalar coder on its values, spliced in
+    const tail = quantize4bit(bf16Floats(bytes.subarray(full * blocksize * 2)), blocksize, type);
+    absmax[full] = tail.absmax[0]!;
+    packed.set(tail.packed, (full * blocksize) >> 1);
+  }
+  return { packed, absmax };
+}
+
+function bf16Floats(bytes: Uint8Array): Float32Array {
+  const n = bytes.length >> 1;
+  const out = new Float32Array(n);
+  const o32 = new Uint32Array(out.buffer);
+  for (let i = 0; i < n; i++) o32[i] = (bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) << 16;
+  return out;
 }
 
 /** Inverse of quantize4bit: float32 values. */

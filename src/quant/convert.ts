@@ -1,7 +1,18 @@
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readTextFile, writeFileAtomic } from '../util/files.js';
-import { dequantize4bit, doubleDequantize, doubleQuantize, dynamicMap, FP4_CODE, NF4_CODE, pythonFloat, quantize4bit, type FourBit } from './bnb.js';
+import {
+  dequantize4bit,
+  doubleDequantize,
+  doubleQuantize,
+  dynamicMap,
+  FP4_CODE,
+  NF4_CODE,
+  pythonFloat,
+  quantize4bit,
+  quantize4bitBf16,
+  type FourBit,
+} from './bnb.js';
 import { DTYPE_BYTES, toFloat32, type DType } from './dtypes.js';
 import { dequantizeFp8, quantizeFp8, type Fp8Granularity } from './fp8q.js';
 import { dequantizeInt, packGptq, quantizeInt } from './intq.js';
@@ -94,7 +105,10 @@ export function quantizeCheckpoint(input: string, output: string, o: QuantizeOpt
     // nested offsets are needed in the header (quant_state JSON) before any data is written
     const offsets = new Map<string, number>();
     if ((o.format === 'nf4' || o.format === 'fp4') && o.doubleQuant) {
-      for (const t of toQuantize) offsets.set(t.name, doubleQuantize(quantize4bit(load(t), bs, o.format).absmax).offset);
+      for (const t of toQuantize) {
+        const q = t.dtype === 'BF16' ? quantize4bitBf16(ck.read(t.name), bs, o.format) : quantize4bit(load(t), bs, o.format);
+        offsets.set(t.name, doubleQuantize(q.absmax).offset);
+      }
     }
     for (const t of tensors) {
       const n = t.shape.reduce((a, b) => a * b, 1);
@@ -116,6 +130,7 @@ export function quantizeCheckpoint(input: string, output: string, o: QuantizeOpt
           onProgress?.(++done, toQuantize.length);
         },
         offsets.get(t.name),
+        () => ck.read(t.name),
       );
       out.push(...q.tensors);
       rep.bytesOut = q.bytes;
@@ -144,6 +159,8 @@ export function quantizedTensors(
   load: () => Float32Array,
   onDone: (x: Float32Array, y: Float32Array) => void,
   nestedOffset?: number,
+  /** The tensor's stored bytes: BF16 tensors then go through the SIMD NF4 kernel. */
+  raw?: () => Uint8Array,
 ): { tensors: TensorToWrite[]; bytes: number } {
   const n = t.shape.reduce((a, b) => a * b, 1);
   const [rows, cols] = t.shape as [number, number];
@@ -159,8 +176,16 @@ export function quantizedTensors(
     let cache: { packed: Uint8Array; absmax: Float32Array; dq?: ReturnType<typeof doubleQuantize> } | null = null;
     const get = () => {
       if (!cache) {
-        const x = load();
-        const q = quantize4bit(x, bs, type);
+        let x: Float32Array;
+        let q: ReturnType<typeof quantize4bit>;
+        if (raw && t.dtype === 'BF16') {
+          const bytes = raw();
+          q = quantize4bitBf16(bytes, bs, type);
+          x = toFloat32(bytes, 'BF16');
+        } else {
+          x = load();
+          q = quantize4bit(x, bs, type);
+        }
         cache = { ...q, ...(dq ? { dq: doubleQuantize(q.absmax) } : {}) };
         onDone(x, dequantize4bit(q.packed, cache.dq ? doubleDequantize(cache.dq) : q.absmax, n, bs, type));
       }
