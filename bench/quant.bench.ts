@@ -6,7 +6,7 @@
 import { doubleQuantize, nf4SimdAvailable, quantize4bit, quantize4bitBf16 } from '../src/quant/bnb.js';
 import { f32ToBf16, toFloat32 } from '../src/quant/dtypes.js';
 import { quantizeFp8 } from '../src/quant/fp8q.js';
-import { compress16, decompress16, entropyBound, compressedBitsPerWeight } from '../src/quant/lossless.js';
+import { compress16, decompress16, entropyBound, compressedBitsPerWeight, losslessWasmAvailable } from '../src/quant/lossless.js';
 
 const N = 1 << 24; // 16M weights: 32 MB of BF16
 let s = 9;
@@ -43,9 +43,13 @@ console.log(`NF4 from BF16 bytes, scalar coder: ${rate(time(() => quantize4bitBf
 if (nf4SimdAvailable()) console.log(`NF4 from BF16 bytes, WebAssembly SIMD kernel: ${rate(time(() => quantize4bitBf16(bf, 64)))}`);
 console.log(`NF4 + double quant: ${rate(time(() => doubleQuantize(quantize4bit(x, 64).absmax)))}`);
 console.log(`FP8 E4M3 128x128 blocks: ${rate(time(() => quantizeFp8(x, 4096, 4096, 'block')))}`);
-let c = compress16(bf, 'bf16');
-console.log(`lossless compress: ${rate(time(() => (c = compress16(bf, 'bf16'))))}`);
-console.log(`lossless decompress: ${rate(time(() => decompress16(c)))}`);
+let c = compress16(bf, 'bf16', 'js');
+console.log(`lossless compress, scalar coder: ${rate(time(() => (c = compress16(bf, 'bf16', 'js'))))}`);
+console.log(`lossless decompress, scalar decoder: ${rate(time(() => decompress16(c, 'js')))}`);
+if (losslessWasmAvailable()) {
+  console.log(`lossless compress, WebAssembly coder: ${rate(time(() => (c = compress16(bf, 'bf16', 'wasm'))))}`);
+  console.log(`lossless decompress, WebAssembly decoder: ${rate(time(() => decompress16(c, 'wasm')))}`);
+}
 const b = entropyBound(bf, 'bf16');
 console.log(
   `lossless: ${compressedBitsPerWeight(c).toFixed(3)} bits/weight vs entropy bound ${b.boundBitsPerWeight.toFixed(3)} (exponent entropy ${b.exponentBits.toFixed(3)} bits); ratio ${(16 / compressedBitsPerWeight(c)).toFixed(3)}x`,

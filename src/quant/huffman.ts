@@ -129,6 +129,19 @@ export function encode(symbols: Uint8Array, lengths: Uint8Array): { bytes: Uint8
   return { bytes: out.subarray(0, pos), bits: total };
 }
 
+/** A 2^16-entry lookup table, (symbol << 5) | length, indexed by the next 16 bits of the stream (0: no code). */
+export function lookupTable16(lengths: Uint8Array): Uint16Array {
+  const codes = canonicalCodes(lengths);
+  const table = new Uint16Array(1 << MAX_CODE_LENGTH);
+  for (let s = 0; s < lengths.length; s++) {
+    const len = lengths[s]!;
+    if (!len) continue;
+    const start = codes[s]! << (MAX_CODE_LENGTH - len);
+    table.fill((s << 5) | len, start, start + (1 << (MAX_CODE_LENGTH - len)));
+  }
+  return table;
+}
+
 /** Codes up to this length decode with one lookup in a 2^FAST_BITS table (4 KB, stays in L1). */
 const FAST_BITS = 11;
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { f32ToBf16, f32ToF16 } from './dtypes.js';
 import { codeLengths, decode, encode } from './huffman.js';
-import { compress16, compressedBitsPerWeight, decompress16, entropyBound, type Float16Kind } from './lossless.js';
+import { compress16, compressedBitsPerWeight, decompress16, entropyBound, losslessWasmAvailable, type Float16Kind } from './lossless.js';
 
 function trainedLike(n: number, std: number, kind: Float16Kind, seed = 5): Uint8Array {
   let s = seed >>> 0;
@@ -94,6 +94,73 @@ describe('lossless BF16/FP16 compression', () => {
     expect(compressedBitsPerWeight(c)).toBeLessThan(16);
     expect(compressedBitsPerWeight(c)).toBeLessThanOrEqual(entropyBound(bytes, 'fp16').boundBitsPerWeight * 1.01);
     expect(Buffer.from(decompress16(c)).equals(Buffer.from(bytes))).toBe(true);
+  });
+});
+
+describe('WebAssembly BF16 decoder', () => {
+  it('is in use on this runtime (so these tests exercise it)', () => {
+    expect(losslessWasmAvailable()).toBe(true);
+  });
+
+  it('restores exactly what the scalar decoder restores, for any BF16 bits (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 2, maxLength: 3000 }).map((b) => b.subarray(0, b.length & ~1)),
+        (bytes) => {
+          const c = compress16(bytes, 'bf16');
+          const w = decompress16(c, 'wasm');
+          return Buffer.from(w).equals(Buffer.from(bytes)) && Buffer.from(w).equals(Buffer.from(decompress16(c, 'js')));
+        },
+      ),
+    );
+  });
+
+  it('the WebAssembly coder writes the scalar coder’s bytes, for any BF16 bits (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 2, maxLength: 3000 }).map((b) => b.slice(0, b.length & ~1)),
+        (bytes) => {
+          const w = compress16(bytes, 'bf16', 'wasm');
+          const j = compress16(bytes, 'bf16', 'js');
+          return (
+            Buffer.from(w.exponents).equals(Buffer.from(j.exponents)) &&
+            Buffer.from(w.raw).equals(Buffer.from(j.raw)) &&
+            Buffer.from(w.lengths).equals(Buffer.from(j.lengths))
+          );
+        },
+      ),
+    );
+  });
+
+  it('accepts BF16 bytes at an odd offset inside their buffer', () => {
+    const bytes = trainedLike(70_000, 0.02, 'bf16');
+    const odd = new Uint8Array(bytes.length + 1);
+    odd.set(bytes, 1);
+    const w = compress16(odd.subarray(1), 'bf16', 'wasm');
+    expect(Buffer.from(w.exponents).equals(Buffer.from(compress16(bytes, 'bf16', 'js').exponents))).toBe(true);
+    expect(Buffer.from(decompress16(w)).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('decodes across chunks, with codes longer than its 12-bit pair table', () => {
+    // trained-like weights plus a tail of uniformly random bits: rare exponents get 13-16 bit codes
+    const n = 200_003;
+    const bytes = trainedLike(n, 0.02, 'bf16', 11);
+    let s = 3;
+    for (let i = 2 * 198_000; i < bytes.length; i++) bytes[i] = (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24;
+    const c = compress16(bytes, 'bf16');
+    expect(Math.max(...c.lengths)).toBeGreaterThan(12);
+    expect(Buffer.from(decompress16(c, 'wasm')).equals(Buffer.from(bytes))).toBe(true);
+    expect(Buffer.from(decompress16(c)).equals(Buffer.from(bytes))).toBe(true);
+    const js = compress16(bytes, 'bf16', 'js');
+    expect(Buffer.from(c.exponents).equals(Buffer.from(js.exponents))).toBe(true);
+    expect(Buffer.from(decompress16(js, 'js')).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('rejects a truncated stream and short raw bytes with an error, not garbage', () => {
+    const bytes = trainedLike(100_000, 0.02, 'bf16');
+    const c = compress16(bytes, 'bf16');
+    expect(() => decompress16({ ...c, exponents: c.exponents.subarray(0, c.exponents.length >> 1) }, 'wasm')).toThrow(/corrupt bitstream/);
+    expect(() => decompress16({ ...c, raw: c.raw.subarray(0, 10) }, 'wasm')).toThrow(/corrupt stream/);
   });
 });
 

@@ -1,4 +1,5 @@
-import { codeLengths, decode, encode } from './huffman.js';
+import { canonicalCodes, codeLengths, decode, encode, lookupTable16 } from './huffman.js';
+import { CODES, huffmanModule, PAIR_BITS, PAIRS, pairTable, TABLE, WORK } from './wasm-huffman.js';
 
 /**
  * Lossless compression of 16-bit floats (seed 000's "type 1", the DFloat11/ZipNN idea):
@@ -34,9 +35,79 @@ function join(e: number, r: number, kind: Float16Kind): number {
   return ((r & 0x400) << 5) | (e << 10) | (r & 0x3ff);
 }
 
-/** Compresses little-endian 16-bit float bytes. */
-export function compress16(bytes: Uint8Array, kind: Float16Kind): Compressed {
+/** BF16 compression in the WebAssembly kernel (split and Huffman-code a chunk per call); null when it cannot run. */
+function compressBf16Wasm(input: Uint8Array): Compressed | null {
+  const k = kernel();
+  if (!k) return null;
+  const bytes = input.byteOffset % 2 === 0 ? input : input.slice(); // a 16-bit view needs an even offset
   const count = bytes.length >> 1;
+  const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+  // four interleaved histograms: consecutive equal exponents do not wait on one counter
+  const h4 = new Int32Array(1024);
+  let i = 0;
+  for (; i + 3 < count; i += 4) {
+    h4[(u16[i]! >>> 7) & 0xff]!++;
+    h4[256 + ((u16[i + 1]! >>> 7) & 0xff)]!++;
+    h4[512 + ((u16[i + 2]! >>> 7) & 0xff)]!++;
+    h4[768 + ((u16[i + 3]! >>> 7) & 0xff)]!++;
+  }
+  for (; i < count; i++) h4[(u16[i]! >>> 7) & 0xff]!++;
+  const hist = new Int32Array(256);
+  for (let e = 0; e < 256; e++) hist[e] = h4[e]! + h4[256 + e]! + h4[512 + e]! + h4[768 + e]!;
+  const lengths = codeLengths(hist);
+  const codes = canonicalCodes(lengths);
+  let total = 0;
+  for (let e = 0; e < 256; e++) total += hist[e]! * lengths[e]!;
+  const srcAt = WORK;
+  const rawAt = srcAt + 2 * CHUNK;
+  const dstAt = rawAt + CHUNK;
+  const need = dstAt + 2 * CHUNK + 16;
+  try {
+    if (k.mem.buffer.byteLength < need) k.mem.grow(Math.ceil((need - k.mem.buffer.byteLength) / 65536));
+  } catch {
+    return null;
+  }
+  const heap = new Uint8Array(k.mem.buffer);
+  const table = new Uint32Array(k.mem.buffer, CODES, 256);
+  for (let e = 0; e < 256; e++) table[e] = (codes[e]! << 5) | lengths[e]!;
+  const dv = new DataView(k.mem.buffer);
+  dv.setInt32(4, 0, true);
+  dv.setBigInt64(8, 0n, true);
+  const exponents = new Uint8Array(Math.ceil(total / 8));
+  const raw = new Uint8Array(count);
+  let pos = 0;
+  for (let i0 = 0; i0 < count; i0 += CHUNK) {
+    const m = Math.min(CHUNK, count - i0);
+    heap.set(bytes.subarray(2 * i0, 2 * (i0 + m)), srcAt);
+    k.encode(m, srcAt, rawAt, dstAt);
+    raw.set(heap.subarray(rawAt, rawAt + m), i0);
+    const q = dv.getInt32(0, true);
+    exponents.set(heap.subarray(dstAt, dstAt + q), pos);
+    pos += q;
+  }
+  // the last pending bits, MSB first, zero-padded to a byte
+  let n = dv.getInt32(4, true);
+  const acc = dv.getBigUint64(8, true);
+  while (n > 0) {
+    const shift = BigInt(n - 8);
+    exponents[pos++] = Number((shift >= 0n ? acc >> shift : acc << -shift) & 0xffn);
+    n -= 8;
+  }
+  return { kind: 'bf16', count, lengths, exponents, raw };
+}
+
+/**
+ * Compresses little-endian 16-bit float bytes. `engine`: 'auto' runs the WebAssembly coder
+ * for BF16 tensors of at least 64 K values where it can, 'wasm' always (an error if it
+ * cannot), 'js' never; all three write the same bytes.
+ */
+export function compress16(bytes: Uint8Array, kind: Float16Kind, engine: 'auto' | 'wasm' | 'js' = 'auto'): Compressed {
+  const count = bytes.length >> 1;
+  if (engine === 'wasm' || (engine === 'auto' && kind === 'bf16' && LITTLE_ENDIAN && count >= CHUNK)) {
+    const c = kind === 'bf16' && LITTLE_ENDIAN ? compressBf16Wasm(bytes) : null;
+    if (c) return c;
+    if (engine === 'wasm') throw new Error('the WebAssembly coder cannot run here (BF16 on a little-endian runtime with WebAssembly only)');
+  }
   const L = LAYOUT[kind];
   const exps = new Uint8Array(count);
   const counts = new Float64Array(1 << L.expBits);
@@ -88,8 +159,93 @@ export function compress16(bytes: Uint8Array, kind: Float16Kind): Compressed {
   return { kind, count, lengths, exponents: encode(exps, lengths).bytes, raw };
 }
 
-export function decompress16(c: Compressed): Uint8Array {
+// the few WebAssembly JS-API members used here (the project's lib has no DOM types)
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+interface Kernel {
+  mem: { buffer: ArrayBuffer; grow(pages: number): number };
+  run: (count: number, raw: number, dst: number, src: number) => number;
+  encode: (count: number, src: number, raw: number, dst: number) => void;
+}
+let KERNEL: Kernel | null | undefined;
+function kernel(): Kernel | null {
+  if (KERNEL !== undefined) return KERNEL;
+  KERNEL = null;
+  try {
+    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    const bytes = huffmanModule();
+    if (wasm && wasm.validate(bytes)) {
+      const e = new wasm.Instance(new wasm.Module(bytes), {}).exports as { decodeBf16: Kernel['run']; encodeBf16: Kernel['encode']; mem: Kernel['mem'] };
+      KERNEL = { mem: e.mem, run: e.decodeBf16, encode: e.encodeBf16 };
+    }
+  } catch {
+    KERNEL = null;
+  }
+  return KERNEL;
+}
+
+/** Whether decompress16 runs the WebAssembly decoder for BF16 here. */
+export function losslessWasmAvailable(): boolean {
+  return kernel() !== null;
+}
+
+const CHUNK = 65536;
+
+/** BF16 decompression in the WebAssembly kernel, a chunk of values per call; null when it cannot run. */
+function decompressBf16Wasm(c: Compressed): Uint8Array | null {
+  const k = kernel();
+  if (!k) return null;
+  const rawAt = WORK;
+  const dstAt = rawAt + CHUNK;
+  const srcAt = dstAt + 2 * CHUNK;
+  const need = srcAt + c.exponents.length + 64;
+  try {
+    if (k.mem.buffer.byteLength < need) k.mem.grow(Math.ceil((need - k.mem.buffer.byteLength) / 65536));
+  } catch {
+    return null; // more than the module can address: the scalar decoder takes it
+  }
+  const heap = new Uint8Array(k.mem.buffer);
+  const t16 = lookupTable16(c.lengths);
+  new Uint16Array(k.mem.buffer, TABLE, 65536).set(t16);
+  new Uint32Array(k.mem.buffer, PAIRS, 1 << PAIR_BITS).set(pairTable(t16));
+  heap.set(c.exponents, srcAt);
+  heap.fill(0, srcAt + c.exponents.length, need);
+  const dv = new DataView(k.mem.buffer);
+  dv.setInt32(0, 0, true);
+  dv.setInt32(4, 0, true);
+  dv.setBigInt64(8, 0n, true);
+  const out = new Uint8Array(2 * c.count);
+  for (let i0 = 0; i0 < c.count; i0 += CHUNK) {
+    const m = Math.min(CHUNK, c.count - i0);
+    heap.set(c.raw.subarray(i0, i0 + m), rawAt);
+    let status: number;
+    try {
+      status = k.run(m, rawAt, dstAt, srcAt);
+    } catch {
+      throw new Error('corrupt bitstream: it runs past its end');
+    }
+    if (status !== 0) throw new Error('corrupt bitstream: no code matches');
+    out.set(heap.subarray(dstAt, dstAt + 2 * m), 2 * i0);
+  }
+  if (dv.getInt32(0, true) * 8 - dv.getInt32(4, true) > c.exponents.length * 8) throw new Error('corrupt bitstream: it ends before the last symbol');
+  return out;
+}
+
+/**
+ * Restores the 16-bit values. `engine`: 'auto' runs the WebAssembly decoder for BF16 tensors
+ * of at least 64 K values where it can, 'wasm' always (an error if it cannot), 'js' never.
+ */
+export function decompress16(c: Compressed, engine: 'auto' | 'wasm' | 'js' = 'auto'): Uint8Array {
   const L = LAYOUT[c.kind];
+  if (c.raw.length < Math.ceil((c.count * L.rawBits) / 8)) throw new Error(`corrupt stream: ${c.raw.length} raw bytes for ${c.count} values`);
+  if (engine === 'wasm' || (engine === 'auto' && c.kind === 'bf16' && LITTLE_ENDIAN && c.count >= CHUNK)) {
+    const out = c.kind === 'bf16' && LITTLE_ENDIAN ? decompressBf16Wasm(c) : null;
+    if (out) return out;
+    if (engine === 'wasm') throw new Error('the WebAssembly decoder cannot run here (BF16 on a little-endian runtime with WebAssembly only)');
+  }
   const exps = decode(c.exponents, c.count, c.lengths);
   const out = new Uint8Array(2 * c.count);
   if (c.kind === 'bf16') {

@@ -8,7 +8,7 @@
  */
 
 /** unsigned LEB128 */
-function u(n: number): number[] {
+export function u(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -20,7 +20,7 @@ function u(n: number): number[] {
 }
 
 /** signed LEB128 (i32.const immediates) */
-function s(n: number): number[] {
+export function s(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -241,7 +241,7 @@ function nf4Body(thresholds: Float32Array): number[] {
   return [...decl, ...c];
 }
 
-function section(id: number, body: number[]): number[] {
+export function section(id: number, body: number[]): number[] {
   return [id, ...u(body.length), ...body];
 }
 
