@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { streamFileAtomic } from '../util/files.js';
-import { compress16, compressedBitsPerWeight, decompress16, entropyBound, type Compressed } from './lossless.js';
+import { boundFromCounts, compress16, compressedBitsPerWeight, decompress16, entropyBound, type Compressed } from './lossless.js';
 import { SafetensorsError, SafetensorsFile, writeSafetensors, type TensorToWrite } from './safetensors.js';
 
 /**
@@ -38,7 +38,13 @@ export function compressFile(input: string, output: string, onProgress?: (done: 
         comp.set(t.name, c);
         meta.push([t.name, { kind, count: c.count }]);
         const bpw = compressedBitsPerWeight(c);
-        reports.push({ name: t.name, dtype: t.dtype, bitsPerWeight: bpw, boundBitsPerWeight: entropyBound(bytes, kind).boundBitsPerWeight, ratio: 16 / bpw });
+        reports.push({
+          name: t.name,
+          dtype: t.dtype,
+          bitsPerWeight: bpw,
+          boundBitsPerWeight: (c.counts ? boundFromCounts(c.counts, kind) : entropyBound(bytes, kind)).boundBitsPerWeight,
+          ratio: 16 / bpw,
+        });
         out.push({ name: `${t.name}::lengths`, dtype: 'U8', shape: [c.lengths.length], data: c.lengths });
         out.push({ name: `${t.name}::exp`, dtype: 'U8', shape: [c.exponents.length], data: c.exponents });
         out.push({ name: `${t.name}::raw`, dtype: 'U8', shape: [c.raw.length], data: c.raw });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { f32ToBf16, f32ToF16 } from './dtypes.js';
 import { codeLengths, decode, encode } from './huffman.js';
-import { compress16, compressedBitsPerWeight, decompress16, entropyBound, losslessWasmAvailable, type Float16Kind } from './lossless.js';
+import { boundFromCounts, compress16, compressedBitsPerWeight, decompress16, entropyBound, losslessWasmAvailable, type Float16Kind } from './lossless.js';
 
 function trainedLike(n: number, std: number, kind: Float16Kind, seed = 5): Uint8Array {
   let s = seed >>> 0;
@@ -86,6 +86,18 @@ describe('lossless BF16/FP16 compression', () => {
     expect(bpw).toBeGreaterThan(10.3);
     expect(bpw).toBeLessThan(11.3);
     expect(Buffer.from(decompress16(c)).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('reports the same entropy bound from the coder’s histogram as from the bytes, on both coders', () => {
+    for (const [kind, engine] of [
+      ['bf16', 'wasm'],
+      ['bf16', 'js'],
+      ['fp16', 'js'],
+    ] as const) {
+      const bytes = trainedLike(80_000, 0.02, kind, 4);
+      const c = compress16(bytes, kind, engine);
+      expect(boundFromCounts(c.counts!, kind).boundBitsPerWeight).toBeCloseTo(entropyBound(bytes, kind).boundBitsPerWeight, 12);
+    }
   });
 
   it('compresses FP16 too', () => {

@@ -23,6 +23,8 @@ export interface Compressed {
   lengths: Uint8Array;
   exponents: Uint8Array;
   raw: Uint8Array;
+  /** Exponent histogram, when the coder has it (not stored in files). */
+  counts?: ArrayLike<number>;
 }
 
 function split(v: number, kind: Float16Kind): [number, number] {
@@ -93,7 +95,7 @@ function compressBf16Wasm(input: Uint8Array): Compressed | null {
     exponents[pos++] = Number((shift >= 0n ? acc >> shift : acc << -shift) & 0xffn);
     n -= 8;
   }
-  return { kind: 'bf16', count, lengths, exponents, raw };
+  return { kind: 'bf16', count, lengths, exponents, raw, counts: hist };
 }
 
 /**
@@ -156,7 +158,7 @@ export function compress16(bytes: Uint8Array, kind: Float16Kind, engine: 'auto' 
   }
   if (L.rawBits !== 8 && n > 0) raw[pos] = (acc << (8 - n)) & 0xff;
   const lengths = codeLengths(counts);
-  return { kind, count, lengths, exponents: encode(exps, lengths).bytes, raw };
+  return { kind, count, lengths, exponents: encode(exps, lengths).bytes, raw, counts };
 }
 
 // the few WebAssembly JS-API members used here (the project's lib has no DOM types)
@@ -291,11 +293,27 @@ export function decompress16(c: Compressed, engine: 'auto' | 'wasm' | 'js' = 'au
 export function entropyBound(bytes: Uint8Array, kind: Float16Kind): { exponentBits: number; boundBitsPerWeight: number } {
   const count = bytes.length >> 1;
   const L = LAYOUT[kind];
-  const counts = new Float64Array(1 << L.expBits);
-  for (let i = 0; i < count; i++) counts[split(bytes[2 * i]! | (bytes[2 * i + 1]! << 8), kind)[0]]!++;
+  // exponent = bits 14..7 (bf16) or 14..10 (fp16) of each little-endian 16-bit value
+  const shift = kind === 'bf16' ? 7 : 10;
+  const mask = (1 << L.expBits) - 1;
+  const hist = new Int32Array(1 << L.expBits);
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+    const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+    for (let i = 0; i < count; i++) hist[(u16[i]! >>> shift) & mask]!++;
+  } else for (let i = 0; i < count; i++) hist[((bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) >>> shift) & mask]!++;
+  return boundFromCounts(hist, kind);
+}
+
+/** The entropy bound from an exponent histogram (as compress16 leaves in `counts`). */
+export function boundFromCounts(counts: ArrayLike<number>, kind: Float16Kind): { exponentBits: number; boundBitsPerWeight: number } {
+  let n = 0;
+  for (let e = 0; e < counts.length; e++) n += counts[e]!;
   let h = 0;
-  for (const c of counts) if (c > 0) h -= (c / count) * Math.log2(c / count);
-  return { exponentBits: h, boundBitsPerWeight: h + L.rawBits };
+  for (let e = 0; e < counts.length; e++) {
+    const c = counts[e]!;
+    if (c > 0) h -= (c / n) * Math.log2(c / n);
+  }
+  return { exponentBits: h, boundBitsPerWeight: h + LAYOUT[kind].rawBits };
 }
 
 /** Bits per weight actually used (payload; the 256-byte code-length table is counted too). */
