@@ -1,5 +1,6 @@
 import { readDataJson } from '../util/data.js';
 import { nf4Module } from './simd.js';
+import { ensureMemory, instantiate, type WasmMemory } from './wasm.js';
 
 /**
  * bitsandbytes 4-bit blockwise quantization (NF4 and its FP4), with optional double
@@ -80,17 +81,6 @@ export function quantize4bit(x: Float32Array, blocksize = 64, type: FourBit = 'n
   return { packed, absmax };
 }
 
-// the few WebAssembly JS-API members used here (the project's lib has no DOM types)
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
 interface Nf4Kernel {
   mem: WasmMemory;
   run: (src: number, blocks: number, vecs: number, dst: number, absmax: number) => void;
@@ -98,18 +88,9 @@ interface Nf4Kernel {
 let KERNEL: Nf4Kernel | null | undefined;
 /** The WebAssembly SIMD NF4 kernel, or null where the runtime has no WebAssembly SIMD. */
 function nf4Kernel(): Nf4Kernel | null {
-  if (KERNEL !== undefined) return KERNEL;
-  KERNEL = null;
-  try {
-    const bytes = nf4Module(NF4_T);
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (wasm && wasm.validate(bytes)) {
-      const inst = new wasm.Instance(new wasm.Module(bytes), {});
-      const e = inst.exports as { nf4: Nf4Kernel['run']; mem: WasmMemory };
-      KERNEL = { mem: e.mem, run: e.nf4 };
-    }
-  } catch {
-    KERNEL = null;
+  if (KERNEL === undefined) {
+    const e = instantiate(nf4Module(NF4_T));
+    KERNEL = e ? { mem: e['mem'] as WasmMemory, run: e['nf4'] as Nf4Kernel['run'] } : null;
   }
   return KERNEL;
 }
@@ -139,7 +120,7 @@ export function quantize4bitBf16(bytes: Uint8Array, blocksize = 64, type: FourBi
   const outAt = inBytes;
   const amaxAt = outAt + per * (blocksize >> 1);
   const need = amaxAt + per * 4;
-  if (k.mem.buffer.byteLength < need) k.mem.grow(Math.ceil((need - k.mem.buffer.byteLength) / 65536));
+  if (!ensureMemory(k.mem, need)) return quantize4bit(bf16Floats(bytes), blocksize, type);
   for (let b0 = 0; b0 < full; b0 += per) {
     const blocks = Math.min(per, full - b0);
     const heap = new Uint8Array(k.mem.buffer);

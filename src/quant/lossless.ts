@@ -1,4 +1,5 @@
 import { canonicalCodes, codeLengths, decode, encode, lookupTable16 } from './huffman.js';
+import { ensureMemory, instantiate, type WasmMemory } from './wasm.js';
 import { CODES, huffmanModule, PAIR_BITS, PAIRS, pairTable, TABLE, WORK } from './wasm-huffman.js';
 
 /**
@@ -64,11 +65,7 @@ function compressBf16Wasm(input: Uint8Array): Compressed | null {
   const rawAt = srcAt + 2 * CHUNK;
   const dstAt = rawAt + CHUNK;
   const need = dstAt + 2 * CHUNK + 16;
-  try {
-    if (k.mem.buffer.byteLength < need) k.mem.grow(Math.ceil((need - k.mem.buffer.byteLength) / 65536));
-  } catch {
-    return null;
-  }
+  if (!ensureMemory(k.mem, need)) return null;
   const heap = new Uint8Array(k.mem.buffer);
   const table = new Uint32Array(k.mem.buffer, CODES, 256);
   for (let e = 0; e < 256; e++) table[e] = (codes[e]! << 5) | lengths[e]!;
@@ -161,30 +158,16 @@ export function compress16(bytes: Uint8Array, kind: Float16Kind, engine: 'auto' 
   return { kind, count, lengths, exponents: encode(exps, lengths).bytes, raw, counts };
 }
 
-// the few WebAssembly JS-API members used here (the project's lib has no DOM types)
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
 interface Kernel {
-  mem: { buffer: ArrayBuffer; grow(pages: number): number };
+  mem: WasmMemory;
   run: (count: number, raw: number, dst: number, src: number) => number;
   encode: (count: number, src: number, raw: number, dst: number) => void;
 }
 let KERNEL: Kernel | null | undefined;
 function kernel(): Kernel | null {
-  if (KERNEL !== undefined) return KERNEL;
-  KERNEL = null;
-  try {
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    const bytes = huffmanModule();
-    if (wasm && wasm.validate(bytes)) {
-      const e = new wasm.Instance(new wasm.Module(bytes), {}).exports as { decodeBf16: Kernel['run']; encodeBf16: Kernel['encode']; mem: Kernel['mem'] };
-      KERNEL = { mem: e.mem, run: e.decodeBf16, encode: e.encodeBf16 };
-    }
-  } catch {
-    KERNEL = null;
+  if (KERNEL === undefined) {
+    const e = instantiate(huffmanModule());
+    KERNEL = e ? { mem: e['mem'] as WasmMemory, run: e['decodeBf16'] as Kernel['run'], encode: e['encodeBf16'] as Kernel['encode'] } : null;
   }
   return KERNEL;
 }
@@ -204,11 +187,7 @@ function decompressBf16Wasm(c: Compressed): Uint8Array | null {
   const dstAt = rawAt + CHUNK;
   const srcAt = dstAt + 2 * CHUNK;
   const need = srcAt + c.exponents.length + 64;
-  try {
-    if (k.mem.buffer.byteLength < need) k.mem.grow(Math.ceil((need - k.mem.buffer.byteLength) / 65536));
-  } catch {
-    return null; // more than the module can address: the scalar decoder takes it
-  }
+  if (!ensureMemory(k.mem, need)) return null; // more than the module can address: the scalar decoder takes it
   const heap = new Uint8Array(k.mem.buffer);
   const t16 = lookupTable16(c.lengths);
   new Uint16Array(k.mem.buffer, TABLE, 65536).set(t16);

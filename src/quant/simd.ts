@@ -7,31 +7,7 @@
  * byte. Opcodes: WebAssembly core specification 2.0, section 5.4 (SIMD under prefix 0xFD).
  */
 
-/** unsigned LEB128 */
-export function u(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-/** signed LEB128 (i32.const immediates) */
-export function s(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
+import { asm, moduleBytes, s, T as VT, u } from './wasm.js';
 
 const simd = (op: number) => [0xfd, ...u(op)];
 const f32bytes = (x: number) => [...new Uint8Array(Float32Array.of(x).buffer)];
@@ -76,9 +52,6 @@ const OP = {
   f32x4mul: 0xe6,
   f32x4pmax: 0xeb,
 } as const;
-const V128 = 0x7b;
-const I32 = 0x7f;
-const F32 = 0x7d;
 
 /**
  * nf4(src, blocks, vecs, dst, absmax): `blocks` blocks of `vecs` x 8 BF16 values at `src`;
@@ -87,9 +60,7 @@ const F32 = 0x7d;
 function nf4Body(thresholds: Float32Array): number[] {
   // params 0 src, 1 blocks, 2 vecs, 3 dst, 4 amax; locals 5 j (i32), 6 p (i32), 7 m (f32), 8 t (f32), 9 mv, 10 invv, 11 v, 12 clo (v128)
   const [SRC, BLOCKS, VECS, DST, AMAX, J, P, M, T, MV, INVV, V, CLO] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const c: number[] = [];
-  const get = (i: number) => c.push(OP.get, i);
-  const set = (i: number) => c.push(OP.set, i);
+  const { c, get, set, body } = asm();
   const op = (o: number) => c.push(...simd(o));
   const i32c = (x: number) => c.push(OP.i32const, ...s(x));
   const splat32 = (bytes: number[]) => c.push(...simd(OP.v128const), ...bytes, ...bytes, ...bytes, ...bytes);
@@ -232,38 +203,14 @@ function nf4Body(thresholds: Float32Array): number[] {
   set(BLOCKS);
   c.push(OP.br, 0, OP.end, OP.end);
   c.push(OP.end);
-  const locals = [
-    [2, I32],
-    [2, F32],
-    [4, V128],
-  ];
-  const decl = [...u(locals.length), ...locals.flatMap(([n, t]) => [...u(n!), t!])];
-  return [...decl, ...c];
-}
-
-export function section(id: number, body: number[]): number[] {
-  return [id, ...u(body.length), ...body];
+  return body([
+    [2, VT.i32],
+    [2, VT.f32],
+    [4, VT.v128],
+  ]);
 }
 
 /** The module's bytes: one memory (exported as "mem") and the function "nf4". */
 export function nf4Module(thresholds: Float32Array): Uint8Array {
-  const body = nf4Body(thresholds);
-  const name = [...new TextEncoder().encode('nf4')];
-  const mem = [...new TextEncoder().encode('mem')];
-  const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [1, 0x60, 5, I32, I32, I32, I32, I32, 0]), // type: (i32 x5) -> ()
-    ...section(3, [1, 0]), // function 0 has type 0
-    ...section(5, [1, 0x00, 1]), // memory: min 1 page
-    ...section(7, [2, ...u(name.length), ...name, 0x00, 0, ...u(mem.length), ...mem, 0x02, 0]), // exports
-    ...section(10, [1, ...u(body.length), ...body]), // code
-  ];
-  return Uint8Array.from(bytes);
+  return moduleBytes([{ name: 'nf4', params: [VT.i32, VT.i32, VT.i32, VT.i32, VT.i32], results: [], body: nf4Body(thresholds) }]);
 }

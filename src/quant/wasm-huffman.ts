@@ -1,4 +1,4 @@
-import { s, section, u } from './simd.js';
+import { asm, moduleBytes, s, T as VT } from './wasm.js';
 
 /**
  * A WebAssembly kernel for the lossless BF16 codec's decoder, assembled here from its
@@ -14,8 +14,6 @@ import { s, section, u } from './simd.js';
  */
 export const TABLE = 64;
 
-const I32 = 0x7f;
-const I64 = 0x7e;
 const O = {
   block: 0x02,
   loop: 0x03,
@@ -66,22 +64,9 @@ export const PAIR_BITS = 12;
 function body(): number[] {
   // params: 0 count, 1 raw, 2 dst, 3 src; locals: 4 i, 5 p, 6 n, 7 e, 8 r, 9 q (i32), 10 acc (i64)
   const [COUNT, RAW, DST, SRC, I, P, N, E, R, Q, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const c: number[] = [];
-  const get = (i: number) => c.push(O.get, i);
-  const set = (i: number) => c.push(O.set, i);
-  const k32 = (x: number) => c.push(O.i32const, ...s(x));
-  const mem = (op: number, align: number, offset = 0) => c.push(op, align, ...u(offset));
-  const saveState = () => {
-    k32(0);
-    get(P);
-    mem(O.i32store, 2);
-    k32(4);
-    get(N);
-    mem(O.i32store, 2);
-    k32(8);
-    get(ACC);
-    mem(O.i64store, 3);
-  };
+  const a = asm();
+  const { c, get, set, k32, mem } = a;
+  const saveState = () => storeState(a, P, N, ACC);
   // peek `bits` bits: (acc >> (n - bits)) & mask
   const peek = (bits: number) => {
     get(ACC);
@@ -128,16 +113,7 @@ function body(): number[] {
     c.push(sub ? O.i32sub : O.i32add);
     set(loc);
   };
-  // load state
-  k32(0);
-  mem(O.i32load, 2);
-  set(P);
-  k32(4);
-  mem(O.i32load, 2);
-  set(N);
-  k32(8);
-  mem(O.i64load, 3);
-  set(ACC);
+  loadState(a, P, N, ACC);
   c.push(O.block, 0x40, O.loop, 0x40);
   get(I);
   get(COUNT);
@@ -221,11 +197,37 @@ function body(): number[] {
   saveState();
   k32(0);
   c.push(O.end);
-  const locals = [
-    [6, I32],
-    [1, I64],
-  ];
-  return [...u(locals.length), ...locals.flatMap(([n, t]) => [...u(n!), t!]), ...c];
+  return a.body([
+    [6, VT.i32],
+    [1, VT.i64],
+  ]);
+}
+
+type Asm = ReturnType<typeof asm>;
+
+/** Bit-reader/writer state between calls: [0,4) position, [4,8) pending bits, [8,16) accumulator. */
+function loadState(a: Asm, pos: number, n: number, acc: number): void {
+  for (const [addr, op, align, loc] of [
+    [0, O.i32load, 2, pos],
+    [4, O.i32load, 2, n],
+    [8, O.i64load, 3, acc],
+  ] as const) {
+    a.k32(addr);
+    a.mem(op, align);
+    a.set(loc);
+  }
+}
+
+function storeState(a: Asm, pos: number, n: number, acc: number): void {
+  for (const [addr, op, align, loc] of [
+    [0, O.i32store, 2, pos],
+    [4, O.i32store, 2, n],
+    [8, O.i64store, 3, acc],
+  ] as const) {
+    a.k32(addr);
+    a.get(loc);
+    a.mem(op, align);
+  }
 }
 
 /** The pair table for code lengths: see body(). */
@@ -262,11 +264,8 @@ export const WORK = CODES + 4 * 256;
 function encodeBody(): number[] {
   // params: 0 count, 1 src, 2 raw, 3 dst; locals: 4 i, 5 q, 6 n, 7 v, 8 t, 9 w (i32), 10 acc (i64)
   const [COUNT, SRC, RAW, DST, I, Q, N, V, T, W, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const c: number[] = [];
-  const get = (i: number) => c.push(O.get, i);
-  const set = (i: number) => c.push(O.set, i);
-  const k32 = (x: number) => c.push(O.i32const, ...s(x));
-  const mem = (op: number, align: number, offset = 0) => c.push(op, align, ...u(offset));
+  const a = asm();
+  const { c, get, set, k32, mem } = a;
   const and = (m: number) => {
     k32(m);
     c.push(O.i32and);
@@ -275,12 +274,9 @@ function encodeBody(): number[] {
     k32(b);
     c.push(O.i32shru);
   };
-  k32(4);
-  mem(O.i32load, 2);
-  set(N);
-  k32(8);
-  mem(O.i64load, 3);
-  set(ACC);
+  loadState(a, Q, N, ACC);
+  k32(0);
+  set(Q); // bytes written in this call
   c.push(O.block, 0x40, O.loop, 0x40);
   get(I);
   get(COUNT);
@@ -355,42 +351,19 @@ function encodeBody(): number[] {
   c.push(O.i32add);
   set(I);
   c.push(O.br, 0, O.end, O.end);
-  k32(0);
-  get(Q);
-  mem(O.i32store, 2);
-  k32(4);
-  get(N);
-  mem(O.i32store, 2);
-  k32(8);
-  get(ACC);
-  mem(O.i64store, 3);
+  storeState(a, Q, N, ACC);
   c.push(O.end);
-  const locals = [
-    [6, I32],
-    [1, I64],
-  ];
-  return [...u(locals.length), ...locals.flatMap(([n, t]) => [...u(n!), t!]), ...c];
+  return a.body([
+    [6, VT.i32],
+    [1, VT.i64],
+  ]);
 }
 
 /** The module's bytes: one memory ("mem"), "decodeBf16" and "encodeBf16". */
 export function huffmanModule(): Uint8Array {
-  const d = body();
-  const e = encodeBody();
-  const text = (x: string) => [...new TextEncoder().encode(x)];
-  const exp = (name: string, kind: number, idx: number) => [...u(text(name).length), ...text(name), kind, idx];
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [2, 0x60, 4, I32, I32, I32, I32, 1, I32, 0x60, 4, I32, I32, I32, I32, 0]), // (i32 x4) -> i32, (i32 x4) -> ()
-    ...section(3, [2, 0, 1]),
-    ...section(5, [1, 0x00, 1]),
-    ...section(7, [3, ...exp('decodeBf16', 0x00, 0), ...exp('encodeBf16', 0x00, 1), ...exp('mem', 0x02, 0)]),
-    ...section(10, [2, ...u(d.length), ...d, ...u(e.length), ...e]),
+  const four = [VT.i32, VT.i32, VT.i32, VT.i32];
+  return moduleBytes([
+    { name: 'decodeBf16', params: four, results: [VT.i32], body: body() },
+    { name: 'encodeBf16', params: four, results: [], body: encodeBody() },
   ]);
 }
