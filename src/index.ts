@@ -36,11 +36,11 @@ export { validateInference } from './validate/inference.js';
 // checkpoint engine
 export { SafetensorsFile, Checkpoint, writeSafetensors, readHeader, SafetensorsError, type TensorInfo } from './quant/safetensors.js';
 export { toFloat32, fromFloat32, f32ToBf16, bf16ToF32, f32ToF16, f16ToF32, f32ToE4m3, e4m3ToF32, f32ToE5m2, e5m2ToF32, type DType } from './quant/dtypes.js';
-export { quantize4bit, dequantize4bit, doubleQuantize, doubleDequantize, NF4_CODE, FP4_CODE } from './quant/bnb.js';
+export { quantize4bit, quantize4bitBf16, dequantize4bit, doubleQuantize, doubleDequantize, NF4_CODE, FP4_CODE } from './quant/bnb.js';
 export { quantizeInt, dequantizeInt, packGptq } from './quant/intq.js';
 export { quantizeFp8, dequantizeFp8 } from './quant/fp8q.js';
 export { quantizeKv, dequantizeKv } from './quant/kv.js';
-export { compress16, decompress16, entropyBound } from './quant/lossless.js';
+export { compress16, decompress16, entropyBound, boundFromCounts } from './quant/lossless.js';
 export { compressFile, decompressFile } from './quant/container.js';
 export { quantizeCheckpoint, type QuantizeReport } from './quant/convert.js';
 export { quantizeParallel } from './quant/parallel.js';
