@@ -1,4 +1,5 @@
 import { readDataJson } from '../util/data.js';
+import { toFloat32 } from './dtypes.js';
 import { nf4Module } from './simd.js';
 import { ensureMemory, instantiate, type WasmMemory } from './wasm.js';
 
@@ -102,14 +103,14 @@ export function nf4SimdAvailable(): boolean {
 
 /**
  * NF4/FP4 quantization straight from little-endian BF16 bytes; the same bytes as
- * quantize4bit(toFloat32(bytes)). NF4 with a block size that is a multiple of 8 runs the
+ * quantize4bit(toFloat32(bytes, 'BF16')). NF4 with a block size that is a multiple of 8 runs the
  * WebAssembly SIMD kernel over whole blocks, a chunk at a time (the tail block and every
  * other case use the scalar coder).
  */
 export function quantize4bitBf16(bytes: Uint8Array, blocksize = 64, type: FourBit = 'nf4', simd = true): FourBitResult {
   const n = bytes.length >> 1;
   const k = simd && type === 'nf4' && blocksize % 8 === 0 ? nf4Kernel() : null;
-  if (!k) return quantize4bit(bf16Floats(bytes), blocksize, type);
+  if (!k) return quantize4bit(toFloat32(bytes, 'BF16'), blocksize, type);
   const nb = Math.ceil(n / blocksize);
   const full = Math.floor(n / blocksize);
   const absmax = new Float32Array(nb);
@@ -120,7 +121,7 @@ export function quantize4bitBf16(bytes: Uint8Array, blocksize = 64, type: FourBi
   const outAt = inBytes;
   const amaxAt = outAt + per * (blocksize >> 1);
   const need = amaxAt + per * 4;
-  if (!ensureMemory(k.mem, need)) return quantize4bit(bf16Floats(bytes), blocksize, type);
+  if (!ensureMemory(k.mem, need)) return quantize4bit(toFloat32(bytes, 'BF16'), blocksize, type);
   for (let b0 = 0; b0 < full; b0 += per) {
     const blocks = Math.min(per, full - b0);
     const heap = new Uint8Array(k.mem.buffer);
@@ -131,19 +132,11 @@ export function quantize4bitBf16(bytes: Uint8Array, blocksize = 64, type: FourBi
   }
   if (full < nb) {
     // the partial last block: scalar coder on its values, spliced in
-    const tail = quantize4bit(bf16Floats(bytes.subarray(full * blocksize * 2)), blocksize, type);
+    const tail = quantize4bit(toFloat32(bytes.subarray(full * blocksize * 2), 'BF16'), blocksize, type);
     absmax[full] = tail.absmax[0]!;
     packed.set(tail.packed, (full * blocksize) >> 1);
   }
   return { packed, absmax };
-}
-
-function bf16Floats(bytes: Uint8Array): Float32Array {
-  const n = bytes.length >> 1;
-  const out = new Float32Array(n);
-  const o32 = new Uint32Array(out.buffer);
-  for (let i = 0; i < n; i++) o32[i] = (bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) << 16;
-  return out;
 }
 
 /** Inverse of quantize4bit: float32 values. */

@@ -66,7 +66,8 @@ export function f32ToF16(x: number): number {
   return sign | (e << 10) | m;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Whether typed-array views read little-endian bytes as numbers (true on every platform Node runs on). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 let F16_TABLE: Float32Array | null = null;
 /** float32 value of every float16 bit pattern (256 KB, built on first use). */

@@ -1,3 +1,4 @@
+import { LITTLE_ENDIAN } from './dtypes.js';
 import { canonicalCodes, codeLengths, decode, encode, lookupTable16 } from './huffman.js';
 import { ensureMemory, instantiate, type WasmMemory } from './wasm.js';
 import { CODES, huffmanModule, PAIR_BITS, PAIRS, pairTable, TABLE, WORK } from './wasm-huffman.js';
@@ -9,8 +10,6 @@ import { CODES, huffmanModule, PAIR_BITS, PAIRS, pairTable, TABLE, WORK } from '
  */
 
 export type Float16Kind = 'bf16' | 'fp16';
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 interface Layout {
   expBits: number;
@@ -39,24 +38,11 @@ function join(e: number, r: number, kind: Float16Kind): number {
 }
 
 /** BF16 compression in the WebAssembly kernel (split and Huffman-code a chunk per call); null when it cannot run. */
-function compressBf16Wasm(input: Uint8Array): Compressed | null {
+function compressBf16Wasm(bytes: Uint8Array): Compressed | null {
   const k = kernel();
   if (!k) return null;
-  const bytes = input.byteOffset % 2 === 0 ? input : input.slice(); // a 16-bit view needs an even offset
   const count = bytes.length >> 1;
-  const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
-  // four interleaved histograms: consecutive equal exponents do not wait on one counter
-  const h4 = new Int32Array(1024);
-  let i = 0;
-  for (; i + 3 < count; i += 4) {
-    h4[(u16[i]! >>> 7) & 0xff]!++;
-    h4[256 + ((u16[i + 1]! >>> 7) & 0xff)]!++;
-    h4[512 + ((u16[i + 2]! >>> 7) & 0xff)]!++;
-    h4[768 + ((u16[i + 3]! >>> 7) & 0xff)]!++;
-  }
-  for (; i < count; i++) h4[(u16[i]! >>> 7) & 0xff]!++;
-  const hist = new Int32Array(256);
-  for (let e = 0; e < 256; e++) hist[e] = h4[e]! + h4[256 + e]! + h4[512 + e]! + h4[768 + e]!;
+  const hist = exponentHistogram(bytes, 'bf16');
   const lengths = codeLengths(hist);
   const codes = canonicalCodes(lengths);
   let total = 0;
@@ -270,17 +256,33 @@ export function decompress16(c: Compressed, engine: 'auto' | 'wasm' | 'js' = 'au
 
 /** Shannon entropy of the exponent field, bits per element, and the resulting bound in bits per weight. */
 export function entropyBound(bytes: Uint8Array, kind: Float16Kind): { exponentBits: number; boundBitsPerWeight: number } {
+  return boundFromCounts(exponentHistogram(bytes, kind), kind);
+}
+
+/** How often each exponent value occurs: bits 14..7 (bf16) or 14..10 (fp16) of each little-endian 16-bit value. */
+function exponentHistogram(bytes: Uint8Array, kind: Float16Kind): Int32Array {
   const count = bytes.length >> 1;
-  const L = LAYOUT[kind];
-  // exponent = bits 14..7 (bf16) or 14..10 (fp16) of each little-endian 16-bit value
+  const size = 1 << LAYOUT[kind].expBits;
   const shift = kind === 'bf16' ? 7 : 10;
-  const mask = (1 << L.expBits) - 1;
-  const hist = new Int32Array(1 << L.expBits);
-  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
-    const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
-    for (let i = 0; i < count; i++) hist[(u16[i]! >>> shift) & mask]!++;
-  } else for (let i = 0; i < count; i++) hist[((bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) >>> shift) & mask]!++;
-  return boundFromCounts(hist, kind);
+  const mask = size - 1;
+  const hist = new Int32Array(size);
+  if (!LITTLE_ENDIAN || bytes.byteOffset % 2 !== 0) {
+    for (let i = 0; i < count; i++) hist[((bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) >>> shift) & mask]!++;
+    return hist;
+  }
+  const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+  // four interleaved histograms: consecutive equal exponents do not wait on one counter
+  const h4 = new Int32Array(4 * size);
+  let i = 0;
+  for (; i + 3 < count; i += 4) {
+    h4[(u16[i]! >>> shift) & mask]!++;
+    h4[size + ((u16[i + 1]! >>> shift) & mask)]!++;
+    h4[2 * size + ((u16[i + 2]! >>> shift) & mask)]!++;
+    h4[3 * size + ((u16[i + 3]! >>> shift) & mask)]!++;
+  }
+  for (; i < count; i++) h4[(u16[i]! >>> shift) & mask]!++;
+  for (let e = 0; e < size; e++) hist[e] = h4[e]! + h4[size + e]! + h4[2 * size + e]! + h4[3 * size + e]!;
+  return hist;
 }
 
 /** The entropy bound from an exponent histogram (as compress16 leaves in `counts`). */
