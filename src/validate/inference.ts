@@ -2,10 +2,9 @@ import { readScenario } from '../scenario/load.js';
 import { normalizeInference } from '../scenario/inference.js';
 import { planServe } from '../serve/search.js';
 import { readDataJson } from '../util/data.js';
-import { ScenarioError } from '../util/issues.js';
 import type { EngineProfile } from '../serve/types.js';
-import { readCorpus, sourceGroup, type CorpusRow } from './corpus.js';
-import { pick, summarize, type ValidationRow, type ValidationSummary } from './training.js';
+import { readCorpus, type CorpusRow } from './corpus.js';
+import { scoreRow, summarize, type ValidationRow, type ValidationSummary } from './training.js';
 
 export interface EngineProfileEntry {
   group: string;
@@ -21,29 +20,22 @@ export function engineProfiles(): EngineProfileEntry[] {
 }
 
 export function validateInferenceRow(row: CorpusRow, useProfiles = true): ValidationRow {
-  const base = { id: row.id, group: sourceGroup(row), metric: row.metric, measured: row.measured };
-  try {
+  return scoreRow(row, (group) => {
     const raw = readScenario(row.file);
     const n = normalizeInference(raw);
     // the engine that measured the row, unless the scenario names one itself
-    const profile = useProfiles ? engineProfiles().find((p) => p.group === base.group) : undefined;
+    const profile = useProfiles ? engineProfiles().find((p) => p.group === group) : undefined;
     if (profile && raw.data['engine'] === undefined) n.job.engine = { ...n.job.engine, ...profile.engine };
     const q = raw.data['quantization'] as Record<string, unknown> | undefined;
     if (profile?.kvCacheWithFp8Weights && n.job.weights === 'fp8' && q?.['kvCache'] === undefined) n.job.kvCache = profile.kvCacheWithFp8Weights;
     const r = planServe(n.job, n.constraints);
-    const predicted = pick(r, row.metric);
     const p = r.parallelism;
     return {
-      ...base,
-      predicted,
-      ape: predicted === null ? null : (Math.abs(predicted - row.measured) / row.measured) * 100,
+      report: r,
       fits: r.fits,
       plan: `tp${p.tensor} pp${p.pipeline} ep${p.expert} ${r.quantization.weights}/${r.quantization.kvCache} c${r.workload.concurrency}`,
     };
-  } catch (e) {
-    const why = e instanceof ScenarioError ? e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (e as Error).message;
-    return { ...base, predicted: null, ape: null, fits: null, unsupported: why };
-  }
+  });
 }
 
 export function validateInference(dir: string, useProfiles = true): ValidationSummary {

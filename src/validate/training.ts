@@ -44,7 +44,7 @@ export function percentile(sorted: number[], q: number): number {
 }
 
 /** The number at a dotted path of a report, or null. */
-export function pick(obj: unknown, path: string): number | null {
+function pick(obj: unknown, path: string): number | null {
   let cur: unknown = obj;
   for (const k of path.split('.')) {
     if (typeof cur !== 'object' || cur === null) return null;
@@ -53,23 +53,33 @@ export function pick(obj: unknown, path: string): number | null {
   return typeof cur === 'number' ? cur : null;
 }
 
-export function validateTrainingRow(row: CorpusRow): ValidationRow {
+/**
+ * Scores one corpus row: `predict` plans it and returns the report, whether it fits and a short
+ * plan label; the metric is read from the report by its dotted path. A scenario the planner
+ * rejects becomes an unsupported row with the reasons.
+ */
+export function scoreRow(row: CorpusRow, predict: (group: string) => { report: unknown; fits: boolean; plan: string }): ValidationRow {
   const base = { id: row.id, group: sourceGroup(row), metric: row.metric, measured: row.measured };
   try {
-    const r = planTraining(normalizeTraining(readScenario(row.file)), { alternatives: 0 });
-    const predicted = pick(r, row.metric);
-    const p = r.parallelism;
-    return {
-      ...base,
-      predicted,
-      ape: predicted === null ? null : (Math.abs(predicted - row.measured) / row.measured) * 100,
-      fits: r.fits,
-      plan: `tp${p.tensor} pp${p.pipeline} dp${p.data} cp${p.context} ep${p.expert} vp${p.virtualStages}${p.sequenceParallel ? ' sp' : ''} z${p.zero} mb${r.training.microBatchSize} ${r.training.recompute} ${r.training.precision}`,
-    };
+    const { report, fits, plan } = predict(base.group);
+    const predicted = pick(report, row.metric);
+    return { ...base, predicted, ape: predicted === null ? null : (Math.abs(predicted - row.measured) / row.measured) * 100, fits, plan };
   } catch (e) {
     const why = e instanceof ScenarioError ? e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (e as Error).message;
     return { ...base, predicted: null, ape: null, fits: null, unsupported: why };
   }
+}
+
+export function validateTrainingRow(row: CorpusRow): ValidationRow {
+  return scoreRow(row, () => {
+    const r = planTraining(normalizeTraining(readScenario(row.file)), { alternatives: 0 });
+    const p = r.parallelism;
+    return {
+      report: r,
+      fits: r.fits,
+      plan: `tp${p.tensor} pp${p.pipeline} dp${p.data} cp${p.context} ep${p.expert} vp${p.virtualStages}${p.sequenceParallel ? ' sp' : ''} z${p.zero} mb${r.training.microBatchSize} ${r.training.recompute} ${r.training.precision}`,
+    };
+  });
 }
 
 export function summarize(kind: string, rows: ValidationRow[]): ValidationSummary {
