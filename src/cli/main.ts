@@ -3,7 +3,7 @@ import { readStdinText } from '../util/files.js';
 import { calibrationCommand, hardwareCommand, modelsCommand } from './catalog.js';
 import { clusterCommand, goodputCommand, sweepCommand } from './fleet.js';
 import type { ExitCode, Io } from './common.js';
-import { compressCommand, decompressCommand, inspectCommand, mixedCommand, quantizeCommand } from './quant.js';
+import { compressCommand, decompressCommand, inspectCommand, mixedCommand, quantizeCommand, type QuantizeFlags } from './quant.js';
 import { serveCommand, type ServeFlags } from './serve.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
@@ -139,24 +139,9 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--include-embeddings', 'also quantize embeddings and the output head')
     .option('--workers <n>', 'worker threads (default: every core; an output folder becomes a sharded checkpoint)')
     .option('--json', 'print JSON')
-    .action(
-      async (
-        input: string,
-        output: string,
-        opts: {
-          json?: boolean;
-          format?: string;
-          doubleQuant?: boolean;
-          blocksize?: string;
-          groupSize?: string;
-          asym?: boolean;
-          includeEmbeddings?: boolean;
-          workers?: string;
-        },
-      ) => {
-        code = await quantizeCommand(input, output, opts, io);
-      },
-    );
+    .action(async (input: string, output: string, opts: QuantizeFlags) => {
+      code = await quantizeCommand(input, output, opts, io);
+    });
 
   program
     .command('compress')

@@ -47,21 +47,19 @@ export async function inspectCommand(path: string, f: { json?: boolean; all?: bo
   });
 }
 
-export async function quantizeCommand(
-  input: string,
-  output: string,
-  f: {
-    json?: boolean;
-    format?: string;
-    doubleQuant?: boolean;
-    blocksize?: string;
-    groupSize?: string;
-    asym?: boolean;
-    includeEmbeddings?: boolean;
-    workers?: string;
-  },
-  io: Io,
-): Promise<ExitCode> {
+/** The options of `sinan quantize`, as commander hands them over. */
+export interface QuantizeFlags {
+  json?: boolean;
+  format?: string;
+  doubleQuant?: boolean;
+  blocksize?: string;
+  groupSize?: string;
+  asym?: boolean;
+  includeEmbeddings?: boolean;
+  workers?: string;
+}
+
+export async function quantizeCommand(input: string, output: string, f: QuantizeFlags, io: Io): Promise<ExitCode> {
   const json = !!f.json;
   return guard(json, io, async (): Promise<ExitCode> => {
     const format = (f.format ?? 'nf4') as QuantFormat;
