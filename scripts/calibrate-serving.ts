@@ -5,9 +5,9 @@
  * Usage: npx tsx scripts/calibrate-serving.ts [corpusDir] [--cv]
  */
 import { calibration, overrideCalibration, type Efficiency } from '../src/cost/calibration.js';
-import { corpusDir, readCorpus, sourceGroup, type CorpusRow } from '../src/validate/corpus.js';
-import { percentile } from '../src/validate/training.js';
+import { corpusDir, readCorpus, type CorpusRow } from '../src/validate/corpus.js';
 import { validateInferenceRow } from '../src/validate/inference.js';
+import { errorStats, leaveOneGroupOut } from './cv.js';
 
 const args = process.argv.slice(2);
 const dir = corpusDir(args.find((a) => !a.startsWith('--')));
@@ -22,12 +22,7 @@ function apply(p: P): void {
 }
 function score(rows: CorpusRow[], p: P) {
   apply(p);
-  const apes = rows
-    .map((r) => validateInferenceRow(r).ape)
-    .filter((x): x is number => x !== null)
-    .sort((a, b) => a - b);
-  const median = percentile(apes, 0.5);
-  const p90 = percentile(apes, 0.9);
+  const { median, p90 } = errorStats(rows, validateInferenceRow);
   return { median, p90, obj: Math.max(median / 15, p90 / 35) + 0.01 * (median + p90) };
 }
 function fit(rows: CorpusRow[], quiet = false): P {
@@ -63,28 +58,4 @@ function fit(rows: CorpusRow[], quiet = false): P {
 const fitted = fit(all);
 const s = score(all, fitted);
 console.log(`in-sample: median ${s.median.toFixed(1)}%, p90 ${s.p90.toFixed(1)}%`);
-if (args.includes('--cv')) {
-  const groupOf = sourceGroup;
-  const groups = [...new Set(all.map(groupOf))];
-  const held: number[] = [];
-  for (const g of groups) {
-    const p = fit(
-      all.filter((r) => groupOf(r) !== g),
-      true,
-    );
-    apply(p);
-    const h = all
-      .filter((r) => groupOf(r) === g)
-      .map((r) => validateInferenceRow(r).ape)
-      .filter((x): x is number => x !== null);
-    held.push(...h);
-    console.log(
-      `held out ${g} (${h.length} rows): median ${percentile(
-        [...h].sort((a, b) => a - b),
-        0.5,
-      ).toFixed(1)}%`,
-    );
-  }
-  held.sort((a, b) => a - b);
-  console.log(`leave-one-source-group-out: median ${percentile(held, 0.5).toFixed(1)}%, p90 ${percentile(held, 0.9).toFixed(1)}%`);
-}
+if (args.includes('--cv')) leaveOneGroupOut(all, (rows) => fit(rows, true), apply, validateInferenceRow);

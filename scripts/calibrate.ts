@@ -5,8 +5,9 @@
  * judged on rows it did not see. Usage: npx tsx scripts/calibrate.ts [corpusDir] [--cv]
  */
 import { calibration, overrideCalibration, type Efficiency } from '../src/cost/calibration.js';
-import { corpusDir, readCorpus, sourceGroup, type CorpusRow } from '../src/validate/corpus.js';
-import { percentile, validateTrainingRow } from '../src/validate/training.js';
+import { corpusDir, readCorpus, type CorpusRow } from '../src/validate/corpus.js';
+import { validateTrainingRow } from '../src/validate/training.js';
+import { errorStats, leaveOneGroupOut } from './cv.js';
 
 const args = process.argv.slice(2);
 const dir = corpusDir(args.find((a) => !a.startsWith('--')));
@@ -23,12 +24,7 @@ function apply(p: Params): void {
 
 function score(rows: CorpusRow[], p: Params): { median: number; p90: number; obj: number } {
   apply(p);
-  const apes = rows
-    .map((r) => validateTrainingRow(r).ape)
-    .filter((x): x is number => x !== null)
-    .sort((a, b) => a - b);
-  const median = percentile(apes, 0.5);
-  const p90 = percentile(apes, 0.9);
+  const { median, p90 } = errorStats(rows, validateTrainingRow);
   // minimax against the targets (median 10%, p90 25%), ties broken by their sum
   return { median, p90, obj: Math.max(median / 10, p90 / 25) + 0.01 * (median + p90) };
 }
@@ -72,27 +68,4 @@ const s = score(all, fitted);
 console.log(`in-sample: median ${s.median.toFixed(1)}%, p90 ${s.p90.toFixed(1)}%`);
 console.log(JSON.stringify(fitted, null, 1));
 
-if (args.includes('--cv')) {
-  const groups = [...new Set(all.map(sourceGroup))];
-  const held: number[] = [];
-  for (const g of groups) {
-    const p = fit(
-      all.filter((r) => sourceGroup(r) !== g),
-      true,
-    );
-    apply(p);
-    const h = all
-      .filter((r) => sourceGroup(r) === g)
-      .map((r) => validateTrainingRow(r).ape)
-      .filter((x): x is number => x !== null);
-    held.push(...h);
-    console.log(
-      `held out ${g} (${h.length} rows): median ${percentile(
-        [...h].sort((a, b) => a - b),
-        0.5,
-      ).toFixed(1)}%`,
-    );
-  }
-  held.sort((a, b) => a - b);
-  console.log(`leave-one-source-group-out: median ${percentile(held, 0.5).toFixed(1)}%, p90 ${percentile(held, 0.9).toFixed(1)}%`);
-}
+if (args.includes('--cv')) leaveOneGroupOut(all, (rows) => fit(rows, true), apply, validateTrainingRow);
