@@ -2,30 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dequantize4bit, doubleDequantize, doubleQuantize, dynamicMap, nf4SimdAvailable, pythonFloat, quantize4bit, quantize4bitBf16 } from './bnb.js';
 import { f32ToBf16, toFloat32 } from './dtypes.js';
-
-function gaussian(n: number, seed = 1): Float32Array {
-  let s = seed >>> 0;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = r();
-    const v = r();
-    const m = Math.sqrt(-2 * Math.log(u));
-    out[i] = m * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * v);
-  }
-  return out;
-}
-
-export function rmse(a: Float32Array, b: Float32Array): number {
-  let e = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    e += (a[i]! - b[i]!) ** 2;
-    s += a[i]! ** 2;
-  }
-  return Math.sqrt(e / s);
-}
+import { gaussian, relRmse as rmse } from '../../test/quant-data.js';
 
 describe('NF4 (bitsandbytes, byte for byte)', () => {
   it('reproduces the reference test vector (quant-specs 1.8)', () => {

@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dequantizeKv, kvBitsPerElement, quantizeKv } from './kv.js';
-
-function gaussian(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r()));
-}
-const rel = (a: Float32Array, b: Float32Array) => {
-  let e = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    e += (a[i]! - b[i]!) ** 2;
-    s += a[i]! ** 2;
-  }
-  return Math.sqrt(e / s);
-};
+import { gaussian, relRmse as rel } from '../../test/quant-data.js';
 
 const T = 4096;
 const D = 128;

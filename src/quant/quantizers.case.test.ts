@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dequantize4bit, quantize4bit } from './bnb.js';
 import { dequantizeFp8, quantizeFp8 } from './fp8q.js';
 import { dequantizeInt, packGptq, quantizeInt, roundHalfEven } from './intq.js';
+import { gaussian, relRmse } from '../../test/quant-data.js';
 
 /**
  * Conformance suite shared by every weight quantizer: the same invariants and the reference
@@ -33,33 +34,13 @@ const quantizers: Quantizer[] = [
   { name: 'fp8 e5m2 per tensor', refRmse: 0.0527, run: (w, r, c) => dequantizeFp8(quantizeFp8(w, r, c, 'tensor', 'e5m2'), r, c) },
 ];
 
-function gaussian(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const m = Math.sqrt(-2 * Math.log(r()));
-    const t = 2 * Math.PI * r();
-    out[i] = m * Math.cos(t);
-    out[i + 1] = m * Math.sin(t);
-  }
-  return out;
-}
-
 const rows = 1024;
 const cols = 1024;
 const W = gaussian(rows * cols, 11);
 
 describe.each(quantizers)('quantizer conformance: $name', (q) => {
   it('matches the reference error on Gaussian weights (within 2%)', () => {
-    const y = q.run(W, rows, cols);
-    let e = 0;
-    let s = 0;
-    for (let i = 0; i < W.length; i++) {
-      e += (W[i]! - y[i]!) ** 2;
-      s += W[i]! ** 2;
-    }
-    expect(Math.abs(Math.sqrt(e / s) - q.refRmse) / q.refRmse).toBeLessThan(0.02);
+    expect(Math.abs(relRmse(W, q.run(W, rows, cols)) - q.refRmse) / q.refRmse).toBeLessThan(0.02);
   });
   it('keeps zeros at zero and the shape and sign of values (property)', () => {
     fc.assert(
