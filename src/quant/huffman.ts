@@ -147,26 +147,17 @@ const FAST_BITS = 11;
 
 /**
  * Decodes `count` symbols from an MSB-first bitstream: one lookup in a small table for codes
- * of up to FAST_BITS bits, a scan over the (rare) longer codes otherwise. Throws on a bit
+ * of up to FAST_BITS bits, the 16-bit table for the (rare) longer codes. Throws on a bit
  * pattern no code matches and on a stream that ends before `count` symbols.
  */
 export function decode(bytes: Uint8Array, count: number, lengths: Uint8Array): Uint8Array {
-  const codes = canonicalCodes(lengths);
-  const table = new Uint16Array(1 << FAST_BITS); // (symbol << 5) | length; 0 = longer code
-  const longSyms: number[] = [];
-  for (let s = 0; s < lengths.length; s++) {
-    const len = lengths[s]!;
-    if (!len) continue;
-    if (len > FAST_BITS) {
-      longSyms.push(s);
-      continue;
-    }
-    const start = codes[s]! << (FAST_BITS - len);
-    const end = start + (1 << (FAST_BITS - len));
-    for (let k = start; k < end; k++) table[k] = (s << 5) | len;
+  const t16 = lookupTable16(lengths);
+  // the short codes: an entry of t16 whose length fits in FAST_BITS covers every sample of its prefix
+  const table = new Uint16Array(1 << FAST_BITS); // 0 = longer (or no) code
+  for (let k = 0; k < table.length; k++) {
+    const e = t16[k << (MAX_CODE_LENGTH - FAST_BITS)]!;
+    if ((e & 31) <= FAST_BITS) table[k] = e;
   }
-  const longLen = Uint8Array.from(longSyms, (s) => lengths[s]!);
-  const longCode = Uint32Array.from(longSyms, (s) => codes[s]!);
   const out = new Uint8Array(count);
   const total = bytes.length * 8;
   const safe = bytes.length - 4; // a 4-byte window starting at or before this index is in bounds
@@ -194,11 +185,10 @@ export function decode(bytes: Uint8Array, count: number, lengths: Uint8Array): U
         }
       }
     } else {
-      let k = 0;
-      while (k < longSyms.length && w >>> (32 - longLen[k]!) !== longCode[k]) k++;
-      if (k === longSyms.length) throw new Error('corrupt bitstream: no code matches');
-      out[i] = longSyms[k]!;
-      bit += longLen[k]!;
+      const e16 = t16[w >>> (32 - MAX_CODE_LENGTH)]!;
+      if (e16 === 0) throw new Error('corrupt bitstream: no code matches');
+      out[i] = e16 >>> 5;
+      bit += e16 & 31;
     }
     if (bit > total) throw new Error('corrupt bitstream: it ends before the last symbol');
   }
