@@ -3,9 +3,14 @@
  * against a baseline measured in the same run (evaluating one fixed plan at a time).
  * Usage: npx tsx bench/serve.bench.ts
  */
+import { defaultContext } from '../src/context/load.js';
 import { normalizeInference } from '../src/scenario/inference.js';
-import { engineFor, evaluateServe } from '../src/serve/plan.js';
-import { searchDeployments } from '../src/serve/search.js';
+import { engineFor } from '../src/serve/offload.js';
+import { evaluateServe } from '../src/serve/report.js';
+import { searchDeployments } from '../src/serve/slo.js';
+
+const ctx = defaultContext();
+const catalog = [...ctx.catalog.accelerators.values()];
 
 const cases: [string, Record<string, unknown>][] = [
   [
@@ -22,13 +27,18 @@ const cases: [string, Record<string, unknown>][] = [
   ],
 ];
 for (const [name, d] of cases) {
-  const n = normalizeInference({ data: { kind: 'inference', system: { accelerator: 'nvidia-h100-sxm', count: 1 }, ...d }, baseDir: '.', source: 'bench' });
-  searchDeployments(n.job); // warm up
+  const n = normalizeInference(
+    { data: { kind: 'inference', system: { accelerator: 'nvidia-h100-sxm', count: 1 }, ...d }, baseDir: '.', source: 'bench' },
+    ctx,
+    null,
+  );
+  searchDeployments(n.job, catalog); // warm up
   const times: number[] = [];
   let evaluated = 0;
   for (let i = 0; i < 5; i++) {
-    const s = searchDeployments(n.job);
-    times.push(s.seconds);
+    const t1 = performance.now();
+    const s = searchDeployments(n.job, catalog);
+    times.push((performance.now() - t1) / 1000);
     evaluated = s.evaluated;
   }
   times.sort((a, b) => a - b);

@@ -4,7 +4,8 @@
  * coordinate descent, and reports leave-one-source-group-out errors so the fit can be
  * judged on rows it did not see. Usage: npx tsx scripts/calibrate.ts [corpusDir] [--cv]
  */
-import { calibration, overrideCalibration, type Efficiency } from '../src/cost/calibration.js';
+import { loadContext } from '../src/context/load.js';
+import { withOverrides, type Efficiency } from '../src/cost/calibration.js';
 import { corpusDir, readCorpus, type CorpusRow } from '../src/validate/corpus.js';
 import { validateTrainingRow } from '../src/validate/training.js';
 import { errorStats, leaveOneGroupOut } from './cv.js';
@@ -16,22 +17,27 @@ const GENS = ['ampere', 'hopper', 'blackwell'] as const;
 type Params = Record<(typeof GENS)[number], Efficiency>;
 const BWD_RATIO = 0.7; // attention backward efficiency relative to forward (FlashAttention-2/3 papers)
 
+const base = loadContext();
+let ctx = base;
+
 function apply(p: Params): void {
-  const base = calibration().efficiency;
-  overrideCalibration(null);
-  overrideCalibration({ efficiency: { ...base, ...p } });
+  const eff = { ...base.calibration.efficiency };
+  for (const g of GENS) eff[g] = { ...eff[g]!, value: p[g] };
+  ctx = { ...base, calibration: withOverrides(base.calibration, { efficiency: eff }, 'study') };
 }
+
+const validate = (r: CorpusRow) => validateTrainingRow(r, ctx);
 
 function score(rows: CorpusRow[], p: Params): { median: number; p90: number; obj: number } {
   apply(p);
-  const { median, p90 } = errorStats(rows, validateTrainingRow);
+  const { median, p90 } = errorStats(rows, validate);
   // minimax against the targets (median 10%, p90 25%), ties broken by their sum
   return { median, p90, obj: Math.max(median / 10, p90 / 25) + 0.01 * (median + p90) };
 }
 
 function fit(rows: CorpusRow[], quiet = false): Params {
-  const start = calibration().efficiency;
-  const p = Object.fromEntries(GENS.map((g) => [g, { ...(start[g] ?? start.default!) }])) as Params;
+  const start = base.calibration.efficiency;
+  const p = Object.fromEntries(GENS.map((g) => [g, { ...(start[g] ?? start.default!).value }])) as Params;
   const grid = (lo: number, hi: number, step: number) => Array.from({ length: Math.round((hi - lo) / step) + 1 }, (_, i) => +(lo + i * step).toFixed(3));
   const knobs: [(typeof GENS)[number], 'gemmBf16' | 'gemmFp8' | 'attnFwd', number[]][] = [];
   for (const g of GENS) {
@@ -68,4 +74,4 @@ const s = score(all, fitted);
 console.log(`in-sample: median ${s.median.toFixed(1)}%, p90 ${s.p90.toFixed(1)}%`);
 console.log(JSON.stringify(fitted, null, 1));
 
-if (args.includes('--cv')) leaveOneGroupOut(all, (rows) => fit(rows, true), apply, validateTrainingRow);
+if (args.includes('--cv')) leaveOneGroupOut(all, (rows) => fit(rows, true), apply, validate);

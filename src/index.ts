@@ -1,37 +1,57 @@
 /** Sinan's library entry point: a short, hand-written list of what is public. */
 
-// scenarios and issues
-export { readScenario, parseText, type RawScenario } from './scenario/load.js';
+// the entry points: scenario in, Result out
+export { train, serve, serveCatalog, cluster, goodput, type PlanOptions } from './api.js';
+export { loadContext, defaultContext } from './context/load.js';
+export type { PlanContext, FileAccess } from './context/types.js';
+
+// errors and warnings as data
+export { IssueError, mkIssue, formatPath, type Issue, type IssueData, type IssueCode, type Path, type Result } from './core/issues.js';
+export type { Warning, WarningCode } from './core/warnings.js';
+
+// scenarios
+export { readScenario, parseText, SCENARIO_LIMITS, type RawScenario } from './scenario/load.js';
 export { normalizeTraining, type NormalizedTraining } from './scenario/training.js';
-export { ScenarioError, type Issue, type IssueCode } from './util/issues.js';
+export { normalizeInference, type NormalizedInference } from './scenario/inference.js';
+export { normalizeCluster, normalizeGoodput } from './scenario/fleet.js';
+export { SCENARIO_SCHEMAS } from './scenario/schema.js';
 
 // models
 export { modelFromHfConfig } from './model/hf.js';
-export { builtinModel, builtinModelIds, resolveModel } from './model/registry.js';
+export { buildModelRegistry, type ModelRegistry } from './model/registry.js';
 export { countParameters, chinchillaTokens } from './model/params.js';
-export type { ModelSpec, ParameterCounts } from './model/types.js';
+export { layerWeights, type WeightMatrix, type LayerWeights } from './model/weights.js';
+export type { ModelSpec, ParameterCounts, LayerSpec } from './model/types.js';
 
-// hardware
-export { accelerator, accelerators, catalogListing } from './hardware/catalog.js';
+// hardware and calibration
+export { buildCatalog, catalogListing, type HardwareCatalog } from './hardware/catalog.js';
 export type { Accelerator } from './hardware/types.js';
+export type { CpuSocket } from './hardware/cpu.js';
+export { parseCalibration, withOverrides, efficiencyProfileFor, type Calibration, type EfficiencyProfile } from './cost/calibration.js';
+
+// the operator graph and its pricing
+export { buildLayer, keysAttended, kvBytesPerTokenLayer } from './graph/layer.js';
+export { buildHead } from './graph/head.js';
+export { modelFlopsPerToken, layerClasses } from './graph/flops.js';
+export type { Split, Load, Segment, Numerics, Gemm, LayerGraph } from './graph/types.js';
+export { priceOps, priceComms } from './cost/price.js';
 
 // training
-export { planTraining, type TrainingResult } from './train/plan-training.js';
-export { evaluatePlan, type TrainReport } from './train/evaluate.js';
+export { planTraining, type TrainingResult, type TrainRequest } from './train/plan.js';
+export { evaluatePlan, type TrainReport } from './train/report.js';
 export { searchPlans, type SearchResult } from './train/search.js';
-export { planProblem } from './train/plan.js';
+export { TRAIN_RULES } from './train/rules.js';
 export { modelStateBytes, minDevicesForModelStates } from './train/memory.js';
 export type { TrainJob, TrainPlan, PlanConstraints } from './train/types.js';
-export { modelFlopsPerToken } from './graph/layer.js';
 
 // serving
-export { normalizeInference, type NormalizedInference } from './scenario/inference.js';
-export { planServe, searchDeployments, type ServePlanResult, type DeploymentSearch } from './serve/search.js';
-export { evaluateServe, engineFor, type ServeReport } from './serve/plan.js';
+export { planServe, candidateSplits, type ServePlanResult } from './serve/plan.js';
+export { searchDeployments, type DeploymentSearch } from './serve/slo.js';
+export { evaluateServe, type ServeReport } from './serve/report.js';
+export { engineFor } from './serve/offload.js';
+export { SERVE_RULES } from './serve/rules.js';
 export { WEIGHTS, WEIGHT_FORMATS, KV_FORMATS, kvBytesPerElement, type WeightFormat, type KvFormat } from './serve/formats.js';
-export type { EngineProfile, ServeJob, ServeSplit } from './serve/types.js';
-export { cpuSocket } from './hardware/cpu.js';
-export { validateInference } from './validate/inference.js';
+export type { ServeJob, ServeSplit, ServeRequest } from './serve/types.js';
 
 // checkpoint engine
 export { SafetensorsFile, Checkpoint, writeSafetensors, readHeader, SafetensorsError, type TensorInfo } from './quant/safetensors.js';
@@ -54,7 +74,7 @@ export { forecastInterruptions, llama3FailureModel, sparePlan } from './fleet/re
 export { goodputClosedForm, goodputMonteCarlo, optimalInterval } from './fleet/goodput.js';
 export { planCluster, planGoodput, type ClusterReport, type GoodputReport } from './fleet/plan.js';
 export { scaleUpSweep, weakScaling } from './fleet/sweep.js';
-export { normalizeCluster, normalizeGoodput } from './scenario/fleet.js';
 
 // validation
 export { validateTraining } from './validate/training.js';
+export { validateInference } from './validate/inference.js';

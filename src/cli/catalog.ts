@@ -1,14 +1,15 @@
 import { catalogListing } from '../hardware/catalog.js';
 import { countParameters } from '../model/params.js';
-import { builtinModel, builtinModelIds } from '../model/registry.js';
 import { calibrationSources } from '../cost/calibration.js';
 import type { ExitCode, Io } from './common.js';
-import { reportIssues } from './common.js';
+import { context, reportIssues } from './common.js';
+import { mkIssue } from '../core/issues.js';
 import { heading, num, table } from './format.js';
 
 export function modelsCommand(f: { json?: boolean }, io: Io): ExitCode {
-  const rows = builtinModelIds().map((id) => {
-    const m = builtinModel(id)!;
+  const models = context().models;
+  const rows = models.ids.map((id) => {
+    const m = models.get(id)!;
     const c = countParameters(m);
     return {
       id,
@@ -50,11 +51,11 @@ export function modelsCommand(f: { json?: boolean }, io: Io): ExitCode {
 }
 
 export function hardwareCommand(f: { json?: boolean; kind?: string }, io: Io): ExitCode {
-  let rows = catalogListing();
+  let rows = catalogListing(context().catalog);
   if (f.kind) {
     const kinds = [...new Set(rows.map((r) => r.kind))];
     if (!kinds.includes(f.kind))
-      return reportIssues([{ code: 'invalid_value', path: ['--kind'], message: `unknown kind '${f.kind}'; one of ${kinds.join(', ')}` }], !!f.json, io);
+      return reportIssues([mkIssue({ code: 'invalid_value', path: ['--kind'], value: f.kind, allowed: kinds, reason: 'unknown kind' })], !!f.json, io);
     rows = rows.filter((r) => r.kind === f.kind);
   }
   if (f.json) io.out(JSON.stringify(rows, null, 2) + '\n');
@@ -72,7 +73,7 @@ export function hardwareCommand(f: { json?: boolean; kind?: string }, io: Io): E
 }
 
 export function calibrationCommand(f: { json?: boolean }, io: Io): ExitCode {
-  const rows = calibrationSources();
+  const rows = calibrationSources(context().calibrationSources);
   if (f.json) io.out(JSON.stringify(rows, null, 2) + '\n');
   else {
     io.out(heading('Calibration constants (data/calibration.json)') + '\n');

@@ -1,5 +1,8 @@
 import pc from 'picocolors';
-import { formatPath, ScenarioError, type Issue } from '../util/issues.js';
+import { defaultContext } from '../context/load.js';
+import type { PlanContext } from '../context/types.js';
+import { formatPath, IssueError, mkIssue, type Issue } from '../core/issues.js';
+import type { Warning } from '../core/warnings.js';
 
 /** What every command returns to main: an exit status. */
 export type ExitCode = 0 | 1 | 2;
@@ -8,9 +11,16 @@ export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   readStdin: () => string;
+  /** Terminal width for tables (undefined: not a terminal, no limit). */
+  columns?: number | undefined;
 }
 
-/** Renders scenario issues (exit 2): as the contract's JSON error object, or as text on stderr. */
+/** The built-in planning context (catalogs, calibration, profiles), loaded once. */
+export function context(): PlanContext {
+  return defaultContext();
+}
+
+/** Renders issues (exit 2): as the contract's JSON error object, or as text on stderr. */
 export function reportIssues(issues: Issue[], json: boolean, io: Io): ExitCode {
   if (json) {
     io.out(JSON.stringify({ error: { issues } }, null, 2) + '\n');
@@ -21,32 +31,49 @@ export function reportIssues(issues: Issue[], json: boolean, io: Io): ExitCode {
   return 2;
 }
 
-/** Runs a command body, turning user mistakes into exit 2 and bugs into exit 1 with a message. */
+/** Prints warnings on stderr (the JSON output carries them in its `warnings` list). */
+export function printWarnings(ws: readonly Warning[], io: Io): void {
+  for (const w of ws) io.err(pc.yellow(`warning [${w.code}]${w.path ? ` ${formatPath(w.path)}` : ''}: ${w.message}\n`));
+}
+
+/** Runs a command body, turning user mistakes into exit 2 and bugs into exit 1 with a message (the error object with --json). */
 export async function guard(json: boolean, io: Io, body: () => Promise<ExitCode> | ExitCode): Promise<ExitCode> {
   try {
     return await body();
   } catch (e) {
-    if (e instanceof ScenarioError) return reportIssues(e.issues, json, io);
+    if (e instanceof IssueError) return reportIssues(e.issues, json, io);
     const msg = e instanceof Error ? e.message : String(e);
-    io.err(pc.red(`sinan: internal error: ${msg}\n`));
+    if (json) io.out(JSON.stringify({ error: { issues: [mkIssue({ code: 'internal_error', path: [], detail: msg })] } }, null, 2) + '\n');
+    io.err(pc.red(`sinan: internal error (a bug; please report it): ${msg}\n`));
     if (process.env.SINAN_DEBUG && e instanceof Error && e.stack) io.err(e.stack + '\n');
     return 1;
   }
 }
 
-/** Parses a positive integer flag value or raises a ScenarioError naming the flag. */
-export function intFlag(name: string, v: string | undefined): number | undefined {
+/** Parses a positive integer flag value or raises an issue naming the flag. */
+export function intFlag(name: string, v: string | undefined, min = 1): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new ScenarioError([{ code: 'invalid_value', path: [`--${name}`], message: `--${name} must be a positive integer, got '${v}'` }]);
+  if (v.trim() === '' || !Number.isInteger(n))
+    throw new IssueError([mkIssue({ code: 'invalid_type', path: [`--${name}`], expected: 'an integer', received: `'${v}'` })]);
+  if (n < min) throw new IssueError([mkIssue({ code: 'too_small', path: [`--${name}`], minimum: min, inclusive: true, value: n, what: `--${name}` })]);
   return n;
 }
 
+/** Parses a positive number flag value or raises an issue naming the flag. */
 export function numFlag(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new ScenarioError([{ code: 'invalid_value', path: [`--${name}`], message: `--${name} must be a positive number, got '${v}'` }]);
+  if (v.trim() === '' || !Number.isFinite(n))
+    throw new IssueError([mkIssue({ code: 'invalid_type', path: [`--${name}`], expected: 'a number', received: `'${v}'` })]);
+  if (n <= 0) throw new IssueError([mkIssue({ code: 'too_small', path: [`--${name}`], minimum: 0, inclusive: false, value: n, what: `--${name}` })]);
   return n;
+}
+
+/** Parses a flag whose value is one of a fixed list. */
+export function choiceFlag<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v))
+    throw new IssueError([mkIssue({ code: 'invalid_value', path: [`--${name}`], value: v, allowed, reason: `--${name} is not one of the accepted values` })]);
+  return v as T;
 }

@@ -4,13 +4,15 @@ import { scaleUpSweep, weakScaling, type SweepRow } from '../fleet/sweep.js';
 import { normalizeCluster, normalizeGoodput } from '../scenario/fleet.js';
 import { readScenario } from '../scenario/load.js';
 import { normalizeTraining } from '../scenario/training.js';
-import { ScenarioError } from '../util/issues.js';
-import { guard, type ExitCode, type Io } from './common.js';
+import { IssueError, mkIssue } from '../core/issues.js';
+import { nodeFiles } from '../util/node-files.js';
+import { context, guard, printWarnings, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, pct, seconds, table } from './format.js';
 
 export async function clusterCommand(path: string, f: { json?: boolean }, io: Io): Promise<ExitCode> {
   return guard(!!f.json, io, () => {
-    const r = planCluster(normalizeCluster(readScenario(path, io.readStdin)));
+    const ctx = context();
+    const r = planCluster(normalizeCluster(readScenario(path, io.readStdin), ctx), ctx.fleet);
     io.out(f.json ? JSON.stringify(r, null, 2) + '\n' : renderCluster(r));
     return 0;
   });
@@ -59,10 +61,12 @@ export function renderCluster(r: ClusterReport): string {
 
 export async function goodputCommand(path: string, f: { json?: boolean }, io: Io): Promise<ExitCode> {
   return guard(!!f.json, io, () => {
-    const n = normalizeGoodput(readScenario(path, io.readStdin));
+    const ctx = context();
+    const n = normalizeGoodput(readScenario(path, io.readStdin), ctx, nodeFiles);
     const progress = !f.json && process.stderr.isTTY;
-    const r = planGoodput(n, progress ? (d, t) => io.err(`\rMonte Carlo ${d}/${t}`) : undefined);
+    const r = planGoodput(n, ctx.reliability, progress ? (d, t) => io.err(`\rMonte Carlo ${d}/${t}`) : undefined);
     if (progress) io.err('\r\x1b[K');
+    if (!f.json) printWarnings(r.warnings, io);
     io.out(f.json ? JSON.stringify(r, null, 2) + '\n' : renderGoodput(r));
     return 0;
   });
@@ -114,9 +118,7 @@ function parseList(name: string, v: string | undefined, dflt: number[]): number[
   if (v === undefined) return dflt;
   const xs = v.split(',').map((s) => Number(s.trim()));
   if (xs.some((x) => !Number.isInteger(x) || x <= 0))
-    throw new ScenarioError([
-      { code: 'invalid_value', path: [`--${name}`], message: `--${name} must be a comma-separated list of positive integers, got '${v}'` },
-    ]);
+    throw new IssueError([mkIssue({ code: 'invalid_type', path: [`--${name}`], expected: 'a comma-separated list of positive integers', received: `'${v}'` })]);
   return xs;
 }
 
@@ -128,15 +130,16 @@ export async function sweepCommand(
 ): Promise<ExitCode> {
   return guard(!!f.json, io, () => {
     if (what !== 'scaleup' && what !== 'weak')
-      throw new ScenarioError([{ code: 'invalid_value', path: ['sweep'], message: `unknown sweep '${what}': use 'scaleup' or 'weak'` }]);
-    const n = normalizeTraining(readScenario(path, io.readStdin));
+      throw new IssueError([mkIssue({ code: 'invalid_value', path: ['sweep'], value: what, allowed: ['scaleup', 'weak'], reason: 'unknown sweep' })]);
+    const ctx = context();
+    const n = normalizeTraining(readScenario(path, io.readStdin), ctx, nodeFiles);
     let rows: SweepRow[];
     if (what === 'scaleup') rows = scaleUpSweep(n, parseList('domains', f.domains, [8, 16, 32, 64, 128, 256]));
     else {
       const nic = f.nicGbps ? Number(f.nicGbps) : (n.job.accelerator.scaleOut.bandwidth * 8) / 1e9;
       const planes = f.planes ? Number(f.planes) : 1;
       const sw = f.switchGbps ? Number(f.switchGbps) : 51200;
-      rows = weakScaling(n, parseList('counts', f.counts, [8, 64, 512, 1024, 8192, 16384, 65536, 131072]), {
+      rows = weakScaling(n, parseList('counts', f.counts, [8, 64, 512, 1024, 8192, 16384, 65536, 131072]), ctx.fleet, {
         perNode: n.job.perNode,
         nicsPerNode: n.job.perNode,
         nicGbps: nic,

@@ -161,7 +161,7 @@ export async function mixedCommand(input: string, output: string, f: { json?: bo
     try {
       r = mixedPrecision(input, output, budget, formats, !f.json && process.stderr.isTTY ? (d, t) => io.err(`\rmeasuring ${d}/${t} tensors`) : undefined);
     } catch (e) {
-      if (e instanceof BudgetError) throw new ScenarioError([{ code: 'out_of_range', path: ['--budget'], message: e.message }]);
+      if (e instanceof BudgetError) throw new ScenarioError([{ code: 'too_small', path: ['--budget'], message: e.message }]);
       asIssue(e, input);
     }
     if (!f.json && process.stderr.isTTY) io.err('\r\x1b[K');

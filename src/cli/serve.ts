@@ -1,8 +1,10 @@
 import pc from 'picocolors';
 import { readScenario } from '../scenario/load.js';
 import { normalizeInference } from '../scenario/inference.js';
-import { planServe, searchDeployments, type ServePlanResult } from '../serve/search.js';
-import { guard, intFlag, numFlag, type ExitCode, type Io } from './common.js';
+import { planServe, type ServePlanResult } from '../serve/plan.js';
+import { searchDeployments } from '../serve/slo.js';
+import { nodeFiles } from '../util/node-files.js';
+import { context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, pct, seconds, table } from './format.js';
 
 export interface ServeFlags {
@@ -41,10 +43,13 @@ export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise
     if (f.kv !== undefined) set(d, 'quantization', 'kvCache', f.kv);
     if (f.concurrency !== undefined) set(d, 'workload', 'concurrency', intFlag('concurrency', f.concurrency));
     if (f.rate !== undefined) set(d, 'workload', 'requestRate', numFlag('rate', f.rate));
-    const n = normalizeInference(raw);
+    const ctx = context();
+    const n = normalizeInference(raw, ctx, nodeFiles);
     if (f.catalog) {
-      const s = searchDeployments(n.job);
-      if (json) io.out(JSON.stringify({ kind: 'inference-search', ...s }, null, 2) + '\n');
+      const t0 = performance.now();
+      const s = searchDeployments(n.job, [...ctx.catalog.accelerators.values()]);
+      const secs = (performance.now() - t0) / 1000;
+      if (json) io.out(JSON.stringify({ kind: 'inference-search', ...s, warnings: n.warnings }, null, 2) + '\n');
       else {
         io.out(
           heading(
@@ -76,15 +81,14 @@ export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise
               .map((o) => `$${o.usdPerMillionOutputTokens.toFixed(2)}@${(o.tpotSeconds * 1000).toFixed(1)}ms (${o.accelerator})`)
               .join(' · ')}\n`,
           );
-        io.out(pc.dim(`evaluated ${num(s.evaluated)} plans in ${seconds(s.seconds)}\n`));
+        io.out(pc.dim(`evaluated ${num(s.evaluated)} plans in ${seconds(secs)}\n`));
       }
       return 0;
     }
-    const r = planServe(n.job, n.constraints);
-    r.warnings.unshift(...n.warnings);
+    const r = planServe(n);
     if (json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
-      for (const w of r.warnings) io.err(pc.yellow(`warning: ${w}\n`));
+      printWarnings(r.warnings, io);
       io.out(renderServe(r));
     }
     return 0;
@@ -106,10 +110,19 @@ export function renderServe(r: ServePlanResult): string {
   o.push(
     `${w.mode === 'saturation' ? 'Saturation: the largest batch that fits' : w.mode === 'request-rate' ? `${w.requestRate} requests/s (utilisation ${pct(w.utilization ?? 0)})` : 'Concurrency'}: ${w.concurrency} requests in flight of ${w.inputTokens} in / ${w.outputTokens} out tokens`,
   );
-  o.push(
-    `TTFT ${seconds(r.latency.ttftSeconds)} · TPOT ${seconds(r.latency.tpotSeconds)} · request ${seconds(r.latency.requestSeconds)} · ${num(r.throughput.outputTokensPerSecond)} output tokens/s (${num(r.throughput.outputTokensPerSecondPerDevice)} per device) · $${r.cost.usdPerMillionOutputTokens.toFixed(2)} per million output tokens`,
-  );
-  if (r.latency.percentiles) {
+  if (r.latency && r.throughput && r.cost) {
+    o.push(
+      `TTFT ${seconds(r.latency.ttftSeconds)} · TPOT ${seconds(r.latency.tpotSeconds)} · request ${seconds(r.latency.requestSeconds)} · ${num(r.throughput.outputTokensPerSecond)} output tokens/s (${num(r.throughput.outputTokensPerSecondPerDevice)} per device) · ${r.cost.usdPerMillionOutputTokens === null ? '—' : `$${r.cost.usdPerMillionOutputTokens.toFixed(2)}`} per million output tokens`,
+    );
+  } else if (r.throughput && r.cost) {
+    o.push(
+      pc.red(`unstable: the offered rate exceeds what the deployment serves; no latency exists. `) +
+        `It serves at most ${num(r.throughput.outputTokensPerSecond)} output tokens/s (${r.throughput.requestsPerSecond.toFixed(2)} requests/s).`,
+    );
+  } else {
+    o.push(pc.red('does not fit: no latency, throughput or cost is reported'));
+  }
+  if (r.latency?.percentiles) {
     const q = r.latency.percentiles;
     o.push(
       `TTFT p50/p90/p99 ${seconds(q.ttft.p50)} / ${seconds(q.ttft.p90)} / ${seconds(q.ttft.p99)} · TPOT ${seconds(q.tpot.p50)} / ${seconds(q.tpot.p90)} / ${seconds(q.tpot.p99)}`,
@@ -135,21 +148,21 @@ export function renderServe(r: ServePlanResult): string {
   o.push(heading('Time breakdown'));
   o.push(
     table(
-      ['phase', 'compute', 'memory', 'communication'],
+      ['phase (roofline components)', 'compute', 'memory', 'communication'],
       [
         ['prefill (one prompt)', seconds(b.prefill.computeSeconds), seconds(b.prefill.memorySeconds), seconds(b.prefill.communicationSeconds)],
         [
-          `decode step (batch ${w.concurrency})`,
+          `decode step (${w.concurrency} in flight)`,
           seconds(b.decode.computeSeconds),
           seconds(b.decode.memorySeconds),
-          `${seconds(b.decode.communicationSeconds)} (${pct(b.decode.communicationShare)})`,
+          `${seconds(b.decode.communicationSeconds)} (${pct(b.decode.communicationShare)} of the step)`,
         ],
       ],
     ),
   );
   if (r.offload)
     o.push(
-      `Offload: ${pct(r.offload.fractionOffloaded)} of the weights streamed each step (${bytes(r.offload.bytesStreamedPerStep)}: ${bytes(r.offload.tiers.host)} from host, ${bytes(r.offload.tiers.disk)} from disk) in ${seconds(r.offload.linkSeconds)} vs ${seconds(r.offload.deviceSeconds)} on the device${r.offload.boundByLink ? pc.yellow(' — bound by the host link') : ''}`,
+      `Offload: ${pct(r.offload.fractionOffloaded)} of the weights streamed each step (${bytes(r.offload.bytesStreamedPerStep)}: ${bytes(r.offload.tiers.host)} from host, ${bytes(r.offload.tiers.disk)} from disk) in ${seconds(r.offload.linkSeconds)} vs ${seconds(r.offload.deviceSeconds)} on the device${r.offload.boundByLink ? pc.yellow(` — bound by the ${r.offload.slowestTier === 'disk' ? 'disk' : 'host link'}`) : ''}`,
     );
   if (r.speculative)
     o.push(

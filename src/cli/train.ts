@@ -1,9 +1,10 @@
 import pc from 'picocolors';
 import { readScenario, type RawScenario } from '../scenario/load.js';
 import { normalizeTraining } from '../scenario/training.js';
-import { planTraining, type TrainingResult } from '../train/plan-training.js';
-import type { TrainReport } from '../train/evaluate.js';
-import { guard, intFlag, numFlag, type ExitCode, type Io } from './common.js';
+import { planTraining, type TrainingResult } from '../train/plan.js';
+import type { TrainReport } from '../train/report.js';
+import { nodeFiles } from '../util/node-files.js';
+import { choiceFlag, context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
 import { bar, bytes, heading, num, pct, seconds, table } from './format.js';
 
 export interface TrainFlags {
@@ -63,13 +64,13 @@ export function applyTrainFlags(raw: RawScenario, f: TrainFlags): void {
   ];
   for (const [flag, key, name] of map) if (f[flag] !== undefined) set(d, 'parallelism', key, intFlag(name, f[flag] as string));
   if (f.sp !== undefined) set(d, 'parallelism', 'sequenceParallel', f.sp);
-  if (f.zero !== undefined) set(d, 'parallelism', 'zero', Number(f.zero));
+  if (f.zero !== undefined) set(d, 'parallelism', 'zero', Number(choiceFlag('zero', f.zero, ['0', '1', '2', '3'])));
   if (f.mbs !== undefined) set(d, 'training', 'microBatchSize', intFlag('mbs', f.mbs));
   if (f.gbs !== undefined) set(d, 'training', 'globalBatchSize', intFlag('gbs', f.gbs));
   if (f.seq !== undefined) set(d, 'training', 'sequenceLength', intFlag('seq', f.seq));
   if (f.recompute !== undefined) set(d, 'training', 'recompute', f.recompute);
   if (f.precision !== undefined) set(d, 'training', 'precision', f.precision);
-  if (f.tokens !== undefined) set(d, 'training', 'tokens', numFlag('tokens', f.tokens));
+  if (f.tokens !== undefined) set(d, 'training', 'tokens', f.tokens === 'chinchilla' ? 'chinchilla' : numFlag('tokens', f.tokens));
 }
 
 export async function trainCommand(path: string, f: TrainFlags, io: Io): Promise<ExitCode> {
@@ -77,13 +78,16 @@ export async function trainCommand(path: string, f: TrainFlags, io: Io): Promise
   return guard(json, io, () => {
     const raw = readScenario(path, io.readStdin);
     applyTrainFlags(raw, f);
-    const n = normalizeTraining(raw);
-    const r = planTraining(n, { alternatives: f.alternatives !== undefined ? Number(f.alternatives) : 4 });
+    const alternatives = intFlag('alternatives', f.alternatives, 0) ?? 4;
+    const n = normalizeTraining(raw, context(), nodeFiles);
+    const t0 = performance.now();
+    const r = planTraining(n, { alternatives });
+    const seconds = (performance.now() - t0) / 1000;
     if (json) {
       io.out(JSON.stringify(r, null, 2) + '\n');
     } else {
-      for (const w of r.warnings) io.err(pc.yellow(`warning: ${w}\n`));
-      io.out(renderTraining(r));
+      printWarnings(r.warnings, io);
+      io.out(renderTraining(r, seconds));
     }
     return 0;
   });
@@ -99,7 +103,7 @@ function planLine(r: TrainReport): string {
   return parts.join(' · ');
 }
 
-export function renderTraining(r: TrainingResult): string {
+export function renderTraining(r: TrainingResult, searchSeconds = 0): string {
   const out: string[] = [];
   const m = r.model;
   out.push(
@@ -179,7 +183,7 @@ export function renderTraining(r: TrainingResult): string {
   if (r.search) {
     out.push(
       pc.dim(
-        `searched ${num(r.search.evaluated)} plans (${num(r.search.feasible)} fit) in ${seconds(r.search.seconds)}: ${num(r.search.candidatesPerSecond)} plans/s`,
+        `searched ${num(r.search.evaluated)} plans (${num(r.search.feasible)} fit) in ${seconds(searchSeconds)}: ${num(r.search.evaluated / Math.max(searchSeconds, 1e-9))} plans/s`,
       ),
     );
   }

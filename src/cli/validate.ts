@@ -2,7 +2,8 @@ import pc from 'picocolors';
 import { corpusDir } from '../validate/corpus.js';
 import { validateInference } from '../validate/inference.js';
 import { validateTraining, type ValidationSummary } from '../validate/training.js';
-import { guard, reportIssues, type ExitCode, type Io } from './common.js';
+import { mkIssue } from '../core/issues.js';
+import { context, guard, reportIssues, type ExitCode, type Io } from './common.js';
 import { heading, num, pct, table } from './format.js';
 
 export async function validateCommand(f: { json?: boolean; kind?: string; dir?: string; rows?: boolean; engineProfiles?: boolean }, io: Io): Promise<ExitCode> {
@@ -10,10 +11,15 @@ export async function validateCommand(f: { json?: boolean; kind?: string; dir?: 
   return guard(json, io, () => {
     const kind = f.kind ?? 'training';
     if (kind !== 'training' && kind !== 'inference') {
-      return reportIssues([{ code: 'invalid_value', path: ['--kind'], message: `unknown kind '${kind}': training or inference` }], json, io);
+      return reportIssues(
+        [mkIssue({ code: 'invalid_value', path: ['--kind'], value: kind, allowed: ['training', 'inference'], reason: 'unknown kind' })],
+        json,
+        io,
+      );
     }
     const dir = corpusDir(f.dir);
-    const s = kind === 'training' ? validateTraining(dir) : validateInference(dir, f.engineProfiles !== false);
+    const ctx = context();
+    const s = kind === 'training' ? validateTraining(dir, ctx) : validateInference(dir, ctx, f.engineProfiles !== false);
     if (json) io.out(JSON.stringify({ corpus: dir, ...s }, null, 2) + '\n');
     else io.out(renderValidation(s, dir, f.rows !== false));
     return 0;
@@ -50,10 +56,7 @@ export function renderValidation(s: ValidationSummary, dir: string, rows: boolea
     out.push(heading('Engine profiles applied (data/validation-engines.json)'));
     for (const p of s.profiles)
       out.push(
-        `  ${p.group}: ${Object.entries(p.engine)
-          .map(([k, v]) => `${k} ${String(v)}`)
-          .concat(p.kvCacheWithFp8Weights ? [`kvCache ${p.kvCacheWithFp8Weights} where weights are fp8 and the scenario names no KV format`] : [])
-          .join('; ')}`,
+        `  ${p.group}: engine ${p.engine}${p.kvCacheWithFp8Weights ? `; kvCache ${p.kvCacheWithFp8Weights} where weights are fp8 and the scenario names no KV format` : ''}`,
       );
   }
   const unsupported = s.rows.filter((r) => r.unsupported);

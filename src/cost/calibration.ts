@@ -1,6 +1,9 @@
-import { readDataJson } from '../util/data.js';
+/**
+ * The calibration constants (data/calibration.json), as plain numbers, and the efficiency
+ * profile that applies to an architecture. Pure: the shell parses the file and passes the
+ * Calibration in; two calibrations can price plans side by side in one process.
+ */
 
-/** The calibration constants of data/calibration.json, flattened to plain numbers. */
 /** Achieved fractions of the dense peak for one architecture generation. */
 export interface Efficiency {
   gemmBf16: number;
@@ -9,11 +12,25 @@ export interface Efficiency {
   attnBwd: number;
 }
 
+/** An efficiency profile: the fractions, whether they were fitted to measurements of that generation, and the source. */
+export interface EfficiencyProfile {
+  generation: string;
+  value: Efficiency;
+  fitted: boolean;
+  source: string;
+}
+
 export interface Calibration {
-  /** By generation ('ampere', 'hopper', 'blackwell', ...), with 'default' for the rest. */
-  efficiency: Record<string, Efficiency>;
-  /** The same for serving kernels (inference engines), by generation. */
-  servingEfficiency: Record<string, Efficiency>;
+  /** Name of this calibration (the built-in one, or a user's profile file). */
+  name: string;
+  /** By generation ('ampere', 'hopper', 'blackwell', ...), with 'default' (microbenchmark ceilings) for the rest. */
+  efficiency: Record<string, EfficiencyProfile>;
+  /** The same for serving kernels (inference engines), by generation ('default' for every generation in servingValidated). */
+  servingEfficiency: Record<string, EfficiencyProfile>;
+  /** Generations whose serving predictions were checked against measurements (the inference corpus). */
+  servingValidated: string[];
+  /** Measured microbenchmark GEMM ceilings of particular parts (catalog measured_efficiency), by accelerator id. */
+  gemmCeilings: Record<string, number>;
   /** Fixed host-side cost of one serving step (scheduling, sampling, launch), seconds. */
   servingStepOverhead: number;
   /** Host-side cost per transformer layer of one decode step (CUDA-graph captured), seconds. */
@@ -40,41 +57,38 @@ export interface Calibration {
   stepOverhead: number;
 }
 
-interface Entry<T> {
-  value: T;
+export interface CalibrationEntry {
+  value: unknown;
   source: string;
+  fitted?: boolean;
 }
 
-type RawCal = Record<string, Record<string, Entry<unknown>>>;
+export type RawCalibration = Record<string, Record<string, CalibrationEntry | string>>;
 
-let cached: Calibration | null = null;
-let override: Partial<Calibration> | null = null;
+const isEntry = (e: unknown): e is CalibrationEntry => typeof e === 'object' && e !== null && 'value' in e;
 
-/** Replaces some constants until called again with null (for calibration studies). */
-export function overrideCalibration(o: Partial<Calibration> | null): void {
-  override = o;
-  cached = null;
+function profiles(group: Record<string, CalibrationEntry | string> | undefined): Record<string, EfficiencyProfile> {
+  const out: Record<string, EfficiencyProfile> = {};
+  for (const [k, e] of Object.entries(group ?? {})) {
+    if (k.startsWith('_') || !isEntry(e)) continue;
+    out[k] = { generation: k, value: e.value as Efficiency, fitted: e.fitted ?? /^FITTED/.test(e.source), source: e.source };
+  }
+  return out;
 }
 
-export function calibration(): Calibration {
-  if (cached) return cached;
-  const c = readDataJson<RawCal>('calibration.json');
+/** A Calibration from the parsed calibration file (and the catalog's measured GEMM ceilings). */
+export function parseCalibration(c: RawCalibration, gemmCeilings: Record<string, number> = {}, name = 'built-in'): Calibration {
   const v = <T>(group: string, key: string): T => {
     const e = c[group]?.[key];
-    if (!e) throw new Error(`calibration.json lacks ${group}.${key}`);
+    if (!isEntry(e)) throw new Error(`calibration lacks ${group}.${key}`);
     return e.value as T;
   };
-  cached = {
-    efficiency: Object.fromEntries(
-      Object.entries(c.efficiency ?? {})
-        .filter(([k]) => !k.startsWith('_'))
-        .map(([k, e]) => [k, e.value as Efficiency]),
-    ),
-    servingEfficiency: Object.fromEntries(
-      Object.entries(c.servingEfficiency ?? {})
-        .filter(([k]) => !k.startsWith('_'))
-        .map(([k, e]) => [k, e.value as Efficiency]),
-    ),
+  return {
+    name,
+    efficiency: profiles(c.efficiency),
+    servingEfficiency: profiles(c.servingEfficiency),
+    servingValidated: ((c.servingEfficiency?.validatedGenerations as CalibrationEntry | undefined)?.value as string[]) ?? [],
+    gemmCeilings,
     servingStepOverhead: v('serving', 'stepOverheadSeconds'),
     servingLayerOverhead: v('serving', 'layerOverheadSeconds'),
     servingPrefillLayerOverhead: v('serving', 'prefillLayerOverheadSeconds'),
@@ -95,35 +109,75 @@ export function calibration(): Calibration {
     fragmentation: v('framework', 'fragmentation'),
     elementwiseBytesFactor: v('framework', 'elementwiseBytesFactor'),
     stepOverhead: v('framework', 'stepOverheadSeconds'),
-    ...override,
   };
-  return cached;
+}
+
+/** A copy of `cal` with some constants replaced (calibration studies, a user's profile). */
+export function withOverrides(cal: Calibration, o: Partial<Calibration>, name = `${cal.name} (modified)`): Calibration {
+  return { ...cal, ...o, name };
 }
 
 /** The generation key of an accelerator's architecture ('ampere', 'hopper', ...). */
 export function generationOf(architecture: string): string {
   const a = architecture.toLowerCase();
-  for (const g of ['ampere', 'hopper', 'blackwell', 'ada', 'cdna', 'gaudi', 'tpu']) if (a.includes(g)) return g;
-  return 'default';
+  for (const g of ['ampere', 'hopper', 'blackwell', 'ada', 'cdna', 'gaudi', 'tpu', 'da vinci', 'cpu']) if (a.includes(g)) return g;
+  return 'custom';
 }
 
-/** The efficiencies that apply to an architecture. */
-export function efficiencyFor(cal: Calibration, architecture: string): Efficiency {
-  return cal.efficiency[generationOf(architecture)] ?? cal.efficiency.default!;
+/**
+ * The efficiency profile for an accelerator: its generation's, when one was fitted or stated;
+ * otherwise a conservative one (the lowest fitted fraction of every generation, capped by the
+ * part's own measured GEMM ceiling where the catalog has one), never the bare datasheet.
+ */
+export function efficiencyProfileFor(cal: Calibration, architecture: string, acceleratorId = '', serving = false): EfficiencyProfile {
+  const gen = generationOf(architecture);
+  const ceiling = cal.gemmCeilings[acceleratorId];
+  if (serving) {
+    const own = cal.servingEfficiency[gen];
+    if (own) return own;
+    const d = cal.servingEfficiency.default;
+    if (d && cal.servingValidated.includes(gen))
+      return { ...d, generation: gen, fitted: true, source: `${d.source}; checked against the inference corpus on ${gen}` };
+    if (d) {
+      const cap = (x: number) => Math.min(x, ceiling ?? x);
+      return {
+        generation: `${gen} (uncalibrated)`,
+        value: { gemmBf16: cap(d.value.gemmBf16), gemmFp8: cap(d.value.gemmFp8), attnFwd: d.value.attnFwd, attnBwd: d.value.attnBwd },
+        fitted: false,
+        source: `no serving measurements of ${gen} hardware: microbenchmark ceilings${ceiling !== undefined ? ` capped at this part's measured GEMM ceiling ${ceiling}` : ''}`,
+      };
+    }
+  }
+  const own = cal.efficiency[gen];
+  if (own) return own;
+  const fitted = Object.values(cal.efficiency).filter((p) => p.fitted);
+  const floor = (k: keyof Efficiency) => (fitted.length ? Math.min(...fitted.map((p) => p.value[k])) : (cal.efficiency.default?.value[k] ?? 0.5));
+  const value: Efficiency = {
+    gemmBf16: Math.min(floor('gemmBf16'), ceiling ?? 1),
+    gemmFp8: Math.min(floor('gemmFp8'), ceiling ?? 1),
+    attnFwd: floor('attnFwd'),
+    attnBwd: floor('attnBwd'),
+  };
+  return {
+    generation: `${gen} (uncalibrated)`,
+    value,
+    fitted: false,
+    source: `no efficiencies were fitted to measurements of ${gen} hardware: the lowest fraction fitted on any calibrated generation (${fitted.map((p) => p.generation).join(', ') || 'none'})${ceiling !== undefined ? `, capped at this part's measured GEMM ceiling ${ceiling}` : ''}`,
+  };
 }
 
-/** The serving efficiencies that apply to an architecture. */
-export function servingEfficiencyFor(cal: Calibration, architecture: string): Efficiency {
-  return cal.servingEfficiency[generationOf(architecture)] ?? cal.servingEfficiency.default ?? efficiencyFor(cal, architecture);
+export function efficiencyFor(cal: Calibration, architecture: string, acceleratorId = ''): Efficiency {
+  return efficiencyProfileFor(cal, architecture, acceleratorId).value;
 }
 
 /** Every constant with its provenance, for `sinan calibration` and the README. */
-export function calibrationSources(): { key: string; value: unknown; source: string }[] {
-  const c = readDataJson<RawCal>('calibration.json');
-  const out: { key: string; value: unknown; source: string }[] = [];
+export function calibrationSources(c: RawCalibration): { key: string; value: unknown; source: string; fitted: boolean }[] {
+  const out: { key: string; value: unknown; source: string; fitted: boolean }[] = [];
   for (const [group, entries] of Object.entries(c)) {
     if (group.startsWith('_')) continue;
-    for (const [key, e] of Object.entries(entries)) if (!key.startsWith('_')) out.push({ key: `${group}.${key}`, value: e.value, source: e.source });
+    for (const [key, e] of Object.entries(entries))
+      if (!key.startsWith('_') && isEntry(e))
+        out.push({ key: `${group}.${key}`, value: e.value, source: e.source, fitted: e.fitted ?? /^FITTED/.test(e.source) });
   }
   return out;
 }

@@ -1,11 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accelerator } from '../hardware/catalog.js';
-import { calibration } from './calibration.js';
+import { acc as accelerator, ctx } from '../../test/ctx.js';
 import { allGatherSeconds, allReduceBytesPerRank, allReduceSeconds, allToAllSeconds, sendRecvSeconds } from './collective.js';
 import { fabricFor, place } from './topology.js';
 
-const h100 = fabricFor(accelerator('nvidia-h100-sxm')!, 8, calibration());
+const h100 = fabricFor(accelerator('nvidia-h100-sxm'), 8, ctx.calibration);
 
 describe('placement of parallel groups on the fabric', () => {
   it('keeps a group inside one scale-up domain when it fits', () => {

@@ -1,21 +1,28 @@
+import type { CpuSocket } from '../hardware/cpu.js';
 import type { Accelerator } from '../hardware/types.js';
 import type { Calibration } from './calibration.js';
 
 /**
- * The fabric a job runs on: a scale-up domain (NVLink/NVSwitch, or PCIe inside a server)
- * of `domain` devices, and a scale-out network with one NIC per device (rail-optimised).
+ * The tiers a job's bytes cross: a scale-up domain (NVLink/NVSwitch, PCIe inside a server, or
+ * UPI between CPU sockets) of `domain` devices, a scale-out network with one NIC per device
+ * (rail-optimised), and each device's host link (PCIe) to host memory and disk.
  */
 export interface Fabric {
   /** Devices per scale-up domain. */
   domain: number;
+  /** What the scale-up tier is (NVLink, PCIe, UPI). */
+  scaleUpTech: string;
   /** Effective bytes/s per device per direction inside the domain (peak x efficiency). */
   scaleUpBw: number;
   /** Effective algorithm bandwidth of an in-switch all-reduce (0 when unsupported). */
   inNetworkAlgBw: number;
   /** Effective bytes/s per device per direction across the scale-out network. */
   scaleOutBw: number;
+  /** Effective bytes/s per device per direction over its host link (PCIe). */
+  hostLinkBw: number;
   scaleUpHop: number;
   scaleOutHop: number;
+  /** Fixed start-up of one collective call. */
   launch: number;
 }
 
@@ -33,13 +40,41 @@ export function fabricFor(a: Accelerator, perNode: number, cal: Calibration, o: 
   const upFrac = pcie ? cal.pcieFraction : cal.scaleUpFraction;
   return {
     domain,
+    scaleUpTech: a.scaleUp.tech,
     scaleUpBw: upPeak * upFrac,
     inNetworkAlgBw: a.scaleUp.inNetworkReduction && !pcie ? upPeak * cal.inNetworkAlgBwFraction : 0,
     scaleOutBw: (o.scaleOutGBps !== undefined ? o.scaleOutGBps * 1e9 : a.scaleOut.bandwidth) * cal.scaleOutFraction,
+    hostLinkBw: a.hostLinkBandwidth * cal.pcieFraction,
     scaleUpHop: pcie ? cal.pcieHop : cal.scaleUpHop,
     scaleOutHop: o.scaleOutLatencyUs !== undefined ? o.scaleOutLatencyUs * 1e-6 : cal.scaleOutHop,
     launch: cal.collectiveLaunch,
   };
+}
+
+/**
+ * CPU sockets as devices: UPI is their scale-up tier. A collective between sockets is a
+ * shared-memory all-reduce whose fixed synchronisation cost (calibration
+ * serving.cpuCollectiveSeconds) stands for the per-step latency; the data crosses UPI.
+ */
+export function cpuFabric(c: CpuSocket, sockets: number, cal: Calibration): Fabric {
+  return {
+    domain: sockets,
+    scaleUpTech: 'UPI',
+    scaleUpBw: c.socketLinkBandwidth,
+    inNetworkAlgBw: 0,
+    scaleOutBw: 12.5e9 * cal.scaleOutFraction,
+    hostLinkBw: Infinity,
+    scaleUpHop: 0,
+    scaleOutHop: cal.scaleOutHop,
+    launch: cal.cpuCollective,
+  };
+}
+
+/** Seconds to move `bytes` over one device's link of the given tier. */
+export function transferSeconds(bytes: number, f: Fabric, tier: 'host' | 'scaleUp' | 'scaleOut'): number {
+  if (bytes <= 0) return 0;
+  const bw = tier === 'host' ? f.hostLinkBw : tier === 'scaleUp' ? f.scaleUpBw : f.scaleOutBw;
+  return bytes / bw;
 }
 
 /**

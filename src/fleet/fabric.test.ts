@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accelerator } from '../hardware/catalog.js';
+import { acc as accelerator, ctx } from '../../test/ctx.js';
 import { FabricError, maxAcceleratorsByTiers, sizeFabric, type FabricInput } from './fabric.js';
 import { clusterPower } from './power.js';
 
@@ -60,7 +60,7 @@ describe('fabric sizing', () => {
 describe('seed claim 19: power of 100K GPUs', () => {
   it('100K H100 draw 120-200 MW at the facility (two 110 kV substations)', () => {
     const d = sizeFabric(hpn(100_000));
-    const p = clusterPower(accelerator('nvidia-h100-sxm')!, 100_000, d, 1.3);
+    const p = clusterPower(ctx.fleet, accelerator('nvidia-h100-sxm'), 100_000, d, 1.3);
     expect(p.facilityWatts / 1e6).toBeGreaterThanOrEqual(120);
     expect(p.facilityWatts / 1e6).toBeLessThanOrEqual(200);
     expect(p.itWatts).toBeGreaterThan(p.acceleratorWatts);

@@ -1,19 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { goodputClosedForm, goodputMonteCarlo, optimalInterval } from './goodput.js';
-import { forecastInterruptions, llama3FailureModel, poissonTail, sparePlan } from './reliability.js';
+import { ctx } from '../../test/ctx.js';
+import { forecastInterruptions, poissonTail, sparePlan } from './reliability.js';
 
 describe('seed claim 14: Llama 3 interruptions', () => {
   it('16,384 H100 for 54 days: 419 unexpected interruptions, one every ~3 hours', () => {
-    const f = forecastInterruptions(16384, 54);
+    const f = forecastInterruptions(ctx.reliability, 16384, 54);
     expect(Math.abs(f.expected - 419) / 419).toBeLessThanOrEqual(0.05);
     expect(Math.abs(f.meanTimeBetweenHours - 3.09) / 3.09).toBeLessThanOrEqual(0.05);
   });
   it('keeps the component split: 148 faulty GPUs, 2 CPUs, GPUs ~58.7% of all', () => {
-    const m = llama3FailureModel();
+    const m = ctx.reliability;
     expect(m.categories.find((c) => c.name === 'Faulty GPU')!.count).toBe(148);
     expect(m.categories.find((c) => c.name === 'CPU')!.count).toBe(2);
-    const f = forecastInterruptions(16384, 54);
+    const f = forecastInterruptions(ctx.reliability, 16384, 54);
     expect(f.byGroup.find((g) => g.group === 'GPU')!.share).toBeCloseTo(0.64, 1);
   });
 });

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeCluster, normalizeGoodput } from '../scenario/fleet.js';
-import { normalizeTraining } from '../scenario/training.js';
-import { ScenarioError } from '../util/issues.js';
-import { planCluster, planGoodput } from './plan.js';
+import { ctx, raw } from '../../test/ctx.js';
+import { IssueError } from '../core/issues.js';
+import { normalizeCluster as nc, normalizeGoodput } from '../scenario/fleet.js';
+import { normalizeTraining as nt } from '../scenario/training.js';
+import { planCluster as pc, planGoodput } from './plan.js';
 import { scaleUpSweep, weakScaling } from './sweep.js';
 
-const raw = (data: Record<string, unknown>) => ({ data, baseDir: '.', source: 'test' });
+const normalizeCluster = (r: ReturnType<typeof raw>) => nc(r, ctx);
+const planCluster = (n: ReturnType<typeof normalizeCluster>) => pc(n, ctx.fleet);
+const normalizeTraining = (r: ReturnType<typeof raw>) => nt(r, ctx, null);
 
 describe('cluster planning', () => {
   it('answers the contract for 100K H100 on an HPN-style dual-plane network', () => {
@@ -42,7 +45,7 @@ describe('cluster planning', () => {
       try {
         planCluster(normalizeCluster(raw(d)));
       } catch (e) {
-        if (e instanceof ScenarioError) return e.issues;
+        if (e instanceof IssueError) return e.issues;
         throw e;
       }
       return [];
@@ -65,7 +68,10 @@ const goodput = (over: Record<string, unknown>, reliability: Record<string, unkn
         ...over,
         reliability: { trials: 400, ...reliability },
       }),
+      ctx,
+      null,
     ),
+    ctx.reliability,
   );
 
 describe('seed claim 22: effective training time of 99% (Alibaba) and 95% (Baidu)', () => {
@@ -154,7 +160,7 @@ describe('weak scaling study', () => {
         training: { sequenceLength: 8192, globalBatchSize: 16 },
       }),
     );
-    const rows = weakScaling(n, [8, 1024, 16384, 100000], {
+    const rows = weakScaling(n, [8, 1024, 16384, 100000], ctx.fleet, {
       perNode: 8,
       nicsPerNode: 8,
       nicGbps: 400,

@@ -1,13 +1,13 @@
-import { calibration } from '../cost/calibration.js';
+import { fail } from '../core/issues.js';
+import { transferSeconds, fabricFor } from '../cost/topology.js';
 import { countParameters } from '../model/params.js';
-import type { NormalizedCluster, NormalizedGoodput } from '../scenario/fleet.js';
-import { normalizeTraining } from '../scenario/training.js';
-import { planTraining } from '../train/plan-training.js';
-import { issue, ScenarioError } from '../util/issues.js';
+import { planTraining } from '../train/plan.js';
+import type { Warning } from '../core/warnings.js';
 import { FabricError, sizeFabric, type FabricDesign } from './fabric.js';
 import { goodputClosedForm, goodputMonteCarlo, optimalInterval } from './goodput.js';
-import { clusterPower, type PowerEstimate } from './power.js';
-import { forecastInterruptions, llama3FailureModel, sparePlan, type SparePlan } from './reliability.js';
+import { clusterPower, type FleetData, type PowerEstimate } from './power.js';
+import { forecastInterruptions, sparePlan, type FailureModel, type SparePlan } from './reliability.js';
+import type { ClusterRequest, GoodputRequest } from './types.js';
 
 /** The contract's cluster result, plus the design details behind it. */
 export interface ClusterReport {
@@ -22,20 +22,21 @@ export interface ClusterReport {
   rails: number;
   planes: number;
   power: PowerEstimate;
+  warnings: Warning[];
 }
 
 function fabricOrIssue(f: () => FabricDesign): FabricDesign {
   try {
     return f();
   } catch (e) {
-    if (e instanceof FabricError) throw new ScenarioError([issue('out_of_range', e.field === 'count' ? ['system', 'count'] : ['network', e.field], e.message)]);
+    if (e instanceof FabricError) fail({ code: 'no_plan', path: e.field === 'count' ? ['system', 'count'] : ['network', e.field], reason: e.message });
     throw e;
   }
 }
 
-export function planCluster(n: NormalizedCluster): ClusterReport {
+export function planCluster(n: ClusterRequest, fleet: FleetData): ClusterReport {
   const d = fabricOrIssue(() => sizeFabric(n.fabric));
-  const power = clusterPower(n.accelerator, n.fabric.accelerators, d, n.pue);
+  const power = clusterPower(fleet, n.accelerator, n.fabric.accelerators, d, n.pue);
   return {
     kind: 'cluster',
     tiers: d.tiers,
@@ -48,6 +49,7 @@ export function planCluster(n: NormalizedCluster): ClusterReport {
     rails: d.rails,
     planes: d.planes,
     power,
+    warnings: [],
   };
 }
 
@@ -71,27 +73,36 @@ export interface GoodputReport {
   training: { stepSeconds: number; tokensPerSecond: number; fits: boolean; plan: string; effectiveTokensPerSecond: number; daysToTrain?: number };
   spares: SparePlan & { replacement: 'node' | 'device'; spares: number; repairHours: number };
   source: string;
+  warnings: Warning[];
 }
 
-export function planGoodput(n: NormalizedGoodput, onProgress?: (done: number, total: number) => void): GoodputReport {
-  const rel = n.scenario.reliability;
-  const tr = planTraining(normalizeTraining(n.training), { alternatives: 0 });
+export function planGoodput(n: GoodputRequest, failures: FailureModel, onProgress?: (done: number, total: number) => void): GoodputReport {
+  const rel = n.reliability;
+  const job = n.training.job;
+  const tr = planTraining(n.training, { alternatives: 0 });
   const devices = tr.system.count;
-  const params = countParameters(normalizeTraining(n.training).job.model).total;
+  const params = countParameters(job.model).total;
   const ck = rel.checkpoint ?? { writeGBps: 100 };
   const sizeBytes = params * ((ck.optimizerState ?? true) ? 2 + 12 : 2);
   const writeSeconds = sizeBytes / (ck.writeGBps * 1e9);
   const readSeconds = sizeBytes / ((ck.readGBps ?? ck.writeGBps) * 1e9);
   const isAsync = ck.async ?? false;
-  // async: training only waits for its shard to reach host memory over PCIe
-  const snapshot = sizeBytes / devices / (n.accelerator.hostLinkBandwidth * calibration().pcieFraction);
+  // async: training only waits for its shard to reach host memory over its host link
+  const snapshot = transferSeconds(sizeBytes / devices, fabricFor(job.accelerator, job.perNode, job.cal, job.fabric), 'host');
   const blocking = isAsync ? snapshot : writeSeconds;
 
-  const model = llama3FailureModel();
+  const model = failures;
   const rate = rel.failuresPerDevicePerDay ?? model.ratePerDeviceDay;
-  const f = forecastInterruptions(devices, rel.days, rate);
   if (rate <= 0)
-    throw new ScenarioError([issue('out_of_range', ['reliability', 'failuresPerDevicePerDay'], 'failuresPerDevicePerDay must be above 0 to plan checkpoints')]);
+    fail({
+      code: 'too_small',
+      path: ['reliability', 'failuresPerDevicePerDay'],
+      minimum: 0,
+      inclusive: false,
+      value: rate,
+      what: 'failuresPerDevicePerDay (needed to plan checkpoints)',
+    });
+  const f = forecastInterruptions(model, devices, rel.days, rate);
   const mtbi = 86400 / (rate * devices);
   const restartSeconds = (rel.restartMinutes ?? 10) * 60 + readSeconds;
   const step = tr.step.seconds;
@@ -106,7 +117,7 @@ export function planGoodput(n: NormalizedGoodput, onProgress?: (done: number, to
   const spares = rel.spares ?? 0;
   const repairHours = rel.repairHours ?? 24;
   const p = tr.parallelism;
-  const tokens = n.scenario.training.tokens;
+  const tokens = job.tokens ?? undefined;
   const eff = tr.throughput.tokensPerSecond * cf.effectiveTrainingTime;
   return {
     kind: 'goodput',
@@ -134,5 +145,6 @@ export function planGoodput(n: NormalizedGoodput, onProgress?: (done: number, to
     },
     spares: { ...sparePlan(devices, rel.days, rate, f.hardwareShare, unit, spares, repairHours), replacement: rel.replacement ?? 'node', spares, repairHours },
     source: rel.failuresPerDevicePerDay !== undefined ? 'failure rate given in the scenario' : model.source,
+    warnings: tr.warnings,
   };
 }

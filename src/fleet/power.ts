@@ -1,18 +1,15 @@
 import type { Accelerator } from '../hardware/types.js';
-import { readDataJson } from '../util/data.js';
 import type { FabricDesign } from './fabric.js';
 
-interface FleetData {
+/** data/fleet.json: node power of catalog systems, switch and optics power, rack size, PUE, switch hop latency. */
+export interface FleetData {
   nodePower: { value: Record<string, { kw: number; gpus: number; system: string }>; source: string };
   hostOverheadFraction: { value: number };
   switchWatts: { value: number };
   transceiverWatts: { value: Record<string, number> };
   rackKw: { value: number };
   pue: { value: number };
-}
-
-export function fleetData(): FleetData {
-  return readDataJson<FleetData>('fleet.json');
+  switchHopSeconds: { value: number };
 }
 
 export interface PowerEstimate {
@@ -35,8 +32,7 @@ function transceiverWatts(portGbps: number, table: Record<string, number>): numb
 }
 
 /** IT and facility power of a cluster: nodes (catalog system power where known), network, PUE. */
-export function clusterPower(a: Accelerator, count: number, fabric: FabricDesign | null, pue?: number): PowerEstimate {
-  const d = fleetData();
+export function clusterPower(d: FleetData, a: Accelerator, count: number, fabric: FabricDesign | null, pue?: number): PowerEstimate {
   const tdp = a.tdpWatts ?? 700;
   const acceleratorWatts = count * tdp;
   const node = d.nodePower.value[a.id];

@@ -1,9 +1,6 @@
-import { readTextFile } from '../util/files.js';
-import { dataPath } from '../util/data.js';
-import { parseCsv } from '../validate/corpus.js';
-
 /**
- * Failure rates from data/reliability.csv (a copy of the shared catalog). The defaults are
+ * Failure rates from the rows of data/reliability.csv (a copy of the shared catalog; the shell
+ * reads it and passes the rows in). The defaults are
  * the Llama 3 405B root-cause table (Meta, "The Llama 3 Herd of Models", Table 5): 419
  * unexpected interruptions of a 16,384-H100 job in 54 days, by component.
  */
@@ -30,11 +27,8 @@ export interface FailureModel {
 const LLAMA3_DEVICES = 16384;
 const LLAMA3_DAYS = 54;
 
-let cached: FailureModel | null = null;
-
-export function llama3FailureModel(): FailureModel {
-  if (cached) return cached;
-  const rows = parseCsv(readTextFile(dataPath('reliability.csv')));
+/** The Llama 3 405B failure model from the reliability table's rows (header first). */
+export function llama3FailureModel(rows: string[][]): FailureModel {
   const head = rows[0]!;
   const col = (n: string) => head.indexOf(n);
   const cats: FailureCategory[] = [];
@@ -54,14 +48,13 @@ export function llama3FailureModel(): FailureModel {
     });
   }
   const total = cats.reduce((s, c) => s + c.count, 0);
-  cached = {
+  return {
     source: 'Llama 3 405B pre-training, Table 5 (arXiv:2407.21783): 16,384 H100, 54 days',
     devices: LLAMA3_DEVICES,
     days: LLAMA3_DAYS,
     categories: cats,
     ratePerDeviceDay: total / (LLAMA3_DEVICES * LLAMA3_DAYS),
   };
-  return cached;
 }
 
 export interface InterruptionForecast {
@@ -72,8 +65,7 @@ export interface InterruptionForecast {
 }
 
 /** Expected interruptions of a synchronous job on `devices` over `days`. */
-export function forecastInterruptions(devices: number, days: number, ratePerDeviceDay?: number): InterruptionForecast {
-  const m = llama3FailureModel();
+export function forecastInterruptions(m: FailureModel, devices: number, days: number, ratePerDeviceDay?: number): InterruptionForecast {
   const scale = ratePerDeviceDay !== undefined ? ratePerDeviceDay / m.ratePerDeviceDay : 1;
   const expected = m.ratePerDeviceDay * scale * devices * days;
   const groups = new Map<string, number>();

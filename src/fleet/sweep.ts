@@ -1,8 +1,6 @@
-import { calibration } from '../cost/calibration.js';
-import type { NormalizedTraining } from '../scenario/training.js';
-import { planTraining } from '../train/plan-training.js';
+import { planTraining, type TrainRequest } from '../train/plan.js';
 import { sizeFabric, type FabricInput } from './fabric.js';
-import { fleetData } from './power.js';
+import type { FleetData } from './power.js';
 
 export interface SweepRow {
   x: number;
@@ -21,7 +19,7 @@ function planLabel(r: ReturnType<typeof planTraining>): string {
 }
 
 /** Training throughput as the scale-up (NVLink-class) domain grows; everything else fixed. */
-export function scaleUpSweep(n: NormalizedTraining, domains: number[]): SweepRow[] {
+export function scaleUpSweep(n: TrainRequest, domains: number[]): SweepRow[] {
   const rows: SweepRow[] = [];
   for (const d of domains) {
     const job = { ...n.job, perNode: Math.min(n.job.perNode, d), fabric: { ...n.job.fabric, domain: d } };
@@ -43,17 +41,17 @@ export function scaleUpSweep(n: NormalizedTraining, domains: number[]): SweepRow
  * Weak scaling: per-device batch fixed, device count growing. With a network design, the
  * scale-out latency grows with the switch tiers the cluster needs.
  */
-export function weakScaling(n: NormalizedTraining, counts: number[], network?: Omit<FabricInput, 'accelerators'>): SweepRow[] {
+export function weakScaling(n: TrainRequest, counts: number[], fleet: FleetData, network?: Omit<FabricInput, 'accelerators'>): SweepRow[] {
   const rows: SweepRow[] = [];
   const perDevice = n.job.globalBatchSize / n.job.devices;
-  const hop = fleetData() as unknown as { switchHopSeconds: { value: number } };
+  const hop = fleet;
   for (const count of counts) {
     const gbs = Math.max(1, Math.round(perDevice * count));
     let tiers: number | undefined;
     const fabric = { ...n.job.fabric };
     if (network) {
       tiers = sizeFabric({ ...network, accelerators: count, maxTiers: 5 }).tiers;
-      fabric.scaleOutLatencyUs = (calibration().scaleOutHop + (tiers - 1) * 2 * hop.switchHopSeconds.value) * 1e6;
+      fabric.scaleOutLatencyUs = (n.job.cal.scaleOutHop + (tiers - 1) * 2 * hop.switchHopSeconds.value) * 1e6;
     }
     const constraints = { ...n.constraints };
     delete constraints.data;

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { accelerator, accelerators, catalogListing } from './catalog.js';
+import { acc, ctx } from '../../test/ctx.js';
+import { catalogListing } from './catalog.js';
+
+const accelerators = () => [...ctx.catalog.accelerators.values()];
+const accelerator = (id: string) => acc(id);
 
 describe('hardware catalog', () => {
   it('keeps every catalog id and its sources', () => {
@@ -14,7 +18,7 @@ describe('hardware catalog', () => {
     const h = accelerator('nvidia-h100-sxm')!;
     expect(h.peakFlops.bf16).toBeCloseTo(989.4e12, -9);
     expect(h.peakFlops.fp8).toBeCloseTo(1978.9e12, -9);
-    expect(h.memoryBytes).toBe(80e9);
+    expect(h.memoryBytes).toBe(81559 * 2 ** 20); // nvidia-smi memory.total, not the marketed 80 GB
     expect(h.memoryBandwidth).toBe(3350e9);
     expect(h.scaleUp.bandwidth).toBe(450e9);
     expect(h.scaleUp.domain).toBe(8);
@@ -40,7 +44,7 @@ describe('hardware catalog', () => {
   });
 
   it('lists every kind of catalog entry', () => {
-    const kinds = new Set(catalogListing().map((l) => l.kind));
+    const kinds = new Set(catalogListing(ctx.catalog).map((l) => l.kind));
     expect([...kinds]).toEqual(expect.arrayContaining(['accelerator', 'cpu', 'link', 'network', 'switch', 'system']));
   });
 });

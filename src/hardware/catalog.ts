@@ -1,14 +1,15 @@
-import { readDataJson } from '../util/data.js';
+import { buildCpu, type CpuSocket } from './cpu.js';
 import type { Accelerator, Precision } from './types.js';
 
 /**
- * Typed access to data/hardware.json (a copy of the shared catalog, ids and sources kept)
- * plus data/platforms.json (planner defaults the catalog does not state as numbers).
+ * The hardware catalog, built (purely) from the parsed contents of data/hardware.json (a copy
+ * of the shared catalog, ids and sources kept) and data/platforms.json (planner defaults the
+ * catalog does not state as numbers). The shell reads the files; see context/load.ts.
  */
 
 type Raw = Record<string, unknown>;
 
-interface Catalog {
+export interface RawCatalog {
   accelerators: Raw[];
   cpus: Raw[];
   links: Raw[];
@@ -19,29 +20,36 @@ interface Catalog {
   measured_efficiency: Raw[];
 }
 
-interface Platform {
+export interface Platform {
   perNode: number;
   nicGbps: number;
   nicSource: string;
   inNetworkReduction: boolean;
   pricePerHour: number;
   priceSource: string;
+  /** Device memory a program sees, MiB (nvidia-smi memory.total), where sourced. */
+  memoryMiB?: number;
+  memorySource?: string;
 }
 
-export function rawCatalog(): Catalog {
-  return readDataJson<Catalog>('hardware.json');
+/** The catalog as the planners use it: typed accelerators and CPU sockets by id, and the raw entries. */
+export interface HardwareCatalog {
+  accelerators: ReadonlyMap<string, Accelerator>;
+  cpus: ReadonlyMap<string, CpuSocket>;
+  raw: RawCatalog;
 }
 
-function platforms(): Record<string, Platform> {
-  return readDataJson<{ platforms: Record<string, Platform> }>('platforms.json').platforms;
+export function buildCatalog(raw: RawCatalog, platforms: Record<string, Platform>): HardwareCatalog {
+  const accelerators = new Map(raw.accelerators.map((a) => [a.id as string, normalize(a, platforms[a.id as string])]));
+  const cpus = new Map(raw.cpus.map((c) => [c.id as string, buildCpu(c, raw.cpus)]));
+  return { accelerators, cpus, raw };
 }
 
 const n = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const PCIE_GBPS_PER_DIRECTION: Record<number, number> = { 3: 16, 4: 32, 5: 64, 6: 128 };
 
-function normalize(a: Raw): Accelerator {
+function normalize(a: Raw, p: Platform | undefined): Accelerator {
   const id = a.id as string;
-  const p = platforms()[id];
   const tf = (a.peak_dense_tflops ?? {}) as Raw;
   const t = (k: string): number | null => {
     const v = n(tf[k]);
@@ -90,7 +98,7 @@ function normalize(a: Raw): Accelerator {
     vendor: (a.vendor as string) ?? '',
     architecture: (a.architecture as string) ?? '',
     peakFlops,
-    memoryBytes: (n(mem.capacity_gb) ?? 0) * 1e9,
+    memoryBytes: p?.memoryMiB ? p.memoryMiB * 1024 * 1024 : (n(mem.capacity_gb) ?? 0) * 1e9,
     memoryBandwidth: (n(mem.bandwidth_gbps) ?? 0) * 1e9,
     scaleUp: {
       tech,
@@ -109,20 +117,6 @@ function normalize(a: Raw): Accelerator {
   };
 }
 
-let accelCache: Map<string, Accelerator> | null = null;
-
-export function accelerators(): Accelerator[] {
-  if (!accelCache) {
-    accelCache = new Map(rawCatalog().accelerators.map((a) => [a.id as string, normalize(a)]));
-  }
-  return [...accelCache.values()];
-}
-
-export function accelerator(id: string): Accelerator | undefined {
-  if (!accelCache) accelerators();
-  return accelCache!.get(id);
-}
-
 /** Whether the scale-up links of this part are plain PCIe. */
 export function isPcieOnly(a: Accelerator): boolean {
   return a.scaleUp.tech.startsWith('PCIe');
@@ -136,10 +130,10 @@ export interface CatalogListing {
 }
 
 /** One line per catalog entry of every kind, for `sinan hardware`. */
-export function catalogListing(): CatalogListing[] {
-  const c = rawCatalog();
+export function catalogListing(cat: HardwareCatalog): CatalogListing[] {
+  const c = cat.raw;
   const out: CatalogListing[] = [];
-  for (const a of accelerators()) {
+  for (const a of cat.accelerators.values()) {
     const bf = a.peakFlops.bf16 ? `${(a.peakFlops.bf16 / 1e12).toFixed(0)} TF bf16` : 'no bf16';
     const f8 = a.peakFlops.fp8 ? `, ${(a.peakFlops.fp8 / 1e12).toFixed(0)} TF fp8` : '';
     out.push({

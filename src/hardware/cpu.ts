@@ -1,5 +1,3 @@
-import { rawCatalog } from './catalog.js';
-
 /** A CPU socket as the serving planner sees it (data/hardware.json `cpus`). */
 export interface CpuSocket {
   id: string;
@@ -20,16 +18,16 @@ export interface CpuSocket {
 type Raw = Record<string, unknown>;
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-export function cpuSocket(id: string): CpuSocket | undefined {
-  const c = rawCatalog().cpus.find((x) => x.id === id);
-  if (!c) return undefined;
+/** A CPU socket from its catalog entry (`all` holds every CPU entry, for the measured planning case). */
+export function buildCpu(c: Raw, all: Raw[]): CpuSocket {
+  const id = c.id as string;
   const mem = (c.memory ?? {}) as Raw;
   const amx = (c.amx ?? {}) as Raw;
   const upi = (c.upi ?? {}) as Raw;
   const cores = num(c.cores) ?? 56;
   // the 4-socket SPR planning case is stored as a whole machine: split into sockets
   const perSocket = num(mem.theoretical_bw_gbps_per_socket) ?? (num(mem.theoretical_bw_gbps_total) ?? 0) / 4;
-  const measuredCase = rawCatalog().cpus.find((x) => x.id === 'case-4s-spr-ddr5-4800');
+  const measuredCase = all.find((x) => x.id === 'case-4s-spr-ddr5-4800');
   const caseFrac = num(((measuredCase?.memory ?? {}) as Raw).measured_fraction) ?? 0.81;
   const amxPeak = num(amx.socket_peak_bf16_tflops_at_2ghz_derived);
   const perCore = num(amx.bf16_flop_per_cycle_per_core);

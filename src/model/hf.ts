@@ -1,5 +1,5 @@
-import { issue, type Issue, type Path } from '../util/issues.js';
-import type { AttentionSpec, MlaSpec, ModelSpec, MoeSpec } from './types.js';
+import { mkIssue, typeName, type Issue, type Path } from '../core/issues.js';
+import type { AttentionSpec, LayerSpec, MlaSpec, ModelSpec, MoeSpec } from './types.js';
 
 /**
  * Reads a Hugging Face `config.json` (as a plain object) into a ModelSpec.
@@ -214,7 +214,14 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return {
       model: null,
-      issues: [issue('invalid_type', path, 'model must be a built-in id, a path to config.json, or an object of Hugging Face config keys')],
+      issues: [
+        mkIssue({
+          code: 'invalid_type',
+          path,
+          expected: 'a built-in model id, a path to a config.json, or a mapping of Hugging Face config keys',
+          received: typeName(raw),
+        }),
+      ],
       warnings,
     };
   }
@@ -230,29 +237,28 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
       const v = k.startsWith('attn_config.') ? attnCfg[k.slice(12)] : c[k];
       if (v === undefined || v === null) continue;
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        issues.push(issue('invalid_type', [...path, k], `${k} must be a number`));
+        issues.push(mkIssue({ code: 'invalid_type', path: [...path, k], expected: 'a number', received: typeName(v) }));
         return undefined;
       }
       const min = opts.min ?? 1;
       if (v < min) {
-        issues.push(issue('out_of_range', [...path, k], `${k} must be at least ${min}, got ${v}`));
+        issues.push(mkIssue({ code: 'too_small', path: [...path, k], minimum: min, inclusive: true, value: v, what: k }));
         return undefined;
       }
       if ((opts.integer ?? true) && !Number.isInteger(v)) {
-        issues.push(issue('invalid_type', [...path, k], `${k} must be an integer, got ${v}`));
+        issues.push(mkIssue({ code: 'invalid_type', path: [...path, k], expected: 'an integer', received: typeName(v) }));
         return undefined;
       }
       return v;
     }
-    if (required)
-      issues.push(issue('missing_key', [...path, keys[0]!], `missing required key '${keys[0]}' (also accepted: ${keys.slice(1).join(', ') || 'none'})`));
+    if (required) issues.push(mkIssue({ code: 'missing_key', path: [...path, keys[0]!], key: keys[0]!, alternatives: keys.slice(1) }));
     return undefined;
   };
   const bool = (key: string): boolean | undefined => {
     const v = c[key];
     if (v === undefined || v === null) return undefined;
     if (typeof v !== 'boolean') {
-      issues.push(issue('invalid_type', [...path, key], `${key} must be true or false`));
+      issues.push(mkIssue({ code: 'invalid_type', path: [...path, key], expected: 'true or false', received: typeName(v) }));
       return undefined;
     }
     return v;
@@ -270,12 +276,29 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
   if (c.multi_query === true && c.num_kv_heads === undefined && c.n_head_kv === undefined) kvHeads = 1;
   if (kvHeads > heads || heads % kvHeads !== 0) {
     issues.push(
-      issue('not_divisible', [...path, 'num_key_value_heads'], `num_attention_heads (${heads}) must be a multiple of num_key_value_heads (${kvHeads})`),
+      mkIssue({
+        code: 'not_divisible',
+        path: [...path, 'num_key_value_heads'],
+        divisor: kvHeads,
+        dividend: heads,
+        divisorName: 'num_key_value_heads',
+        dividendName: 'num_attention_heads',
+      }),
     );
   }
   const headDim = num(['head_dim', 'kv_channels'], false) ?? hidden / heads;
   if (!Number.isInteger(headDim)) {
-    issues.push(issue('not_divisible', [...path, 'hidden_size'], `hidden_size (${hidden}) is not a multiple of num_attention_heads (${heads}); give head_dim`));
+    issues.push(
+      mkIssue({
+        code: 'not_divisible',
+        path: [...path, 'hidden_size'],
+        divisor: heads,
+        dividend: hidden,
+        divisorName: 'num_attention_heads',
+        dividendName: 'hidden_size',
+        why: 'or give head_dim',
+      }),
+    );
   }
 
   // activation and MLP
@@ -297,13 +320,20 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
   // MoE
   const experts = num(['num_local_experts', 'num_experts', 'n_routed_experts'], false);
   let moe: MoeSpec | null = null;
+  const moeLayerSet = new Set<number>();
   if (experts !== undefined && experts > 1) {
     const topK = num(['num_experts_per_tok', 'experts_per_token'], true);
     let expertIntermediate = num(['moe_intermediate_size'], false);
     if (expertIntermediate === undefined) expertIntermediate = intermediate;
     if (expertIntermediate === undefined) {
       issues.push(
-        issue('missing_key', [...path, 'moe_intermediate_size'], 'missing moe_intermediate_size (or intermediate_size) for a mixture-of-experts model'),
+        mkIssue({
+          code: 'missing_key',
+          path: [...path, 'moe_intermediate_size'],
+          key: 'moe_intermediate_size',
+          alternatives: ['intermediate_size'],
+          hint: 'a mixture-of-experts model needs its expert width',
+        }),
       );
     }
     const nShared = num(['n_shared_experts'], false, { min: 0 }) ?? 0;
@@ -317,30 +347,47 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
       if (i < firstDense) continue;
       if (mlpOnly.includes(i)) continue;
       if ((i + 1) % step !== 0) continue;
+      moeLayerSet.add(i);
       moeLayers++;
     }
     if (moeLayers < layers && intermediate === undefined) {
-      issues.push(issue('missing_key', [...path, 'intermediate_size'], 'missing intermediate_size for the dense layers of a mixture-of-experts model'));
+      issues.push(
+        mkIssue({
+          code: 'missing_key',
+          path: [...path, 'intermediate_size'],
+          key: 'intermediate_size',
+          hint: 'the dense layers of this mixture-of-experts model need their width',
+        }),
+      );
     }
     if (topK !== undefined && topK > experts) {
-      issues.push(issue('out_of_range', [...path, 'num_experts_per_tok'], `num_experts_per_tok (${topK}) exceeds the number of experts (${experts})`));
+      issues.push(
+        mkIssue({
+          code: 'too_big',
+          path: [...path, 'num_experts_per_tok'],
+          maximum: experts,
+          inclusive: true,
+          value: topK,
+          what: 'num_experts_per_tok (at most the number of experts)',
+        }),
+      );
     }
     moe = {
       experts,
       topK: topK ?? 1,
       expertIntermediate: expertIntermediate ?? 0,
       sharedIntermediate,
-      moeLayers,
       routerBias: family === 'gpt_oss' || family === 'deepseek_v3',
       expertBias: family === 'gpt_oss',
     };
   } else if (intermediate === undefined) {
     issues.push(
-      issue(
-        'missing_key',
-        [...path, 'intermediate_size'],
-        "missing required key 'intermediate_size' (also accepted: n_inner, ffn_hidden_size, expansion_ratio)",
-      ),
+      mkIssue({
+        code: 'missing_key',
+        path: [...path, 'intermediate_size'],
+        key: 'intermediate_size',
+        alternatives: ['n_inner', 'ffn_hidden_size', 'expansion_ratio'],
+      }),
     );
   }
 
@@ -359,16 +406,22 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
 
   // sliding window
   let slidingWindow: number | null = null;
-  let slidingLayers = 0;
+  const slidingSet = new Set<number>();
   const sw = typeof c.sliding_window === 'number' && c.sliding_window > 0 ? c.sliding_window : null;
   if (sw !== null && c.use_sliding_window !== false) {
     if (Array.isArray(c.layer_types)) {
-      slidingLayers = (c.layer_types as unknown[]).filter((t) => t === 'sliding_attention').length;
+      (c.layer_types as unknown[]).forEach((t, i) => {
+        if (t === 'sliding_attention') slidingSet.add(i);
+      });
     } else if (family === 'mistral' || family === 'mixtral') {
-      slidingLayers = layers;
+      for (let i = 0; i < layers; i++) slidingSet.add(i);
     }
-    if (slidingLayers > 0) slidingWindow = sw;
+    if (slidingSet.size > 0) slidingWindow = sw;
   }
+  const pattern: LayerSpec[] = Array.from({ length: layers }, (_, i) => ({
+    mlp: moeLayerSet.has(i) ? 'moe' : 'dense',
+    attention: slidingSet.has(i) ? 'sliding' : 'global',
+  }));
 
   const noBias = c.no_bias === true || c.bias === false || c.use_bias === false;
   const anyBias = c.bias === true || c.use_bias === true;
@@ -396,10 +449,10 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
     mla,
     qkvBias,
     outBias,
-    qkNorm: family === 'qwen3' || family === 'qwen3_moe',
+    qkNorm: family === 'qwen3' || family === 'qwen3_moe' ? 'per-head' : 'none',
     sinks: family === 'gpt_oss',
     slidingWindow,
-    slidingLayers,
+    chunkSize: null,
   };
 
   const model: ModelSpec = {
@@ -414,7 +467,10 @@ export function modelFromHfConfig(raw: unknown, path: Path, id = 'custom', sourc
     maxPositions,
     norm: fam.norm,
     normBias,
+    normAffine: true,
     normsPerLayer: parallelSingleNorm ? 1 : 2,
+    headBias: false,
+    pattern,
     attention,
     mlp: { gated, intermediate: intermediate ?? 0, bias: mlpBias },
     moe,

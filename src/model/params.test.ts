@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { builtinModel, builtinModelIds } from './registry.js';
+import { ctx } from '../../test/ctx.js';
 import { chinchillaTokens, countParameters } from './params.js';
 import { modelFromHfConfig } from './hf.js';
+
+const builtinModel = (id: string) => ctx.models.get(id);
+const builtinModelIds = () => [...ctx.models.ids];
 
 function counts(id: string) {
   const m = builtinModel(id);
@@ -126,14 +129,15 @@ describe('Hugging Face config import', () => {
 
 describe('model resolution', () => {
   it('reads a config.json by path relative to the scenario folder', async () => {
-    const { resolveModel } = await import('./registry.js');
+    const { resolveModel } = await import('../scenario/model.js');
+    const { nodeFiles } = await import('../util/node-files.js');
     const { fileURLToPath } = await import('node:url');
     const examples = fileURLToPath(new URL('../../examples', import.meta.url));
-    const r = resolveModel('configs/qwen3-30b-a3b.json', ['model'], examples);
+    const r = resolveModel('configs/qwen3-30b-a3b.json', ['model'], ctx, nodeFiles, examples);
     expect(r.issues).toEqual([]);
     expect(r.model!.id).toBe('qwen3-30b-a3b');
     expect(countParameters(r.model!).total).toBe(countParameters(builtinModel('qwen3-30b-a3b')!).total);
-    const missing = resolveModel('configs/nope.json', ['model'], examples);
+    const missing = resolveModel('configs/nope.json', ['model'], ctx, nodeFiles, examples);
     expect(missing.issues[0]).toMatchObject({ code: 'io_error', path: ['model'] });
   });
 });

@@ -1,70 +1,35 @@
 import type { ModelSpec, ParameterCounts } from './types.js';
+import { layerWeights, matrixParams, normParams, patternCounts } from './weights.js';
 
-/** Parameters of the attention block of one layer, including its norms. */
+/** Parameters of the attention block of one layer (its norms, q/k norms, sinks and filters included). */
 export function attentionParams(m: ModelSpec): number {
-  const a = m.attention;
-  const h = m.hidden;
-  let p: number;
-  if (a.mla) {
-    const q = a.mla;
-    const qkHead = q.qkNopeHeadDim + q.qkRopeHeadDim;
-    const qProj = q.qLoraRank === null ? h * a.heads * qkHead : h * q.qLoraRank + q.qLoraRank + q.qLoraRank * a.heads * qkHead;
-    const kvA = h * (q.kvLoraRank + q.qkRopeHeadDim) + q.kvLoraRank;
-    const kvB = q.kvLoraRank * a.heads * (q.qkNopeHeadDim + q.vHeadDim);
-    const out = a.heads * q.vHeadDim * h;
-    p = qProj + kvA + kvB + out;
-  } else {
-    const dq = a.heads * a.headDim;
-    const dkv = a.kvHeads * a.headDim;
-    p = h * (dq + 2 * dkv) + dq * h;
-    if (a.qkvBias) p += dq + 2 * dkv;
-    if (a.qkNorm) p += 2 * a.headDim;
-  }
-  if (a.outBias) p += h;
-  if (a.sinks) p += a.heads;
-  if (m.localizedFiltering) {
-    // Yuan 2.0 LFA: conv(h -> h/2, kernel 2) and conv(h/2 -> h, kernel 2), with biases, plus an RMSNorm.
-    p += 2 * h * (h / 2) * 2 + h / 2 + h + h;
-  }
-  p += m.normsPerLayer * normParams(m);
-  return p;
+  const w = layerWeights(m, 'dense');
+  return w.matrices.filter((x) => x.group === 'attention').reduce((s, x) => s + matrixParams(x), 0) + w.vectors;
 }
 
-function normParams(m: ModelSpec): number {
-  return m.hidden * (m.normBias ? 2 : 1);
-}
-
-/** Parameters of a (gated or plain) MLP of the given width. */
-export function mlpParams(h: number, width: number, gated: boolean, bias: boolean): number {
-  const mats = gated ? 3 : 2;
-  let p = mats * h * width;
-  if (bias) p += (gated ? 2 : 1) * width + h;
-  return p;
-}
-
-/** Exact parameter counts, total and active, split the way the memory model needs them. */
+/** Exact parameter counts, total and active, from the one weight description (weights.ts). */
 export function countParameters(m: ModelSpec): ParameterCounts {
   const h = m.hidden;
+  const dense = layerWeights(m, 'dense');
   const attn = attentionParams(m);
-  const denseMlp = mlpParams(h, m.mlp.intermediate, m.mlp.gated, m.mlp.bias);
+  const sum = (w: ReturnType<typeof layerWeights>, ...groups: string[]) =>
+    w.matrices.filter((x) => groups.includes(x.group)).reduce((s, x) => s + matrixParams(x), 0);
+  const denseMlp = sum(dense, 'mlp');
   const embedding = m.vocab * h;
-  const lmHead = m.tiedEmbeddings ? 0 : m.vocab * h;
+  const lmHead = m.tiedEmbeddings ? 0 : m.vocab * h + (m.headBias ? m.vocab : 0);
   const positions = m.learnedPositions * h;
   const finalNorm = normParams(m);
+  const { dense: denseLayers, moe: moeLayers } = patternCounts(m);
 
   let expertsPerMoeLayer = 0;
   let moeShared = 0;
   let activeExpertsPerMoeLayer = 0;
-  const moeLayers = m.moe ? m.moe.moeLayers : 0;
   if (m.moe) {
-    const e = m.moe;
-    const one = mlpParams(h, e.expertIntermediate, m.mlp.gated, e.expertBias);
-    expertsPerMoeLayer = e.experts * one;
-    activeExpertsPerMoeLayer = e.topK * one;
-    moeShared = e.experts * h + (e.routerBias ? e.experts : 0);
-    if (e.sharedIntermediate > 0) moeShared += mlpParams(h, e.sharedIntermediate, m.mlp.gated, false);
+    const w = layerWeights(m, 'moe');
+    expertsPerMoeLayer = sum(w, 'experts');
+    activeExpertsPerMoeLayer = (expertsPerMoeLayer / m.moe.experts) * m.moe.topK;
+    moeShared = sum(w, 'router', 'shared');
   }
-  const denseLayers = m.layers - moeLayers;
   const common = embedding + lmHead + positions + finalNorm + m.layers * attn + denseLayers * denseMlp;
   const nonExpert = common + moeLayers * moeShared;
   const expert = moeLayers * expertsPerMoeLayer;

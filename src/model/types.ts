@@ -20,14 +20,20 @@ export interface AttentionSpec {
   mla: MlaSpec | null;
   qkvBias: boolean;
   outBias: boolean;
-  /** Per-head RMSNorm on queries and keys (Qwen3). */
-  qkNorm: boolean;
+  /** RMSNorm on queries and keys: per head (Qwen3, Gemma 3: headDim weights each), over the full projection width (OLMo 2), or none. */
+  qkNorm: 'none' | 'per-head' | 'full';
   /** Learned per-head attention sinks (gpt-oss). */
   sinks: boolean;
-  /** Sliding window in tokens for windowed layers, or null. */
+  /** Sliding window in tokens of the layers marked 'sliding' in the pattern, or null. */
   slidingWindow: number | null;
-  /** Number of layers that use the sliding window. */
-  slidingLayers: number;
+  /** Chunk length of the layers marked 'chunked' (attention within fixed chunks, Llama 4), or null. */
+  chunkSize: number | null;
+}
+
+/** What one layer is: a dense MLP or experts; attention over every earlier token, a sliding window, or a chunk. */
+export interface LayerSpec {
+  mlp: 'dense' | 'moe';
+  attention: 'global' | 'sliding' | 'chunked';
 }
 
 export interface MlpSpec {
@@ -43,8 +49,6 @@ export interface MoeSpec {
   expertIntermediate: number;
   /** Total intermediate width of always-on shared experts (0 when none). */
   sharedIntermediate: number;
-  /** Layers that hold experts; the rest use the dense MLP. */
-  moeLayers: number;
   routerBias: boolean;
   expertBias: boolean;
 }
@@ -63,8 +67,14 @@ export interface ModelSpec {
   maxPositions: number;
   norm: 'rms' | 'layer';
   normBias: boolean;
-  /** Norms per layer (2 for pre-norm blocks, 1 for Falcon's parallel block). */
+  /** Norms carry learned weights (false: OLMo's non-parametric layer norm). */
+  normAffine: boolean;
+  /** Norms per layer (2 for pre-norm blocks, 1 for Falcon's parallel block, 4 with post-norms as in Gemma 2). */
   normsPerLayer: number;
+  /** The output head has a bias (Phi-3.5-MoE). */
+  headBias: boolean;
+  /** Every layer, in order (length = layers). */
+  pattern: LayerSpec[];
   attention: AttentionSpec;
   /** The dense MLP (used by every layer of a dense model and by the dense layers of a MoE). */
   mlp: MlpSpec;

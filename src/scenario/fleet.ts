@@ -1,36 +1,27 @@
-import { accelerator as catalogAccelerator, rawCatalog } from '../hardware/catalog.js';
-import type { Accelerator } from '../hardware/types.js';
-import type { FabricInput } from '../fleet/fabric.js';
-import { issue, ScenarioError, type Issue } from '../util/issues.js';
+import type { FileAccess, PlanContext } from '../context/types.js';
+import { IssueError, mkIssue, type Issue } from '../core/issues.js';
+import { closest } from '../core/suggest.js';
+import type { ClusterRequest, GoodputRequest } from '../fleet/types.js';
 import type { RawScenario } from './load.js';
-import { zodIssues } from './load.js';
-import { clusterScenarioSchema, goodputScenarioSchema, type GoodputScenario } from './schema.js';
+import { parseWith } from './load.js';
+import { clusterScenarioSchema, goodputScenarioSchema } from './schema.js';
 import { resolveSystem } from './system.js';
-
-export interface NormalizedCluster {
-  accelerator: Accelerator;
-  fabric: FabricInput;
-  pue: number | undefined;
-  switchName: string;
-}
+import { normalizeTraining } from './training.js';
 
 /** Switch ports at the per-plane port speed, from a catalog switch or a capacity in Gb/s. */
 function radixFor(
   net: { switch?: string | undefined; switchGbps?: number | undefined },
   portGbps: number,
+  ctx: PlanContext,
   issues: Issue[],
 ): { radix: number; name: string } | null {
   if (net.switch !== undefined) {
-    const sw = rawCatalog().switches.find((s) => s.id === net.switch);
+    const all = ctx.catalog.raw.switches;
+    const sw = all.find((s) => s.id === net.switch);
     if (!sw) {
+      const ids = all.map((s) => String(s.id));
       issues.push(
-        issue(
-          'unknown_id',
-          ['network', 'switch'],
-          `unknown switch '${net.switch}'. Catalog switches: ${rawCatalog()
-            .switches.map((s) => s.id)
-            .join(', ')}`,
-        ),
+        mkIssue({ code: 'unknown_id', path: ['network', 'switch'], kind: 'switch', id: net.switch, candidates: ids, suggestion: closest(net.switch, ids) }),
       );
       return null;
     }
@@ -38,7 +29,14 @@ function radixFor(
     const port = typeof sw.port_gbps === 'number' ? sw.port_gbps : null;
     const cap = radix && port ? radix * port : typeof sw.capacity_tbps === 'number' ? sw.capacity_tbps * 1000 : null;
     if (!cap) {
-      issues.push(issue('invalid_value', ['network', 'switch'], `switch '${net.switch}' has no port count or capacity to size a fabric with`));
+      issues.push(
+        mkIssue({
+          code: 'invalid_value',
+          path: ['network', 'switch'],
+          value: net.switch,
+          reason: 'this catalog switch has no port count or capacity to size a fabric with',
+        }),
+      );
       return null;
     }
     return { radix: Math.floor(cap / portGbps), name: String(sw.name) };
@@ -47,20 +45,28 @@ function radixFor(
   return { radix: Math.floor(cap / portGbps), name: `${cap / 1000} Tb/s switch` };
 }
 
-export function normalizeCluster(raw: RawScenario): NormalizedCluster {
-  const parsed = clusterScenarioSchema.safeParse(raw.data);
-  if (!parsed.success) throw new ScenarioError(zodIssues(parsed.error, [], raw.data));
-  const sc = parsed.data;
+export function normalizeCluster(raw: RawScenario, ctx: PlanContext): ClusterRequest {
+  const sc = parseWith(clusterScenarioSchema, raw.data);
   const issues: Issue[] = [];
-  const sys = resolveSystem(sc.system, issues);
-  if (!sys) throw new ScenarioError(issues);
+  const sys = resolveSystem(sc.system, ctx, issues);
+  if (!sys) throw new IssueError(issues);
   const net = sc.network ?? {};
   const planes = net.planes ?? 1;
   const nicGbps = net.nicGbps ?? (sys.accelerator.scaleOut.bandwidth * 8) / 1e9;
   const portGbps = nicGbps / planes;
-  const r = radixFor(net, portGbps, issues);
-  if (r && r.radix < 2) issues.push(issue('out_of_range', ['network', 'switchGbps'], `the switch has fewer than 2 ports at ${portGbps} Gb/s`));
-  if (issues.length || !r) throw new ScenarioError(issues);
+  const r = radixFor(net, portGbps, ctx, issues);
+  if (r && r.radix < 2)
+    issues.push(
+      mkIssue({
+        code: 'too_small',
+        path: ['network', 'switchGbps'],
+        minimum: 2 * portGbps,
+        inclusive: true,
+        value: r.radix * portGbps,
+        what: `switch capacity in Gb/s (2 ports of ${portGbps} Gb/s at least)`,
+      }),
+    );
+  if (issues.length || !r) throw new IssueError(issues);
   return {
     accelerator: sys.accelerator,
     fabric: {
@@ -78,20 +84,9 @@ export function normalizeCluster(raw: RawScenario): NormalizedCluster {
   };
 }
 
-export interface NormalizedGoodput {
-  scenario: GoodputScenario;
-  /** The training part as a training scenario, for the training planner. */
-  training: RawScenario;
-  accelerator: Accelerator;
-}
-
-export function normalizeGoodput(raw: RawScenario): NormalizedGoodput {
-  const parsed = goodputScenarioSchema.safeParse(raw.data);
-  if (!parsed.success) throw new ScenarioError(zodIssues(parsed.error, [], raw.data));
-  const sc = parsed.data;
-  const issues: Issue[] = [];
-  const sys = resolveSystem(sc.system, issues);
-  if (!sys) throw new ScenarioError(issues);
+export function normalizeGoodput(raw: RawScenario, ctx: PlanContext, files: FileAccess | null): GoodputRequest {
+  const sc = parseWith(goodputScenarioSchema, raw.data);
   const { reliability: _r, ...rest } = raw.data as Record<string, unknown>;
-  return { scenario: sc, training: { ...raw, data: { ...rest, kind: 'training' } }, accelerator: catalogAccelerator(sys.accelerator.id) ?? sys.accelerator };
+  const training = normalizeTraining({ ...raw, data: { ...rest, kind: 'training' } }, ctx, files);
+  return { training, reliability: sc.reliability };
 }

@@ -1,111 +1,125 @@
-import { cpuSocket } from '../hardware/cpu.js';
-import { rawCatalog } from '../hardware/catalog.js';
-import { resolveModel } from '../model/registry.js';
+import type { FileAccess, PlanContext } from '../context/types.js';
+import { IssueError, mkIssue, type Issue } from '../core/issues.js';
+import { warning, type Warning } from '../core/warnings.js';
+import type { KernelTraits } from '../graph/types.js';
+import type { CpuSocket } from '../hardware/cpu.js';
+import type { Accelerator } from '../hardware/types.js';
+import type { ModelSpec } from '../model/types.js';
+import { checkRules } from '../rules/table.js';
 import { formatProblem } from '../serve/formats.js';
-import type { ServeJob, ServeSplit } from '../serve/types.js';
-import { issue, ScenarioError, type Issue } from '../util/issues.js';
+import { SERVE_RULES } from '../serve/rules.js';
+import type { ServeJob, ServeRequest, ServeSplit } from '../serve/types.js';
 import type { RawScenario } from './load.js';
-import { zodIssues } from './load.js';
-import { inferenceScenarioSchema } from './schema.js';
-import { resolveSystem } from './system.js';
+import { parseWith } from './load.js';
+import { resolveModel } from './model.js';
+import { resolveCalibration, resolveProfileId } from './profiles.js';
+import { inferenceScenarioSchema, type InferenceScenario } from './schema.js';
+import { resolveCpu, resolveSystem } from './system.js';
 
-export interface NormalizedInference {
-  job: ServeJob;
-  constraints: Partial<ServeSplit>;
-  warnings: string[];
+export interface NormalizedInference extends ServeRequest {
+  scenario: InferenceScenario;
+  name: string;
 }
 
-export function normalizeInference(raw: RawScenario): NormalizedInference {
-  const parsed = inferenceScenarioSchema.safeParse(raw.data);
-  if (!parsed.success) throw new ScenarioError(zodIssues(parsed.error, [], raw.data));
-  const sc = parsed.data;
+export function normalizeInference(raw: RawScenario, ctx: PlanContext, files: FileAccess | null): NormalizedInference {
+  const sc = parseWith(inferenceScenarioSchema, raw.data);
   const issues: Issue[] = [];
-  const { model, issues: mi, warnings } = resolveModel(sc.model, ['model'], raw.baseDir);
-  issues.push(...mi);
-  let draft = null;
+  const w: Warning[] = [];
+  const rm = resolveModel(sc.model, ['model'], ctx, files, raw.baseDir);
+  issues.push(...rm.issues);
+  w.push(...rm.warnings);
+  let draft: ModelSpec | null = null;
   if (sc.speculative) {
-    const d = resolveModel(sc.speculative.draft, ['speculative', 'draft'], raw.baseDir);
+    const d = resolveModel(sc.speculative.draft, ['speculative', 'draft'], ctx, files, raw.baseDir);
     issues.push(...d.issues);
     draft = d.model;
   }
   const sys = sc.system;
-  let accelerator = null;
-  let cpu = null;
-  let devices: number;
-  let perNode: number;
-  let price: number;
-  let fabric = {};
+  let accelerator: Accelerator | null = null;
+  let cpu: CpuSocket | null = null;
+  let devices = 1;
+  let perNode = 1;
+  let price = 2;
+  let fabric: ServeJob['fabric'] = {};
   if (sys.cpu !== undefined) {
-    cpu = cpuSocket(sys.cpu) ?? null;
-    if (!cpu)
-      issues.push(
-        issue(
-          'unknown_id',
-          ['system', 'cpu'],
-          `unknown CPU '${sys.cpu}'. Catalog CPUs: ${rawCatalog()
-            .cpus.map((c) => c.id)
-            .join(', ')}`,
-        ),
-      );
-    if (cpu && sys.memoryBandwidthGBps !== undefined) cpu = { ...cpu, memoryBandwidth: sys.memoryBandwidthGBps * 1e9, measuredFraction: 1 };
-    devices = sys.sockets ?? 1;
-    perNode = devices;
+    const r = resolveCpu(sys, ctx, issues);
+    if (r) {
+      cpu = r.cpu;
+      devices = r.sockets;
+      perNode = devices;
+    }
     price = sys.pricePerHour ?? 1.5;
   } else {
-    const r = resolveSystem(sys, issues);
+    const r = resolveSystem(sys, ctx, issues);
     if (r) {
       accelerator = r.accelerator;
       fabric = { domain: r.fabric.domain, scaleUpGBps: r.fabric.scaleUpGBps };
+      devices = r.count;
+      perNode = r.perNode;
+      price = r.pricePerHour;
     }
-    devices = r?.count ?? 1;
-    perNode = r?.perNode ?? 1;
-    price = r?.pricePerHour ?? 2;
   }
-  if (!model || issues.length) throw new ScenarioError(issues);
+  const cal = resolveCalibration(sc.calibration, ctx, files, raw.baseDir, issues);
+  const engineInput = typeof sc.engine === 'string' ? sc.engine : sc.engine?.profile;
+  const eng = resolveProfileId(engineInput, ctx.profiles.engines, ctx.profiles.defaultEngine, 'engine profile', ['engine'], issues);
+  const model = rm.model;
+  if (!model || issues.length) throw new IssueError(issues);
+  if (eng.defaulted && sc.engine === undefined)
+    w.push(warning('default_engine', `no engine given: priced with the '${eng.id}' profile (${eng.profile.name})`, ['engine']));
+  const kernels: KernelTraits = {
+    ...eng.profile.kernels,
+    ...(typeof sc.engine === 'object' && sc.engine.decodeAttention ? { decodeAttention: sc.engine.decodeAttention } : {}),
+  };
 
   const weights = sc.quantization?.weights ?? 'bf16';
   const kvCache = sc.quantization?.kvCache ?? 'bf16';
   if (accelerator) {
     const prob = formatProblem(weights, accelerator);
-    if (prob) issues.push(issue('unsupported', ['quantization', 'weights'], prob));
+    if (prob)
+      issues.push(mkIssue({ code: 'unsupported', path: ['quantization', 'weights'], feature: `${weights} weights on ${accelerator.id}`, reason: prob }));
   }
-  const w = sc.workload;
-  if (model.maxPositions > 0 && w.inputTokens + w.outputTokens > model.maxPositions) {
-    const msg = `inputTokens + outputTokens = ${w.inputTokens + w.outputTokens} exceeds the model's context of ${model.maxPositions} tokens`;
+  const wl = sc.workload;
+  if (model.maxPositions > 0 && wl.inputTokens + wl.outputTokens > model.maxPositions) {
+    const total = wl.inputTokens + wl.outputTokens;
     // a learned position table is a hard limit; rotary/ALiBi models run past it (with degraded quality)
-    if (model.learnedPositions > 0) issues.push(issue('out_of_range', ['workload'], `${msg} (its learned position table has no rows beyond that)`));
-    else warnings.push(`${msg}; the model was not trained that long`);
+    if (model.learnedPositions > 0)
+      issues.push(
+        mkIssue({
+          code: 'too_big',
+          path: ['workload'],
+          maximum: model.maxPositions,
+          inclusive: true,
+          value: total,
+          what: "inputTokens + outputTokens (the model's learned position table has no rows beyond that)",
+        }),
+      );
+    else
+      w.push(
+        warning(
+          'beyond_context',
+          `inputTokens + outputTokens = ${total} exceeds the model's context of ${model.maxPositions} tokens; the model was not trained that long`,
+          ['workload'],
+        ),
+      );
   }
-  if (w.concurrency !== undefined && w.requestRate !== undefined) {
-    issues.push(issue('invalid_value', ['workload'], 'give concurrency or requestRate, not both'));
-  }
+  if (wl.concurrency !== undefined && wl.requestRate !== undefined)
+    issues.push(
+      mkIssue({
+        code: 'conflict',
+        path: ['workload'],
+        keys: ['concurrency', 'requestRate'],
+        reason: 'give requests in flight (concurrency) or an arrival rate (requestRate), not both',
+      }),
+    );
+  if (sc.offload && cpu)
+    issues.push(
+      mkIssue({ code: 'unsupported', path: ['offload'], feature: 'weight offload on a CPU-only system', reason: 'the weights already live in host memory' }),
+    );
   const par = sc.parallelism ?? {};
   const c: Partial<ServeSplit> = {};
   if (par.tensor !== undefined) c.tensor = par.tensor;
   if (par.pipeline !== undefined) c.pipeline = par.pipeline;
   if (par.expert !== undefined) c.expert = par.expert;
-  const a = model.attention;
-  if (c.tensor !== undefined && a.heads % c.tensor !== 0)
-    issues.push(issue('not_divisible', ['parallelism', 'tensor'], `tensor (${c.tensor}) must divide the ${a.heads} attention heads`));
-  if ((c.tensor ?? 1) * (c.pipeline ?? 1) > devices || devices % ((c.tensor ?? 1) * (c.pipeline ?? 1)) !== 0) {
-    issues.push(issue('not_divisible', ['parallelism'], `tensor x pipeline (${(c.tensor ?? 1) * (c.pipeline ?? 1)}) must divide the ${devices} devices`));
-  }
-  if (c.pipeline !== undefined && c.pipeline > model.layers)
-    issues.push(issue('out_of_range', ['parallelism', 'pipeline'], `pipeline (${c.pipeline}) exceeds the ${model.layers} layers`));
-  if (c.expert !== undefined && c.expert > 1) {
-    if (!model.moe) issues.push(issue('invalid_value', ['parallelism', 'expert'], `expert (${c.expert}) needs a mixture-of-experts model`));
-    else if (model.moe.experts % c.expert !== 0)
-      issues.push(issue('not_divisible', ['parallelism', 'expert'], `expert (${c.expert}) must divide the ${model.moe.experts} experts`));
-    else if (c.tensor !== undefined && c.tensor % c.expert !== 0)
-      issues.push(
-        issue(
-          'not_divisible',
-          ['parallelism', 'expert'],
-          `expert (${c.expert}) must divide tensor (${c.tensor}): experts are spread over the tensor-parallel group`,
-        ),
-      );
-  }
-  if (issues.length) throw new ScenarioError(issues);
   const job: ServeJob = {
     model,
     accelerator,
@@ -115,12 +129,12 @@ export function normalizeInference(raw: RawScenario): NormalizedInference {
     weights,
     kvCache,
     workload: {
-      inputTokens: w.inputTokens,
-      outputTokens: w.outputTokens,
-      concurrency: w.concurrency ?? null,
-      requestRate: w.requestRate ?? null,
-      chunkedPrefill: w.chunkedPrefill ?? false,
-      maxBatchTokens: w.maxBatchTokens ?? 8192,
+      inputTokens: wl.inputTokens,
+      outputTokens: wl.outputTokens,
+      concurrency: wl.concurrency ?? null,
+      requestRate: wl.requestRate ?? null,
+      chunkedPrefill: wl.chunkedPrefill ?? false,
+      maxBatchTokens: wl.maxBatchTokens ?? 8192,
     },
     slo: sc.slo ?? null,
     offload: sc.offload ? { weights: sc.offload.weights, to: sc.offload.to ?? 'host' } : null,
@@ -130,7 +144,12 @@ export function normalizeInference(raw: RawScenario): NormalizedInference {
     diskBandwidth: (sys.diskGBps ?? 6) * 1e9,
     pricePerHour: price,
     fabric,
-    engine: { decodeAttention: sc.engine?.decodeAttention ?? 'grouped' },
+    kernels,
+    engine: eng.id,
+    kv: eng.profile.kv,
+    cal,
   };
-  return { job, constraints: c, warnings };
+  issues.push(...checkRules(SERVE_RULES, job, c));
+  if (issues.length) throw new IssueError(issues);
+  return { job, constraints: c, warnings: w, scenario: sc, name: sc.name ?? raw.source };
 }

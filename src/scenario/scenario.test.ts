@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { ScenarioError } from '../util/issues.js';
+import { ctx } from '../../test/ctx.js';
+import { IssueError } from '../core/issues.js';
 import { parseText } from './load.js';
-import { normalizeTraining } from './training.js';
+import { normalizeTraining as nt } from './training.js';
+import type { RawScenario } from './load.js';
+
+const normalizeTraining = (r: RawScenario) => nt(r, ctx, null);
 
 function issuesOf(data: Record<string, unknown>) {
   try {
     normalizeTraining({ data, baseDir: '.', source: 'test' });
   } catch (e) {
-    if (e instanceof ScenarioError) return e.issues;
+    if (e instanceof IssueError) return e.issues;
     throw e;
   }
   return [];
@@ -54,7 +58,9 @@ describe('training scenario validation', () => {
   it('rejects splits that do not divide the device count or the heads', () => {
     const d = { ...base(), parallelism: { tensor: 3 } };
     const issues = issuesOf(d);
-    expect(issues.map((i) => i.path.join('.'))).toEqual(expect.arrayContaining(['parallelism', 'parallelism.tensor']));
+    expect(issues.map((i) => i.path.join('.'))).toContain('parallelism.tensor');
+    expect(issues).toContainEqual(expect.objectContaining({ code: 'not_divisible', path: ['parallelism', 'tensor'], divisor: 3, dividend: 8 }));
+    expect(issues).toContainEqual(expect.objectContaining({ code: 'not_divisible', path: ['parallelism', 'tensor'], divisor: 3, dividend: 32 }));
   });
 
   it('rejects FP8 on a part without FP8 units', () => {
@@ -81,13 +87,13 @@ describe('scenario text', () => {
       parseText('kind: training\nmodel: [unclosed\n', 'bad.yaml');
       expect.unreachable();
     } catch (e) {
-      expect(e).toBeInstanceOf(ScenarioError);
-      expect((e as ScenarioError).issues[0]!.code).toBe('parse_error');
-      expect((e as ScenarioError).issues[0]!.message).toMatch(/line \d+/);
+      expect(e).toBeInstanceOf(IssueError);
+      expect((e as IssueError).issues[0]!.code).toBe('parse_error');
+      expect((e as IssueError).issues[0]!.message).toMatch(/line \d+/);
     }
   });
   it('rejects a scalar document and duplicate keys', () => {
-    expect(() => parseText('42', 'a')).toThrow(ScenarioError);
-    expect(() => parseText('a: 1\na: 2\n', 'a')).toThrow(ScenarioError);
+    expect(() => parseText('42', 'a')).toThrow(IssueError);
+    expect(() => parseText('a: 1\na: 2\n', 'a')).toThrow(IssueError);
   });
 });

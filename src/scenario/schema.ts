@@ -1,88 +1,103 @@
 import { z } from 'zod';
 
-/** Scenario format, contract v1 (../shared/contract/SCENARIOS.md). */
+/**
+ * The scenario format, contract v2 (docs/scenarios.md). Every section is strict: a key that is
+ * not part of the scenario at its path is an `unrecognized_key` error with a suggestion.
+ * `sinan schema` prints this as a JSON Schema for editor completion.
+ */
 
 const pos = z.number().positive();
 const posInt = z.number().int().positive();
+const nonNeg = z.number().nonnegative();
 
-export const acceleratorSpec = z.object({
-  id: z.string().optional(),
-  name: z.string().optional(),
-  architecture: z.string().optional(),
-  bf16Tflops: pos,
-  fp8Tflops: pos.optional(),
-  memoryGB: pos,
-  memoryBandwidthGBps: pos,
-  scaleUpGBps: pos.optional(),
-  scaleUpDomain: posInt.optional(),
-  scaleOutGBps: pos.optional(),
-  pricePerHour: pos.optional(),
-});
+const modelInput = z
+  .union([z.string(), z.record(z.string(), z.unknown())])
+  .describe("a built-in model id (see 'sinan models'), a path to a Hugging Face config.json (relative to the scenario), or the config's keys inline");
 
-export const systemSchema = z
-  .object({
-    accelerator: z.union([z.string(), acceleratorSpec]).optional(),
-    count: posInt.optional(),
-    perNode: posInt.optional(),
-    cpu: z.string().optional(),
-    sockets: posInt.optional(),
-    memoryBandwidthGBps: pos.optional(),
-    scaleUp: z.object({ domain: posInt.optional(), bandwidthGBps: pos.optional() }).optional(),
-    scaleOut: z.object({ bandwidthGBps: pos.optional(), latencyUs: z.number().nonnegative().optional() }).optional(),
+export const acceleratorSpec = z
+  .strictObject({
+    id: z.string().optional(),
+    name: z.string().optional(),
+    architecture: z.string().optional().describe('e.g. hopper; selects the efficiency profile (uncalibrated architectures get conservative ones)'),
+    bf16Tflops: pos.describe('dense BF16 peak, TFLOP/s'),
+    fp8Tflops: pos.optional(),
+    memoryGB: pos,
+    memoryBandwidthGBps: pos,
+    scaleUpGBps: pos.optional().describe('scale-up bandwidth per device per direction, GB/s'),
+    scaleUpDomain: posInt.optional(),
+    scaleOutGBps: pos.optional(),
+    hostLinkGBps: pos.optional().describe('host link (PCIe) per direction, GB/s'),
     pricePerHour: pos.optional(),
   })
-  .superRefine((s, ctx) => {
-    if (s.accelerator === undefined && s.cpu === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['accelerator'], message: 'system needs an accelerator (catalog id or inline spec) or a cpu' });
-    }
-    if (s.accelerator !== undefined && s.count === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['count'], message: 'system.count (total number of devices) is required' });
-    }
-  });
+  .describe('an accelerator not in the catalog');
 
-export const parallelismSchema = z
-  .object({
-    tensor: posInt,
-    pipeline: posInt,
-    data: posInt,
-    context: posInt,
-    expert: posInt,
-    virtualStages: posInt,
-    sequenceParallel: z.boolean(),
-    zero: z.number().int().min(0).max(3),
-  })
-  .partial();
+const systemShape = {
+  accelerator: z.union([z.string(), acceleratorSpec]).optional().describe("a catalog id ('sinan hardware --kind accelerator') or an inline spec"),
+  count: posInt.optional().describe('total devices'),
+  perNode: posInt.optional().describe('devices per server'),
+  cpu: z.string().optional().describe('CPU-only inference: a catalog CPU id'),
+  sockets: posInt.optional().describe('CPU sockets used'),
+  memoryBandwidthGBps: pos.optional().describe('CPU: override the DRAM bandwidth per socket'),
+  scaleUp: z.strictObject({ domain: posInt.optional(), bandwidthGBps: pos.optional() }).optional(),
+  scaleOut: z.strictObject({ bandwidthGBps: pos.optional(), latencyUs: nonNeg.optional() }).optional(),
+  pricePerHour: pos.optional().describe('USD per device-hour'),
+};
 
-export const trainingSchema = z.object({
+export const systemSchema = z.strictObject(systemShape);
+
+export const inferenceSystemSchema = z.strictObject({
+  ...systemShape,
+  hostMemoryGB: pos.optional().describe('host memory for offloaded weights'),
+  diskGBps: pos.optional().describe('NVMe read bandwidth for weights offloaded to disk'),
+});
+
+export const parallelismSchema = z.strictObject({
+  tensor: posInt.optional(),
+  pipeline: posInt.optional(),
+  data: posInt.optional(),
+  context: posInt.optional(),
+  expert: posInt.optional(),
+  virtualStages: posInt.optional().describe('interleaved 1F1B when > 1'),
+  sequenceParallel: z.boolean().optional(),
+  zero: z.number().int().min(0).max(3).optional().describe('0 none, 1 optimizer, 2 +gradients, 3 +weights (FSDP)'),
+});
+
+export const trainingSchema = z.strictObject({
   sequenceLength: posInt,
-  globalBatchSize: posInt,
+  globalBatchSize: posInt.describe('sequences per optimizer step'),
   microBatchSize: posInt.optional(),
   recompute: z.enum(['none', 'selective', 'full']).optional(),
-  precision: z.enum(['bf16', 'fp8', 'auto']).optional(),
-  tokens: pos.optional(),
+  precision: z.enum(['bf16', 'fp8', 'auto']).optional().describe('bf16 (default) | fp8 | auto (search both)'),
+  tokens: z
+    .union([pos, z.literal('chinchilla')])
+    .optional()
+    .describe("total training tokens, or 'chinchilla' for 20 x parameters"),
   gradientPrecision: z.enum(['bf16', 'fp32']).optional(),
   tpCommOverlap: z.boolean().optional(),
   epCommOverlap: z.boolean().optional(),
+  framework: z.string().optional().describe("software profile, e.g. megatron-core@0.14 ('sinan profiles')"),
 });
 
-export const trainingScenarioSchema = z.object({
-  kind: z.literal('training'),
+const common = {
   name: z.string().optional(),
-  model: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  calibration: z.string().optional().describe('a calibration profile written by sinan calibrate (path relative to the scenario)'),
+};
+
+export const trainingScenarioSchema = z.strictObject({
+  kind: z.literal('training'),
+  ...common,
+  model: modelInput,
   system: systemSchema,
   parallelism: parallelismSchema.optional(),
   training: trainingSchema,
 });
 
-export type TrainingScenario = z.infer<typeof trainingScenarioSchema>;
-export type SystemInput = z.infer<typeof systemSchema>;
-
-export const clusterScenarioSchema = z.object({
+export const clusterScenarioSchema = z.strictObject({
   kind: z.literal('cluster'),
-  name: z.string().optional(),
+  ...common,
   system: systemSchema,
   network: z
-    .object({
+    .strictObject({
       nicsPerNode: posInt.optional(),
       nicGbps: pos.optional(),
       planes: posInt.optional(),
@@ -95,12 +110,12 @@ export const clusterScenarioSchema = z.object({
   pue: z.number().min(1).max(3).optional(),
 });
 
-export const reliabilitySchema = z.object({
+export const reliabilitySchema = z.strictObject({
   days: pos,
-  failuresPerDevicePerDay: z.number().nonnegative().optional(),
-  restartMinutes: z.number().nonnegative().optional(),
+  failuresPerDevicePerDay: nonNeg.optional(),
+  restartMinutes: nonNeg.optional(),
   checkpoint: z
-    .object({
+    .strictObject({
       writeGBps: pos,
       readGBps: pos.optional(),
       async: z.boolean().optional(),
@@ -115,44 +130,64 @@ export const reliabilitySchema = z.object({
   seed: z.number().int().optional(),
 });
 
-export const goodputScenarioSchema = z.object({
+export const goodputScenarioSchema = z.strictObject({
   kind: z.literal('goodput'),
-  name: z.string().optional(),
-  model: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  ...common,
+  model: modelInput,
   system: systemSchema,
   parallelism: parallelismSchema.optional(),
   training: trainingSchema,
   reliability: reliabilitySchema,
 });
 
-export type ClusterScenario = z.infer<typeof clusterScenarioSchema>;
-export type GoodputScenario = z.infer<typeof goodputScenarioSchema>;
+export const WEIGHT_FORMAT_IDS = ['bf16', 'fp16', 'fp8', 'fp8-channel', 'fp8-block', 'int8', 'int4', 'nf4', 'nf4-dq', 'nvfp4', 'mxfp4'] as const;
+export const KV_FORMAT_IDS = ['bf16', 'fp16', 'fp8', 'int8', 'int4'] as const;
 
-export const inferenceScenarioSchema = z.object({
+export const inferenceScenarioSchema = z.strictObject({
   kind: z.literal('inference'),
-  name: z.string().optional(),
-  model: z.union([z.string(), z.record(z.string(), z.unknown())]),
-  system: systemSchema.and(z.object({ hostMemoryGB: pos.optional(), diskGBps: pos.optional() })),
-  parallelism: z.object({ tensor: posInt, pipeline: posInt, expert: posInt }).partial().optional(),
-  quantization: z
-    .object({
-      weights: z.enum(['bf16', 'fp16', 'fp8', 'fp8-channel', 'fp8-block', 'int8', 'int4', 'nf4', 'nf4-dq', 'nvfp4', 'mxfp4']).optional(),
-      kvCache: z.enum(['bf16', 'fp16', 'fp8', 'int8', 'int4']).optional(),
-    })
-    .optional(),
-  workload: z.object({
+  ...common,
+  model: modelInput,
+  system: inferenceSystemSchema,
+  parallelism: z.strictObject({ tensor: posInt.optional(), pipeline: posInt.optional(), expert: posInt.optional() }).optional(),
+  quantization: z.strictObject({ weights: z.enum(WEIGHT_FORMAT_IDS).optional(), kvCache: z.enum(KV_FORMAT_IDS).optional() }).optional(),
+  workload: z.strictObject({
     inputTokens: posInt,
     outputTokens: posInt,
-    concurrency: posInt.optional(),
-    requestRate: pos.optional(),
+    concurrency: posInt.optional().describe('requests in flight per replica'),
+    requestRate: pos.optional().describe('requests per second offered to the whole deployment'),
     chunkedPrefill: z.boolean().optional(),
     maxBatchTokens: posInt.optional(),
   }),
-  slo: z.object({ ttftMs: pos.optional(), tpotMs: pos.optional() }).optional(),
-  offload: z.object({ weights: z.union([z.number().min(0).max(1), z.literal('auto')]), to: z.enum(['host', 'disk']).optional() }).optional(),
-  speculative: z.object({ draft: z.union([z.string(), z.record(z.string(), z.unknown())]), tokens: posInt, acceptance: z.number().min(0).max(1) }).optional(),
+  slo: z.strictObject({ ttftMs: pos.optional(), tpotMs: pos.optional() }).optional(),
+  offload: z.strictObject({ weights: z.union([z.number().min(0).max(1), z.literal('auto')]), to: z.enum(['host', 'disk']).optional() }).optional(),
+  speculative: z.strictObject({ draft: modelInput, tokens: posInt, acceptance: z.number().min(0).max(1) }).optional(),
   disaggregation: z.boolean().optional(),
-  engine: z.object({ decodeAttention: z.enum(['grouped', 'per-query-head']).optional() }).optional(),
+  engine: z
+    .union([
+      z.string().describe("a serving-engine profile, e.g. vllm@0.10 ('sinan profiles')"),
+      z.strictObject({ profile: z.string().optional(), decodeAttention: z.enum(['grouped', 'per-query-head']).optional() }),
+    ])
+    .optional(),
+  checkpoint: z.string().optional().describe('sinan optimize: a safetensors checkpoint folder to measure and write'),
+  goal: z
+    .strictObject({
+      objective: z.enum(['throughput', 'cost', 'devices', 'cheaper-hardware']).optional(),
+      accuracy: z.number().min(0).optional().describe('the most accuracy loss allowed, in the measure the report defines'),
+    })
+    .optional(),
 });
 
+export type TrainingScenario = z.infer<typeof trainingScenarioSchema>;
+export type SystemInput = z.infer<typeof systemSchema>;
+export type InferenceSystemInput = z.infer<typeof inferenceSystemSchema>;
+export type ClusterScenario = z.infer<typeof clusterScenarioSchema>;
+export type GoodputScenario = z.infer<typeof goodputScenarioSchema>;
 export type InferenceScenario = z.infer<typeof inferenceScenarioSchema>;
+
+export const SCENARIO_SCHEMAS = {
+  training: trainingScenarioSchema,
+  inference: inferenceScenarioSchema,
+  cluster: clusterScenarioSchema,
+  goodput: goodputScenarioSchema,
+} as const;
+export type ScenarioKind = keyof typeof SCENARIO_SCHEMAS;

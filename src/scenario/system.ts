@@ -1,7 +1,9 @@
-import { accelerator, accelerators } from '../hardware/catalog.js';
-import type { Accelerator } from '../hardware/types.js';
+import type { PlanContext } from '../context/types.js';
 import type { FabricOverrides } from '../cost/topology.js';
-import { issue, type Issue } from '../util/issues.js';
+import { mkIssue, type Issue } from '../core/issues.js';
+import { closest } from '../core/suggest.js';
+import type { CpuSocket } from '../hardware/cpu.js';
+import type { Accelerator } from '../hardware/types.js';
 import type { SystemInput } from './schema.js';
 
 export interface ResolvedSystem {
@@ -12,64 +14,86 @@ export interface ResolvedSystem {
   pricePerHour: number;
 }
 
-/** Resolves `system` (catalog id or inline spec, count, node size, fabric overrides). */
-export function resolveSystem(s: SystemInput, issues: Issue[]): ResolvedSystem | null {
+function inlineAccelerator(x: Exclude<SystemInput['accelerator'], string | undefined>): Accelerator {
+  return {
+    id: x.id ?? 'custom-accelerator',
+    name: x.name ?? x.id ?? 'custom accelerator',
+    vendor: '',
+    architecture: x.architecture ?? 'custom',
+    peakFlops: {
+      fp32: null,
+      tf32: null,
+      bf16: x.bf16Tflops * 1e12,
+      fp16: x.bf16Tflops * 1e12,
+      fp8: x.fp8Tflops ? x.fp8Tflops * 1e12 : null,
+      fp4: null,
+      int8: null,
+    },
+    memoryBytes: x.memoryGB * 1e9,
+    memoryBandwidth: x.memoryBandwidthGBps * 1e9,
+    scaleUp: {
+      tech: x.scaleUpGBps ? 'custom scale-up' : 'PCIe (no scale-up fabric)',
+      bandwidth: (x.scaleUpGBps ?? 32) * 1e9,
+      domain: x.scaleUpDomain ?? 8,
+      inNetworkReduction: false,
+    },
+    scaleOut: { bandwidth: (x.scaleOutGBps ?? 50) * 1e9, source: 'inline spec' },
+    hostLinkBandwidth: (x.hostLinkGBps ?? 32) * 1e9,
+    perNode: x.scaleUpDomain ?? 8,
+    tdpWatts: null,
+    pricePerHour: x.pricePerHour ?? 2,
+    priceSource: 'inline spec',
+    sources: ['inline scenario spec'],
+    unverified: [],
+  };
+}
+
+/** Resolves `system` for an accelerator (catalog id or inline spec, count, node size, fabric overrides). */
+export function resolveSystem(s: SystemInput, ctx: PlanContext, issues: Issue[]): ResolvedSystem | null {
   let acc: Accelerator | undefined;
   if (typeof s.accelerator === 'string') {
-    acc = accelerator(s.accelerator);
+    acc = ctx.catalog.accelerators.get(s.accelerator);
     if (!acc) {
+      const ids = [...ctx.catalog.accelerators.keys()];
       issues.push(
-        issue(
-          'unknown_id',
-          ['system', 'accelerator'],
-          `unknown accelerator '${s.accelerator}'. Catalog ids: ${accelerators()
-            .map((a) => a.id)
-            .join(', ')}`,
-        ),
+        mkIssue({
+          code: 'unknown_id',
+          path: ['system', 'accelerator'],
+          kind: 'accelerator',
+          id: s.accelerator,
+          candidates: ids,
+          suggestion: closest(s.accelerator, ids),
+          hint: "see 'sinan hardware --kind accelerator', or give an inline spec",
+        }),
       );
       return null;
     }
   } else if (s.accelerator) {
-    const x = s.accelerator;
-    acc = {
-      id: x.id ?? 'custom-accelerator',
-      name: x.name ?? x.id ?? 'custom accelerator',
-      vendor: '',
-      architecture: x.architecture ?? 'custom',
-      peakFlops: {
-        fp32: null,
-        tf32: null,
-        bf16: x.bf16Tflops * 1e12,
-        fp16: x.bf16Tflops * 1e12,
-        fp8: x.fp8Tflops ? x.fp8Tflops * 1e12 : null,
-        fp4: null,
-        int8: null,
-      },
-      memoryBytes: x.memoryGB * 1e9,
-      memoryBandwidth: x.memoryBandwidthGBps * 1e9,
-      scaleUp: {
-        tech: x.scaleUpGBps ? 'custom scale-up' : 'PCIe (no scale-up fabric)',
-        bandwidth: (x.scaleUpGBps ?? 32) * 1e9,
-        domain: x.scaleUpDomain ?? 8,
-        inNetworkReduction: false,
-      },
-      scaleOut: { bandwidth: (x.scaleOutGBps ?? 50) * 1e9, source: 'inline spec' },
-      hostLinkBandwidth: 32e9,
-      perNode: x.scaleUpDomain ?? 8,
-      tdpWatts: null,
-      pricePerHour: x.pricePerHour ?? 2,
-      priceSource: 'inline spec',
-      sources: ['inline scenario spec'],
-      unverified: [],
-    };
+    acc = inlineAccelerator(s.accelerator);
   } else {
-    issues.push(issue('missing_key', ['system', 'accelerator'], 'this command needs system.accelerator'));
+    issues.push(mkIssue({ code: 'missing_key', path: ['system', 'accelerator'], key: 'accelerator', hint: 'this command needs a GPU or other accelerator' }));
     return null;
   }
-  const count = s.count ?? 1;
+  if (s.count === undefined) {
+    issues.push(mkIssue({ code: 'missing_key', path: ['system', 'count'], key: 'count', hint: 'the total number of devices' }));
+    return null;
+  }
+  if (s.cpu !== undefined || s.sockets !== undefined)
+    issues.push(
+      mkIssue({
+        code: 'conflict',
+        path: ['system', 'cpu'],
+        keys: ['system.accelerator', 'system.cpu'],
+        reason: 'a system has accelerators or CPU sockets as its devices, not both',
+      }),
+    );
+  const count = s.count;
   let perNode = s.perNode ?? Math.min(acc.perNode, count);
   if (s.perNode === undefined && count < perNode) perNode = count;
-  if (perNode > count) issues.push(issue('out_of_range', ['system', 'perNode'], `perNode (${perNode}) exceeds count (${count})`));
+  if (perNode > count)
+    issues.push(
+      mkIssue({ code: 'too_big', path: ['system', 'perNode'], maximum: count, inclusive: true, value: perNode, what: 'perNode (at most system.count)' }),
+    );
   return {
     accelerator: acc,
     count,
@@ -82,4 +106,36 @@ export function resolveSystem(s: SystemInput, issues: Issue[]): ResolvedSystem |
     },
     pricePerHour: s.pricePerHour ?? acc.pricePerHour,
   };
+}
+
+/** Resolves a CPU-only system (catalog CPU, sockets, optional bandwidth override). */
+export function resolveCpu(s: SystemInput, ctx: PlanContext, issues: Issue[]): { cpu: CpuSocket; sockets: number } | null {
+  let cpu = ctx.catalog.cpus.get(s.cpu!);
+  if (!cpu) {
+    const ids = [...ctx.catalog.cpus.keys()];
+    issues.push(
+      mkIssue({
+        code: 'unknown_id',
+        path: ['system', 'cpu'],
+        kind: 'CPU',
+        id: s.cpu!,
+        candidates: ids,
+        suggestion: closest(s.cpu!, ids),
+        hint: "see 'sinan hardware --kind cpu'",
+      }),
+    );
+    return null;
+  }
+  if (s.accelerator !== undefined || s.count !== undefined)
+    issues.push(
+      mkIssue({
+        code: 'conflict',
+        path: ['system', 'cpu'],
+        keys: ['system.cpu', s.accelerator !== undefined ? 'system.accelerator' : 'system.count'],
+        reason: 'a CPU-only system counts sockets (system.sockets), not accelerators',
+      }),
+    );
+  if (s.memoryBandwidthGBps !== undefined)
+    cpu = { ...cpu, memoryBandwidth: s.memoryBandwidthGBps * 1e9, measuredFraction: 1, measuredSource: 'system.memoryBandwidthGBps (taken as achieved)' };
+  return { cpu, sockets: s.sockets ?? 1 };
 }

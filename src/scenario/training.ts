@@ -1,32 +1,43 @@
-import { resolveModel } from '../model/registry.js';
+import type { FileAccess, PlanContext } from '../context/types.js';
+import { IssueError, mkIssue, type Issue } from '../core/issues.js';
+import { warning, type Warning } from '../core/warnings.js';
+import { chinchillaTokens, countParameters } from '../model/params.js';
+import { checkRules } from '../rules/table.js';
+import type { TrainRequest } from '../train/plan.js';
+import { TRAIN_RULES } from '../train/rules.js';
 import type { PlanConstraints, TrainJob } from '../train/types.js';
-import { issue, ScenarioError, type Issue } from '../util/issues.js';
 import type { RawScenario } from './load.js';
-import { zodIssues } from './load.js';
-import { trainingScenarioSchema } from './schema.js';
+import { parseWith } from './load.js';
+import { resolveModel } from './model.js';
+import { resolveCalibration, resolveProfileId } from './profiles.js';
+import { trainingScenarioSchema, type TrainingScenario } from './schema.js';
 import { resolveSystem } from './system.js';
 
-export interface NormalizedTraining {
-  job: TrainJob;
-  constraints: PlanConstraints;
-  warnings: string[];
+export interface NormalizedTraining extends TrainRequest {
   name: string;
+  scenario: TrainingScenario;
 }
 
-/** Validates a training scenario and resolves it into a job plus the user's fixed split. */
-export function normalizeTraining(raw: RawScenario): NormalizedTraining {
-  const parsed = trainingScenarioSchema.safeParse(raw.data);
-  if (!parsed.success) throw new ScenarioError(zodIssues(parsed.error, [], raw.data));
-  const sc = parsed.data;
+/** Validates a training scenario and resolves it into a job plus the split keys the user fixed. */
+export function normalizeTraining(raw: RawScenario, ctx: PlanContext, files: FileAccess | null): NormalizedTraining {
+  const sc = parseWith(trainingScenarioSchema, raw.data);
   const issues: Issue[] = [];
-  const { model, issues: mi, warnings } = resolveModel(sc.model, ['model'], raw.baseDir);
+  const { model, issues: mi, warnings } = resolveModel(sc.model, ['model'], ctx, files, raw.baseDir);
   issues.push(...mi);
-  const sys = resolveSystem(sc.system, issues);
-  if (!model || !sys || issues.length) throw new ScenarioError(issues);
+  const sys = resolveSystem(sc.system, ctx, issues);
+  const cal = resolveCalibration(sc.calibration, ctx, files, raw.baseDir, issues);
+  const fw = resolveProfileId(
+    sc.training.framework,
+    ctx.profiles.frameworks,
+    ctx.profiles.defaultFramework,
+    'framework profile',
+    ['training', 'framework'],
+    issues,
+  );
+  if (!model || !sys || issues.length) throw new IssueError(issues);
 
   const t = sc.training;
   const par = sc.parallelism ?? {};
-  const n = sys.count;
   const c: PlanConstraints = {};
   for (const k of ['tensor', 'pipeline', 'data', 'context', 'expert', 'virtualStages', 'sequenceParallel'] as const) {
     if (par[k] !== undefined) (c as Record<string, unknown>)[k] = par[k];
@@ -37,69 +48,48 @@ export function normalizeTraining(raw: RawScenario): NormalizedTraining {
   // precision defaults to bf16 (FP8 changes numerics: ask for it, or for 'auto' to search both)
   if (t.precision !== 'auto') c.precision = t.precision ?? 'bf16';
 
-  // early, named checks of the fixed keys (the full plan is checked again once complete)
-  const a = model.attention;
-  const fixedProduct = (c.tensor ?? 1) * (c.pipeline ?? 1) * (c.context ?? 1) * (c.data ?? 1);
-  if (n % fixedProduct !== 0) {
-    issues.push(issue('not_divisible', ['parallelism'], `the fixed parallel sizes multiply to ${fixedProduct}, which does not divide the ${n} devices`));
-  } else if (c.tensor !== undefined && c.pipeline !== undefined && c.context !== undefined && c.data !== undefined && fixedProduct !== n) {
-    issues.push(issue('not_divisible', ['parallelism', 'data'], `tensor x pipeline x context x data = ${fixedProduct}, but system.count is ${n}`));
-  }
-  if (c.tensor !== undefined && a.heads % c.tensor !== 0) {
-    issues.push(issue('not_divisible', ['parallelism', 'tensor'], `tensor (${c.tensor}) must divide the ${a.heads} attention heads`));
-  }
-  if (c.tensor !== undefined && !a.mla && a.kvHeads % c.tensor !== 0) {
-    issues.push(issue('not_divisible', ['parallelism', 'tensor'], `tensor (${c.tensor}) must divide the ${a.kvHeads} key-value heads`));
-  }
-  if (c.pipeline !== undefined && c.pipeline > model.layers) {
-    issues.push(issue('out_of_range', ['parallelism', 'pipeline'], `pipeline (${c.pipeline}) exceeds the model's ${model.layers} layers`));
-  }
-  if (c.expert !== undefined && c.expert > 1) {
-    if (!model.moe)
-      issues.push(issue('invalid_value', ['parallelism', 'expert'], `expert (${c.expert}) needs a mixture-of-experts model; this model is dense`));
-    else if (model.moe.experts % c.expert !== 0)
-      issues.push(issue('not_divisible', ['parallelism', 'expert'], `expert (${c.expert}) must divide the ${model.moe.experts} experts`));
-  }
-  if (c.data !== undefined && t.globalBatchSize % c.data !== 0) {
-    issues.push(issue('not_divisible', ['training', 'globalBatchSize'], `globalBatchSize (${t.globalBatchSize}) must be a multiple of data (${c.data})`));
-  }
-  if (c.precision === 'fp8' && !sys.accelerator.peakFlops.fp8) {
-    issues.push(issue('unsupported', ['training', 'precision'], `${sys.accelerator.id} has no FP8 tensor cores; use bf16`));
-  }
-  if (issues.length) throw new ScenarioError(issues);
-  if (model.maxPositions > 0 && t.sequenceLength > model.maxPositions) {
-    warnings.push(`sequenceLength ${t.sequenceLength} exceeds the model's max_position_embeddings ${model.maxPositions}`);
-  }
+  const w: Warning[] = [...warnings];
+  if (fw.defaulted)
+    w.push(warning('default_framework', `no training.framework given: priced with the '${fw.id}' profile (${fw.profile.name})`, ['training', 'framework']));
   const job: TrainJob = {
     model,
     accelerator: sys.accelerator,
-    devices: n,
+    devices: sys.count,
     perNode: sys.perNode,
     fabric: sys.fabric,
     sequenceLength: t.sequenceLength,
     globalBatchSize: t.globalBatchSize,
-    tokens: t.tokens ?? null,
+    tokens: t.tokens === 'chinchilla' ? chinchillaTokens(countParameters(model).total) : (t.tokens ?? null),
     gradientBytes: t.gradientPrecision === 'fp32' ? 4 : 2,
     tpCommOverlap: t.tpCommOverlap ?? true,
     epCommOverlap: t.epCommOverlap ?? false,
     pricePerHour: sys.pricePerHour,
+    cal,
+    kernels: fw.profile.kernels,
+    framework: fw.id,
   };
-  return { job, constraints: c, warnings, name: sc.name ?? raw.source };
-}
-
-/** True when every plan key is fixed, so no search is needed. */
-export function isComplete(c: PlanConstraints): boolean {
-  return (
-    c.tensor !== undefined &&
-    c.pipeline !== undefined &&
-    c.data !== undefined &&
-    c.context !== undefined &&
-    c.expert !== undefined &&
-    c.virtualStages !== undefined &&
-    c.sequenceParallel !== undefined &&
-    c.zero !== undefined &&
-    c.microBatchSize !== undefined &&
-    c.recompute !== undefined &&
-    c.precision !== undefined
-  );
+  // the fixed keys obey the same rules the search obeys
+  issues.push(...checkRules(TRAIN_RULES, job, c));
+  const fixed = (c.tensor ?? 1) * (c.pipeline ?? 1) * (c.context ?? 1) * (c.data ?? 1);
+  if (sys.count % fixed !== 0 && !issues.some((i) => i.code === 'not_divisible' || i.code === 'conflict'))
+    issues.push(
+      mkIssue({
+        code: 'not_divisible',
+        path: ['parallelism'],
+        divisor: fixed,
+        dividend: sys.count,
+        divisorName: 'the fixed parallel sizes multiplied',
+        dividendName: 'system.count',
+      }),
+    );
+  if (issues.length) throw new IssueError(issues);
+  if (model.maxPositions > 0 && t.sequenceLength > model.maxPositions) {
+    w.push(
+      warning('beyond_context', `sequenceLength ${t.sequenceLength} exceeds the model's max_position_embeddings ${model.maxPositions}`, [
+        'training',
+        'sequenceLength',
+      ]),
+    );
+  }
+  return { job, constraints: c, warnings: w, name: sc.name ?? raw.source, scenario: sc };
 }

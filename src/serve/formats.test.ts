@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { accelerator } from '../hardware/catalog.js';
+import { acc } from '../../test/ctx.js';
+
+const accelerator = (id: string) => acc(id);
 import { formatProblem, kvBytesPerElement, WEIGHTS } from './formats.js';
 
 describe('weight formats (seed claims 11, 12)', () => {

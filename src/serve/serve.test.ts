@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { cpuSocket } from '../hardware/cpu.js';
+import { cpu as cpuSocket, ctx } from '../../test/ctx.js';
 import { normalizeInference } from '../scenario/inference.js';
-import { ScenarioError } from '../util/issues.js';
-import { planServe, searchDeployments } from './search.js';
+import { IssueError } from '../core/issues.js';
+import { planServe } from './plan.js';
+import { searchDeployments as sd } from './slo.js';
+import type { ServeJob } from './types.js';
+
+const searchDeployments = (j: ServeJob) => sd(j, [...ctx.catalog.accelerators.values()]);
 
 const plan = (d: Record<string, unknown>) => {
-  const n = normalizeInference({ data: { kind: 'inference', ...d }, baseDir: '.', source: 'test' });
-  return planServe(n.job, n.constraints);
+  return planServe(normalizeInference({ data: { kind: 'inference', ...d }, baseDir: '.', source: 'test' }, ctx, null));
 };
 const issuesOf = (d: Record<string, unknown>) => {
   try {
     plan(d);
   } catch (e) {
-    if (e instanceof ScenarioError) return e.issues;
+    if (e instanceof IssueError) return e.issues;
     throw e;
   }
   return [];
@@ -112,7 +115,7 @@ describe('seed claims: decode is memory-bound (rows 15, 16, 17)', () => {
 describe('seed claims: offloading (rows 27, 28)', () => {
   it('row 27: far beyond device memory, decode time is offloaded bytes / host-link bandwidth', () => {
     const r = plan({ model: 'llama-3.1-70b', system: { accelerator: 'nvidia-h100-sxm', count: 1 }, workload: w(1), offload: { weights: 0.6, to: 'host' } });
-    within(r.latency.tpotSeconds, r.offload!.bytesStreamedPerStep / (64e9 * 0.79), 0.15);
+    within(r.latency!.tpotSeconds, r.offload!.bytesStreamedPerStep / (64e9 * 0.79), 0.15);
     expect(r.offload!.boundByLink).toBe(true);
     expect(r.bound).toBe('host-link');
   });
@@ -125,10 +128,10 @@ describe('seed claims: offloading (rows 27, 28)', () => {
       offload: { weights: 'auto' },
     });
     expect(r.fits).toBe(true);
-    expect(r.latency.tpotSeconds / 60).toBeGreaterThan(1);
-    expect(r.latency.tpotSeconds / 60).toBeLessThan(30);
-    expect(r.latency.requestSeconds / 3600).toBeGreaterThan(2);
-    expect(r.latency.requestSeconds / 3600).toBeLessThan(200);
+    expect(r.latency!.tpotSeconds / 60).toBeGreaterThan(1);
+    expect(r.latency!.tpotSeconds / 60).toBeLessThan(30);
+    expect(r.latency!.requestSeconds / 3600).toBeGreaterThan(2);
+    expect(r.latency!.requestSeconds / 3600).toBeLessThan(200);
   });
 });
 
@@ -147,8 +150,8 @@ describe('serving planner', () => {
       expect(r.fits, `${model} on ${acc}`).toBe(true);
       expect(r.memory.maxConcurrency).toBeGreaterThan(0);
       expect(r.workload.concurrency).toBe(r.memory.maxConcurrency);
-      expect(r.throughput.outputTokensPerSecond).toBeGreaterThan(0);
-      expect(r.latency.tpotSeconds).toBeGreaterThan(0);
+      expect(r.throughput!.outputTokensPerSecond).toBeGreaterThan(0);
+      expect(r.latency!.tpotSeconds).toBeGreaterThan(0);
       for (const k of ['computeSeconds', 'memorySeconds', 'communicationSeconds'])
         expect(typeof (r.breakdown.prefill as Record<string, number>)[k]).toBe('number');
     }
@@ -169,15 +172,15 @@ describe('serving planner', () => {
     const grouped = plan(base);
     const perHead = plan({ ...base, engine: { decodeAttention: 'per-query-head' } });
     expect(perHead.breakdown.decode.memorySeconds).toBeGreaterThan(grouped.breakdown.decode.memorySeconds * 2);
-    expect(perHead.throughput.outputTokensPerSecond).toBeLessThan(grouped.throughput.outputTokensPerSecond);
+    expect(perHead.throughput!.outputTokensPerSecond).toBeLessThan(grouped.throughput!.outputTokensPerSecond);
     expect(issuesOf({ ...base, engine: { decodeAttention: 'sometimes' } })[0]!.path).toEqual(['engine', 'decodeAttention']);
   });
 
   it('throughput grows and TPOT worsens with concurrency', () => {
     const a = plan({ model: 'llama-3.1-8b', system: { accelerator: 'nvidia-h100-sxm', count: 1 }, workload: w(1) });
     const b = plan({ model: 'llama-3.1-8b', system: { accelerator: 'nvidia-h100-sxm', count: 1 }, workload: w(64) });
-    expect(b.throughput.outputTokensPerSecond).toBeGreaterThan(a.throughput.outputTokensPerSecond * 10);
-    expect(b.latency.tpotSeconds).toBeGreaterThan(a.latency.tpotSeconds);
+    expect(b.throughput!.outputTokensPerSecond).toBeGreaterThan(a.throughput!.outputTokensPerSecond * 10);
+    expect(b.latency!.tpotSeconds).toBeGreaterThan(a.latency!.tpotSeconds);
   });
 
   it('request-rate mode reports percentiles that grow with load', () => {
@@ -189,8 +192,8 @@ describe('serving planner', () => {
       });
     const lo = at(1);
     const hi = at(8);
-    expect(lo.latency.percentiles!.ttft.p99).toBeGreaterThanOrEqual(lo.latency.percentiles!.ttft.p50);
-    expect(hi.latency.percentiles!.ttft.p90).toBeGreaterThanOrEqual(lo.latency.percentiles!.ttft.p90);
+    expect(lo.latency!.percentiles!.ttft.p99).toBeGreaterThanOrEqual(lo.latency!.percentiles!.ttft.p50);
+    expect(hi.latency!.percentiles!.ttft.p90).toBeGreaterThanOrEqual(lo.latency!.percentiles!.ttft.p90);
     expect(hi.workload.concurrency).toBeGreaterThanOrEqual(lo.workload.concurrency);
   });
 
@@ -225,17 +228,21 @@ describe('serving planner', () => {
   });
 
   it('finds the cheapest deployment meeting an SLO, with a Pareto front, or explains the miss', () => {
-    const n = normalizeInference({
-      data: {
-        kind: 'inference',
-        model: 'llama-3.1-8b',
-        system: { accelerator: 'nvidia-h100-sxm', count: 1 },
-        workload: { inputTokens: 1024, outputTokens: 256, requestRate: 4 },
-        slo: { ttftMs: 500, tpotMs: 40 },
+    const n = normalizeInference(
+      {
+        data: {
+          kind: 'inference',
+          model: 'llama-3.1-8b',
+          system: { accelerator: 'nvidia-h100-sxm', count: 1 },
+          workload: { inputTokens: 1024, outputTokens: 256, requestRate: 4 },
+          slo: { ttftMs: 500, tpotMs: 40 },
+        },
+        baseDir: '.',
+        source: 't',
       },
-      baseDir: '.',
-      source: 't',
-    });
+      ctx,
+      null,
+    );
     const s = searchDeployments(n.job);
     expect(s.best).not.toBeNull();
     expect(s.best!.meetsSlo).toBe(true);

@@ -1,80 +1,95 @@
-import { calibration } from '../cost/calibration.js';
-import { allReduceSeconds, sendRecvSeconds } from '../cost/collective.js';
-import { deviceFor, elementwiseSeconds, gemmCost, type Device } from '../cost/roofline.js';
-import { fabricFor, place, type Fabric } from '../cost/topology.js';
-import { stepGraph, type StepLoad, type StepSplit } from '../graph/step.js';
-import type { Accelerator } from '../hardware/types.js';
+import { sendRecvSeconds } from '../cost/collective.js';
+import { priceComms, priceOps } from '../cost/price.js';
+import { gemmCost } from '../cost/roofline.js';
+import { layerClasses } from '../graph/flops.js';
+import { buildHead } from '../graph/head.js';
+import { buildLayer } from '../graph/layer.js';
+import type { Load, Segment } from '../graph/types.js';
 import type { ModelSpec } from '../model/types.js';
+import type { Engine } from './engine.js';
 
-/** Where a serving step runs: a GPU with its fabric, or CPU sockets linked by UPI. */
-export interface ServeTarget {
-  device: Device;
-  fabric: Fabric;
-  /** Sockets talk through shared memory and UPI: collectives pay a fixed synchronisation cost. */
-  cpu: boolean;
-  /** Per-direction bandwidth between sockets (CPU targets). */
-  socketLinkBw: number;
-  label: string;
-}
-
-export function gpuTarget(a: Accelerator, perNode: number, overrides: { domain?: number; scaleUpGBps?: number } = {}): ServeTarget {
-  const cal = calibration();
-  return { device: deviceFor(a, cal, 'serving'), fabric: fabricFor(a, perNode, cal, overrides), cpu: false, socketLinkBw: 0, label: a.id };
-}
-
+/** One engine step, priced by the shared graph, roofline and collectives. */
 export interface StepTime {
   /** One step through the whole model (all pipeline stages): the latency a token sees. */
   seconds: number;
-  /** One pipeline stage: with enough requests in flight, steps complete at this interval. */
+  /** One pipeline stage: with a micro-batch per stage in flight, steps complete at this interval. */
   stageSeconds: number;
+  /** Roofline components summed over every op of the model: tensor-core time and memory-traffic time. */
   computeSeconds: number;
   memorySeconds: number;
   communicationSeconds: number;
+  /** Host-side overheads (scheduling, sampling, launches outside the ops). */
   otherSeconds: number;
+  /** The memory component of the GEMMs alone, and their compute component. */
+  gemmMemorySeconds: number;
+  gemmComputeSeconds: number;
 }
 
-/** Prices one serving step with the shared roofline and collective models. */
-export function stepTime(m: ModelSpec, split: StepSplit, load: StepLoad, t: ServeTarget): StepTime {
-  const g = stepGraph(m, split, load);
-  const d = t.device;
+/** Prices one step of `model` on the engine's devices; `segments` is the batch each pipeline stage processes. */
+export function stepTime(e: Engine, segments: Segment[], model: ModelSpec = e.job.model): StepTime {
+  const d = e.target.device;
+  const f = e.target.fabric;
+  const s = e.graph;
+  const pp = e.split.pipeline;
+  const load: Load = { segments, training: false };
+  let core = 0; // one stage: op time
+  let comm = 0;
   let compute = 0;
   let memory = 0;
-  for (const x of g.gemms) {
+  let gemmMem = 0;
+  let gemmComp = 0;
+  for (const c of layerClasses(model)) {
+    const g = buildLayer(model, c.spec, s, load, e.num, e.job.kernels);
+    const o = priceOps(g, d);
+    const n = c.count / pp;
+    core += n * (o.gemm.seconds + o.attnFwd.seconds + o.ewFwd);
+    compute += n * (o.gemm.compute + o.attnFwd.compute);
+    memory += n * (o.gemm.memory + o.attnFwd.memory + o.ewMemory);
+    gemmMem += n * o.gemm.memory;
+    gemmComp += n * o.gemm.compute;
+    comm += n * priceComms(g.comms, s, f).tp;
+  }
+  for (const x of buildHead(model, s, load).gemms) {
     const c = gemmCost(x, d);
-    if (c.compute >= c.memory) compute += c.seconds;
-    else memory += c.seconds;
-  }
-  // prefill attention is compute-bound (flash); decode attention streams the KV cache
-  if (g.prefillAttentionFlops > 0) compute += g.prefillAttentionFlops / (d.bf16 * d.eff.attnFwd) + g.layers * d.cal.kernelOverhead;
-  if (g.decodeAttentionFlops > 0) {
-    const c = g.decodeAttentionFlops / (d.bf16 * d.eff.attnFwd);
-    const mm = g.kvBytesRead / (d.bandwidth * d.cal.memFraction);
-    if (c > mm) compute += c;
-    else memory += mm;
-    memory += g.layers * d.cal.kernelOverhead;
-  }
-  memory += elementwiseSeconds(g.elementwiseBytes, 6 * g.layers, d);
-  let comm = 0;
-  for (const c of g.comms) {
-    if (t.cpu) comm += c.count * (d.cal.cpuCollective + ((2 * (split.tp - 1)) / split.tp) * (c.bytes / t.socketLinkBw));
-    else comm += c.count * allReduceSeconds(c.bytes, place(split.tp, 1, t.fabric), t.fabric);
+    core += c.seconds / pp;
+    compute += c.compute / pp;
+    memory += c.memory / pp;
+    gemmMem += c.memory / pp;
+    gemmComp += c.compute / pp;
   }
   // decode steps are CUDA-graph captured; steps that prefill launch their kernels eagerly
-  const perLayer = load.prefillSeqs > 0 ? d.cal.servingPrefillLayerOverhead : d.cal.servingLayerOverhead;
-  const other = d.cal.servingStepOverhead + g.layers * split.pp * perLayer;
-  const stage = compute + memory + comm + other;
-  let seconds = stage;
-  if (split.pp > 1) {
-    const tokens = load.decodeSeqs * (load.tokensPerSeq ?? 1) + load.prefillSeqs * load.prefillTokens;
-    const hop = sendRecvSeconds(tokens * m.hidden * 2, split.tp * split.pp > t.fabric.domain, t.fabric);
-    seconds = split.pp * (compute + memory + comm) + (split.pp - 1) * hop + other;
+  const prefills = segments.some((g) => g.pastTokens === 0 && g.newTokens > 1);
+  const perLayer = prefills ? d.cal.servingPrefillLayerOverhead : d.cal.servingLayerOverhead;
+  const L = model.layers;
+  const stageOther = d.cal.servingStepOverhead + (L / pp) * perLayer;
+  let seconds = core + comm + stageOther;
+  if (pp > 1) {
+    const tokens = segments.reduce((t, g) => t + g.seqs * g.newTokens, 0);
+    const hop = sendRecvSeconds(tokens * model.hidden * 2, e.split.tensor * pp > f.domain, f);
+    seconds = pp * (core + comm) + (pp - 1) * hop + d.cal.servingStepOverhead + L * perLayer;
   }
   return {
     seconds,
-    stageSeconds: stage,
-    computeSeconds: compute * split.pp,
-    memorySeconds: memory * split.pp,
-    communicationSeconds: comm * split.pp,
-    otherSeconds: other,
+    stageSeconds: core + comm + stageOther,
+    computeSeconds: compute * pp,
+    memorySeconds: memory * pp,
+    communicationSeconds: comm * pp,
+    otherSeconds: seconds - pp * (core + comm),
+    gemmMemorySeconds: gemmMem * pp,
+    gemmComputeSeconds: gemmComp * pp,
+  };
+}
+
+/** Scales a step (k identical steps). */
+export function scaleStep(t: StepTime, k: number): StepTime {
+  return {
+    seconds: t.seconds * k,
+    stageSeconds: t.stageSeconds * k,
+    computeSeconds: t.computeSeconds * k,
+    memorySeconds: t.memorySeconds * k,
+    communicationSeconds: t.communicationSeconds * k,
+    otherSeconds: t.otherSeconds * k,
+    gemmMemorySeconds: t.gemmMemorySeconds * k,
+    gemmComputeSeconds: t.gemmComputeSeconds * k,
   };
 }

@@ -1,17 +1,23 @@
-import type { Accelerator } from '../hardware/types.js';
+import type { Calibration } from '../cost/calibration.js';
+import type { KernelTraits } from '../graph/types.js';
 import type { CpuSocket } from '../hardware/cpu.js';
+import type { Accelerator } from '../hardware/types.js';
 import type { ModelSpec } from '../model/types.js';
+import type { Warning } from '../core/warnings.js';
+import type { KvPolicy } from '../profiles/types.js';
 import type { KvFormat, WeightFormat } from './formats.js';
 
 export interface ServeSplit {
   tensor: number;
   pipeline: number;
+  /** Expert parallelism inside the tensor-parallel group (expert divides tensor); experts are tensor-split tensor/expert ways. */
   expert: number;
 }
 
 export interface Workload {
   inputTokens: number;
   outputTokens: number;
+  /** Requests in flight per replica (all pipeline stages together). */
   concurrency: number | null;
   requestRate: number | null;
   chunkedPrefill: boolean;
@@ -49,11 +55,18 @@ export interface ServeJob {
   diskBandwidth: number;
   pricePerHour: number;
   fabric: { domain?: number | undefined; scaleUpGBps?: number | undefined };
-  /** Properties of the serving engine's kernels that change the cost model. */
-  engine: EngineProfile;
+  /** Kernel behaviour of the serving engine. */
+  kernels: KernelTraits;
+  /** The engine profile's id. */
+  engine: string;
+  /** How the engine sizes and fills its KV cache. */
+  kv: KvPolicy;
+  cal: Calibration;
 }
 
-export interface EngineProfile {
-  /** See StepSplit.decodeAttention. */
-  decodeAttention: 'grouped' | 'per-query-head';
+/** An inference job with the split keys the user fixed and the warnings loading produced. */
+export interface ServeRequest {
+  job: ServeJob;
+  constraints: Partial<ServeSplit>;
+  warnings: Warning[];
 }

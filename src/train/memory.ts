@@ -1,5 +1,8 @@
 import { countParameters } from '../model/params.js';
 import type { ModelSpec } from '../model/types.js';
+import { F } from './fields.js';
+import type { SplitCost } from './price-split.js';
+import type { TrainJob, TrainPlan } from './types.js';
 
 /**
  * Model-state bytes of mixed-precision Adam: 2-byte weights, 2-byte gradients, and a
@@ -17,4 +20,62 @@ export function modelStateBytes(params: number, zero: 0 | 1 | 2 | 3, dp: number,
 export function minDevicesForModelStates(m: ModelSpec, capacityBytes: number): number {
   const total = modelStateBytes(countParameters(m).total, 0, 1).total;
   return Math.ceil(total / capacityBytes);
+}
+
+/**
+ * Peak memory of the busiest device of a plan (the first pipeline stage holds the most
+ * micro-batches in flight; the last holds the output head and logits), written into `out`.
+ * `m` is the number of micro-batches per step.
+ */
+export function deviceMemory(job: TrainJob, p: TrainPlan, sc: SplitCost, m: number, out: Float64Array): void {
+  const cal = job.cal;
+  const L = job.model.layers;
+  const pp = p.pipeline;
+  const v = p.virtualStages;
+  const dp = p.data;
+  const chunkLayers = Math.ceil(L / (pp * v));
+  const stageLayers = Math.min(chunkLayers * v, L);
+  const denseStage = (sc.denseParams * stageLayers) / L;
+  const expertStage = (sc.expertParams * stageLayers) / L;
+  const firstExtra = sc.embeddingParams;
+  const lastExtra = sc.headParams;
+  const edp = job.devices / (pp * p.expert); // expert data-parallel size (expert-tensor size 1)
+  const gradB = job.gradientBytes;
+  const shardDiv = p.zero >= 1 ? dp : 1;
+  const eShardDiv = p.zero >= 1 ? edp : 1;
+  const wDiv = p.zero === 3 ? dp : 1;
+  const ewDiv = p.zero === 3 ? edp : 1;
+  const gDiv = p.zero >= 2 ? dp : 1;
+  const egDiv = p.zero >= 2 ? edp : 1;
+  const weightBytes = p.precision === 'fp8' ? 3 : 2; // fp8 training keeps an fp8 copy of GEMM weights
+  const fsdpWorking = p.zero === 3 ? 2 * sc.layerParamsMax * weightBytes : 0;
+  const actPerLayer = p.recompute === 'full' ? sc.actFull / L : p.recompute === 'selective' ? sc.actSelective / L : sc.actNone / L;
+  const mv = m * v;
+  const inflightFirst = pp === 1 ? 1 : Math.min(mv, v > 1 ? 2 * (pp - 1) + (v - 1) * pp + 1 : pp);
+  const inflightLast = pp === 1 ? 1 : Math.min(mv, v > 1 ? (v - 1) * pp + 1 : 1);
+  const working = p.recompute === 'full' ? sc.actLayerMax : 0;
+  const memFor = (extraParams: number, inflight: number, head: boolean, out0: number) => {
+    const w = ((denseStage + extraParams) / wDiv + expertStage / ewDiv) * weightBytes + fsdpWorking;
+    const g = ((denseStage + extraParams) / gDiv + expertStage / egDiv) * gradB;
+    const o = ((denseStage + extraParams) / shardDiv + expertStage / eShardDiv) * 12;
+    const act = inflight * chunkLayers * actPerLayer + working + (head ? sc.headAct : 0);
+    const oth = cal.runtimeBytes + cal.fragmentation * (act + g);
+    const total = w + g + o + act + oth;
+    if (total > out0) {
+      out[F.memWeights] = w;
+      out[F.memGrads] = g;
+      out[F.memOptimizer] = o;
+      out[F.memActivations] = act;
+      out[F.memOther] = oth;
+      out[F.memTotal] = total;
+    }
+    return total;
+  };
+  out[F.memTotal] = 0;
+  if (pp === 1) {
+    memFor(firstExtra + lastExtra, 1, true, 0);
+  } else {
+    const a = memFor(firstExtra, inflightFirst, false, 0);
+    memFor(lastExtra, inflightLast, true, a);
+  }
 }

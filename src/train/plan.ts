@@ -1,73 +1,83 @@
-import type { TrainJob, TrainPlan } from './types.js';
+import { fail } from '../core/issues.js';
+import { warning, type Warning } from '../core/warnings.js';
+import { evaluatePlan, type TrainReport } from './report.js';
+import { searchPlans, type Alternative } from './search.js';
+import type { PlanConstraints, TrainJob, TrainPlan } from './types.js';
 
-/**
- * Why a fully specified plan cannot run (null when it can). The same rules drive the
- * search (which never proposes an invalid plan) and the check of a user's fixed plan.
- */
-export function planProblem(job: TrainJob, p: TrainPlan): { field: string; message: string } | null {
-  const m = job.model;
-  const a = m.attention;
-  const n = job.devices;
-  const prod = p.tensor * p.pipeline * p.context * p.data;
-  if (prod !== n) {
-    return {
-      field: 'data',
-      message: `tensor x pipeline x context x data = ${p.tensor} x ${p.pipeline} x ${p.context} x ${p.data} = ${prod}, but the system has ${n} devices`,
-    };
-  }
-  if (a.heads % p.tensor !== 0) return { field: 'tensor', message: `tensor (${p.tensor}) must divide the ${a.heads} attention heads` };
-  if (!a.mla && a.kvHeads % p.tensor !== 0) {
-    return { field: 'tensor', message: `tensor (${p.tensor}) must divide the ${a.kvHeads} key-value heads` };
-  }
-  if (p.pipeline > m.layers) return { field: 'pipeline', message: `pipeline (${p.pipeline}) exceeds the ${m.layers} layers` };
-  if (p.virtualStages > 1) {
-    if (p.pipeline === 1) return { field: 'virtualStages', message: 'virtual pipeline stages need pipeline > 1' };
-    if (p.pipeline * p.virtualStages > m.layers) {
-      return { field: 'virtualStages', message: `pipeline x virtualStages (${p.pipeline * p.virtualStages}) exceeds the ${m.layers} layers` };
-    }
-  }
-  const local = job.globalBatchSize / p.data;
-  if (!Number.isInteger(local)) return { field: 'data', message: `globalBatchSize (${job.globalBatchSize}) must be a multiple of data (${p.data})` };
-  if (local % p.microBatchSize !== 0) {
-    return {
-      field: 'microBatchSize',
-      message: `microBatchSize (${p.microBatchSize}) must divide the ${local} sequences each data-parallel replica gets per step`,
-    };
-  }
-  const mb = local / p.microBatchSize;
-  if (p.virtualStages > 1 && mb % p.pipeline !== 0) {
-    return { field: 'virtualStages', message: `interleaved pipelining needs the ${mb} micro-batches to be a multiple of pipeline (${p.pipeline})` };
-  }
-  if (p.context > 1 && job.sequenceLength % (2 * p.context) !== 0) {
-    return {
-      field: 'context',
-      message: `sequenceLength (${job.sequenceLength}) must be a multiple of 2 x context (${2 * p.context}) for load-balanced causal attention`,
-    };
-  }
-  if (!m.moe && p.expert !== 1) return { field: 'expert', message: `expert (${p.expert}) must be 1 for a dense model` };
-  if (m.moe) {
-    if (m.moe.experts % p.expert !== 0) return { field: 'expert', message: `expert (${p.expert}) must divide the ${m.moe.experts} experts` };
-    if ((p.tensor * p.data * p.context) % p.expert !== 0) {
-      return {
-        field: 'expert',
-        message: `expert (${p.expert}) must divide tensor x data x context (${p.tensor * p.data * p.context}); expert-parallel groups are carved out of the ranks of one pipeline stage`,
-      };
-    }
-  }
-  if (p.sequenceParallel && p.tensor === 1) return { field: 'sequenceParallel', message: 'sequenceParallel needs tensor > 1' };
-  if (p.precision === 'fp8' && !job.accelerator.peakFlops.fp8) {
-    return { field: 'precision', message: `${job.accelerator.id} has no FP8 tensor cores` };
-  }
-  return null;
+/** A training job with the keys the user fixed and the warnings loading produced. */
+export interface TrainRequest {
+  job: TrainJob;
+  constraints: PlanConstraints;
+  warnings: Warning[];
 }
 
-export function divisors(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 1; i * i <= n; i++) {
-    if (n % i === 0) {
-      out.push(i);
-      if (i * i !== n) out.push(n / i);
-    }
+export interface TrainingResult extends TrainReport {
+  searched: boolean;
+  alternatives?: Alternative[];
+  search?: { evaluated: number; feasible: number; distinctLayerCosts: number };
+}
+
+/** True when every plan key is fixed, so no search is needed. */
+export function isComplete(c: PlanConstraints): c is TrainPlan {
+  return (
+    c.tensor !== undefined &&
+    c.pipeline !== undefined &&
+    c.data !== undefined &&
+    c.context !== undefined &&
+    c.expert !== undefined &&
+    c.virtualStages !== undefined &&
+    c.sequenceParallel !== undefined &&
+    c.zero !== undefined &&
+    c.microBatchSize !== undefined &&
+    c.recompute !== undefined &&
+    c.precision !== undefined
+  );
+}
+
+/** Reserve below which a plan that fits is flagged (allocators fail before 100 %: fragmentation, NCCL and cuBLAS buffers grow at run time). */
+export const HEADROOM_WARNING_FRACTION = 0.05;
+
+function outputWarnings(r: TrainReport, job: TrainJob): Warning[] {
+  const w: Warning[] = [];
+  if (!r.profiles.efficiency.fitted)
+    w.push(
+      warning(
+        'uncalibrated_hardware',
+        `${job.accelerator.id} (${r.profiles.efficiency.generation}) has no efficiencies fitted to measurements: priced with conservative ones (${r.profiles.efficiency.source}); treat step time and MFU as rough`,
+        ['system', 'accelerator'],
+      ),
+    );
+  if (r.fits && r.memory.headroomBytes < HEADROOM_WARNING_FRACTION * r.memory.capacityBytes)
+    w.push(
+      warning(
+        'memory_headroom',
+        `the plan leaves ${(r.memory.headroomBytes / 1e9).toFixed(2)} GB of ${(r.memory.capacityBytes / 1e9).toFixed(0)} GB free per device, under the ${HEADROOM_WARNING_FRACTION * 100}% margin; real allocators often fail before that`,
+        ['training'],
+      ),
+    );
+  return w;
+}
+
+/** Evaluates the request's plan, or searches the keys it leaves open. Throws IssueError for plans that cannot exist. */
+export function planTraining(req: TrainRequest, o: { alternatives?: number } = {}): TrainingResult {
+  const c = req.constraints;
+  const finish = (r: TrainingResult, extra: Warning[] = []): TrainingResult => ({ ...r, warnings: [...req.warnings, ...extra, ...outputWarnings(r, req.job)] });
+  if (isComplete(c)) return finish({ ...evaluatePlan(req.job, c), searched: false });
+  const s = searchPlans(req.job, c, { alternatives: o.alternatives ?? 4 });
+  const stats = { evaluated: s.evaluated, feasible: s.feasible, distinctLayerCosts: s.distinctLayerCosts };
+  if (s.best) return finish({ ...s.best, searched: true, alternatives: s.alternatives, search: stats });
+  if (s.closest) {
+    return finish({ ...s.closest, searched: true, alternatives: [], search: stats }, [
+      warning(
+        'no_fit_closest',
+        `no plan fits in ${(req.job.accelerator.memoryBytes / 1e9).toFixed(0)} GB per device; showing the plan that needs the least memory`,
+      ),
+    ]);
   }
-  return out.sort((x, y) => x - y);
+  if (s.firstProblem) fail({ ...s.firstProblem.data, path: s.firstProblem.rule.path } as Parameters<typeof fail>[0]);
+  return fail({
+    code: 'no_plan',
+    path: ['parallelism'],
+    reason: 'no valid split exists for these constraints (check that the fixed sizes divide the device count, heads, layers and batch)',
+  });
 }

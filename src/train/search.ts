@@ -1,9 +1,11 @@
+import type { IssueBody } from '../core/issues.js';
 import { fabricFor } from '../cost/topology.js';
-import { calibration } from '../cost/calibration.js';
-import { assemble, F, FIELDS } from './assemble.js';
-import { reportFrom, splitOf, type TrainReport } from './evaluate.js';
-import { divisors, planProblem } from './plan.js';
-import { computeSplitCost, type SplitCost } from './splitcost.js';
+import { divisors, firstBroken, type Rule } from '../rules/table.js';
+import { F, FIELDS } from './fields.js';
+import { priceSplit, type SplitCost } from './price-split.js';
+import { microBatchOf, reportFrom, type TrainReport } from './report.js';
+import { TRAIN_RULES } from './rules.js';
+import { scheduleStep } from './schedule.js';
 import { basePlan, RECOMPUTE, type PlanConstraints, type Recompute, type TrainJob, type TrainPlan, type TrainPrecision } from './types.js';
 
 /**
@@ -23,11 +25,10 @@ export interface SearchResult {
   /** When nothing fits: the plan that comes closest (least memory). */
   closest: TrainReport | null;
   /** When no valid split exists: the first rule a candidate broke. */
-  firstProblem: { field: string; message: string } | null;
+  firstProblem: { rule: Rule<TrainJob, TrainPlan>; data: IssueBody } | null;
   evaluated: number;
   feasible: number;
   distinctLayerCosts: number;
-  seconds: number;
 }
 
 export interface SearchOptions {
@@ -54,7 +55,6 @@ interface Slot {
 }
 
 export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions = {}): SearchResult {
-  const t0 = performance.now();
   const m = job.model;
   const a = m.attention;
   const N = job.devices;
@@ -62,7 +62,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   const seq = job.sequenceLength;
   const gbs = job.globalBatchSize;
   const cap = job.accelerator.memoryBytes;
-  const fabric = fabricFor(job.accelerator, job.perNode, calibration(), job.fabric);
+  const fabric = fabricFor(job.accelerator, job.perNode, job.cal, job.fabric);
   const maxMb = o.maxMicroBatch ?? 16;
   const precisions: TrainPrecision[] = c.precision !== undefined ? [c.precision] : job.accelerator.peakFlops.fp8 ? ['bf16', 'fp8'] : ['bf16'];
 
@@ -73,7 +73,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   let evaluated = 0;
   let feasible = 0;
   let distinct = 0;
-  let firstProblem: { field: string; message: string } | null = null;
+  let firstProblem: SearchResult['firstProblem'] = null;
 
   const tpList =
     c.tensor !== undefined
@@ -115,12 +115,12 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
                 plan.virtualStages = 1;
                 plan.zero = 0;
                 plan.recompute = 'none';
-                const problem = planProblem(job, plan);
+                const problem = firstBroken(TRAIN_RULES, job, plan);
                 if (problem !== null) {
                   firstProblem ??= problem;
                   continue;
                 }
-                const sc = computeSplitCost(job, splitOf(job, plan));
+                const sc = priceSplit(job, microBatchOf(plan));
                 distinct++;
                 const micro = local / mbs;
                 for (const v of vList) {
@@ -130,7 +130,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
                     plan.recompute = rc;
                     for (const z of zeroList) {
                       plan.zero = z;
-                      assemble(job, plan, sc, out);
+                      scheduleStep(job, plan, sc, out);
                       evaluated++;
                       const mem = out[F.memTotal]!;
                       if (mem <= cap) {
@@ -152,8 +152,8 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   }
 
   const report = (s: Slot) => {
-    assemble(job, s.plan, s.sc, out);
-    return reportFrom(job, s.plan, out);
+    scheduleStep(job, s.plan, s.sc, out);
+    return reportFrom(job, s.plan, out, s.sc.device.profile);
   };
   const best = top.length ? report(top[0]!) : null;
   const alternatives: Alternative[] = [];
@@ -186,7 +186,6 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
     evaluated,
     feasible,
     distinctLayerCosts: distinct,
-    seconds: (performance.now() - t0) / 1000,
   };
 }
 

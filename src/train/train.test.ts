@@ -1,33 +1,26 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accelerator } from '../hardware/catalog.js';
+import { acc as accelerator, ctx, model as builtinModel, raw, trainJob } from '../../test/ctx.js';
 import { countParameters } from '../model/params.js';
-import { builtinModel } from '../model/registry.js';
 import { normalizeTraining } from '../scenario/training.js';
-import { modelFlopsPerToken } from '../graph/layer.js';
-import { evaluatePlan } from './evaluate.js';
+import { modelFlopsPerToken } from '../graph/flops.js';
+import { firstBroken } from '../rules/table.js';
+import { evaluatePlan } from './report.js';
 import { minDevicesForModelStates, modelStateBytes } from './memory.js';
-import { planTraining } from './plan-training.js';
-import { planProblem } from './plan.js';
+import { planTraining } from './plan.js';
+import { TRAIN_RULES } from './rules.js';
 import { searchPlans } from './search.js';
 import { basePlan, type TrainJob, type TrainPlan } from './types.js';
 
 function job(model: string, acc: string, devices: number, seq: number, gbs: number, tokens: number | null = null): TrainJob {
-  return {
-    model: builtinModel(model)!,
-    accelerator: accelerator(acc)!,
-    devices,
-    perNode: Math.min(8, devices),
-    fabric: {},
-    sequenceLength: seq,
-    globalBatchSize: gbs,
-    tokens,
-    gradientBytes: 2,
-    tpCommOverlap: true,
-    epCommOverlap: false,
-    pricePerHour: 2,
-  };
+  return trainJob(builtinModel(model), acc, devices, seq, gbs, { tokens });
 }
+
+/** The path of the first training rule a complete plan breaks, or null. */
+const planProblem = (j: TrainJob, p: TrainPlan) => {
+  const b = firstBroken(TRAIN_RULES, j, p);
+  return b ? { field: String(b.rule.path[b.rule.path.length - 1]) } : null;
+};
 
 const plan = basePlan;
 
@@ -46,20 +39,20 @@ describe('seed claims: training memory (SEED-CLAIMS rows 1, 2)', () => {
   });
 
   it('row 2: model states alone need at least 35 A100-80GB, and ZeRO-3 over 34 does not fit', () => {
-    const m = builtinModel('gpt3-175b')!;
-    const a = accelerator('nvidia-a100-80gb-sxm')!;
+    const m = builtinModel('gpt3-175b');
+    const a = { ...accelerator('nvidia-a100-80gb-sxm'), memoryBytes: 80e9 };
     expect(minDevicesForModelStates(m, a.memoryBytes)).toBe(35);
     const p = countParameters(m).total;
     expect(modelStateBytes(p, 3, 34).total).toBeGreaterThan(a.memoryBytes);
     expect(modelStateBytes(p, 3, 35).total).toBeLessThanOrEqual(a.memoryBytes);
-    const r = evaluatePlan(job('gpt3-175b', 'nvidia-a100-80gb-sxm', 34, 2048, 34), plan({ data: 34, zero: 3, recompute: 'full' }));
+    const r = evaluatePlan({ ...job('gpt3-175b', 'nvidia-a100-80gb-sxm', 34, 2048, 34), accelerator: a }, plan({ data: 34, zero: 3, recompute: 'full' }));
     expect(r.fits).toBe(false);
   });
 });
 
 describe('seed claims: compute (rows 3, 4, 5, 6)', () => {
   it('row 3: model FLOPs are 6 P per token plus attention; full recompute makes hardware FLOPs 8 P', () => {
-    const m = builtinModel('gpt3-175b')!;
+    const m = builtinModel('gpt3-175b');
     const P = countParameters(m).total;
     const seq = 2048;
     // attention term: 3 passes x 2 matmuls x 2 FLOPs x (s/2 causal keys) x d_model per layer
@@ -81,16 +74,16 @@ describe('seed claims: compute (rows 3, 4, 5, 6)', () => {
 
   it('row 5: LLaMA-65B on 2048 A100-80GB, 1.4T tokens, takes about 21 days (380 tokens/s/GPU)', () => {
     const r = planTraining(
-      normalizeTraining({
-        data: {
+      normalizeTraining(
+        raw({
           kind: 'training',
           model: 'llama-65b',
           system: { accelerator: 'nvidia-a100-80gb-sxm', count: 2048, perNode: 8 },
           training: { sequenceLength: 2048, globalBatchSize: 2048, precision: 'bf16', tokens: 1.4e12 },
-        },
-        baseDir: '.',
-        source: 'test',
-      }),
+        }),
+        ctx,
+        null,
+      ),
     );
     within(r.throughput.tokensPerSecondPerDevice, 380, 0.2);
     within(r.run!.days, 21, 0.2);
@@ -174,7 +167,7 @@ describe('search', () => {
 
   it('returns the least-memory plan with fits=false when nothing fits', () => {
     const j = job('llama-3.1-405b', 'nvidia-a10', 8, 4096, 8);
-    const r = planTraining({ job: j, constraints: {}, warnings: [], name: 't' });
+    const r = planTraining({ job: j, constraints: {}, warnings: [] });
     expect(r.fits).toBe(false);
     expect(r.memory.perDeviceBytes).toBeGreaterThan(r.memory.capacityBytes);
   });

@@ -1,5 +1,7 @@
+import type { Calibration } from '../cost/calibration.js';
 import type { Accelerator } from '../hardware/types.js';
 import type { FabricOverrides } from '../cost/topology.js';
+import type { KernelTraits } from '../graph/types.js';
 import type { ModelSpec } from '../model/types.js';
 
 export type Recompute = 'none' | 'selective' | 'full';
@@ -38,6 +40,12 @@ export interface TrainJob {
   /** Overlap expert all-to-all with another micro-batch's compute (DualPipe / combined 1F1B). */
   epCommOverlap: boolean;
   pricePerHour: number;
+  /** The calibration that prices this job (explicit: no module state). */
+  cal: Calibration;
+  /** Kernel behaviour of the training stack. */
+  kernels: KernelTraits;
+  /** The framework profile that describes the stack (its id). */
+  framework: string;
 }
 
 /** A partial plan: the keys the user fixed; the rest are searched. */

@@ -6,14 +6,12 @@ export function dataPath(name: string): string {
   return fileURLToPath(new URL(`../../data/${name}`, import.meta.url));
 }
 
-const cache = new Map<string, unknown>();
-
-/** Reads and caches a JSON file from data/. */
+/** Reads a JSON file from data/. */
 export function readDataJson<T>(name: string): T {
-  let v = cache.get(name);
-  if (v === undefined) {
-    v = JSON.parse(readFileSync(dataPath(name), 'utf8'));
-    cache.set(name, v);
-  }
-  return v as T;
+  return JSON.parse(readFileSync(dataPath(name), 'utf8')) as T;
+}
+
+/** Reads a text file from data/. */
+export function readDataText(name: string): string {
+  return readFileSync(dataPath(name), 'utf8');
 }

@@ -1,34 +1,35 @@
-import { readScenario } from '../scenario/load.js';
+import type { PlanContext } from '../context/types.js';
 import { normalizeInference } from '../scenario/inference.js';
-import { planServe } from '../serve/search.js';
+import { readScenario } from '../scenario/load.js';
+import { planServe } from '../serve/plan.js';
 import { readDataJson } from '../util/data.js';
-import type { EngineProfile } from '../serve/types.js';
+import { nodeFiles } from '../util/node-files.js';
 import { readCorpus, type CorpusRow } from './corpus.js';
 import { scoreRow, summarize, type ValidationRow, type ValidationSummary } from './training.js';
 
-export interface EngineProfileEntry {
+export interface EngineGroup {
   group: string;
-  engine: Partial<EngineProfile>;
+  /** The engine profile (data/profiles.json) that measured the group's rows. */
+  engine: string;
   /** KV-cache format the group's engines used with FP8 weights, where a scenario leaves kvCache out. */
   kvCacheWithFp8Weights?: 'fp8';
   source: string;
 }
 
-/** The serving-engine profile of each source group (data/validation-engines.json). */
-export function engineProfiles(): EngineProfileEntry[] {
-  return readDataJson<{ profiles: EngineProfileEntry[] }>('validation-engines.json').profiles;
+/** The serving engine of each source group (data/validation-engines.json). */
+export function engineGroups(): EngineGroup[] {
+  return readDataJson<{ groups: EngineGroup[] }>('validation-engines.json').groups;
 }
 
-export function validateInferenceRow(row: CorpusRow, useProfiles = true): ValidationRow {
+export function validateInferenceRow(row: CorpusRow, ctx: PlanContext, groups: EngineGroup[] | null): ValidationRow {
   return scoreRow(row, (group) => {
     const raw = readScenario(row.file);
-    const n = normalizeInference(raw);
     // the engine that measured the row, unless the scenario names one itself
-    const profile = useProfiles ? engineProfiles().find((p) => p.group === group) : undefined;
-    if (profile && raw.data['engine'] === undefined) n.job.engine = { ...n.job.engine, ...profile.engine };
+    const profile = groups?.find((p) => p.group === group);
+    if (profile && raw.data['engine'] === undefined) raw.data['engine'] = profile.engine;
     const q = raw.data['quantization'] as Record<string, unknown> | undefined;
-    if (profile?.kvCacheWithFp8Weights && n.job.weights === 'fp8' && q?.['kvCache'] === undefined) n.job.kvCache = profile.kvCacheWithFp8Weights;
-    const r = planServe(n.job, n.constraints);
+    if (profile?.kvCacheWithFp8Weights && q?.['weights'] === 'fp8' && q['kvCache'] === undefined) q['kvCache'] = profile.kvCacheWithFp8Weights;
+    const r = planServe(normalizeInference(raw, ctx, nodeFiles));
     const p = r.parallelism;
     return {
       report: r,
@@ -38,11 +39,12 @@ export function validateInferenceRow(row: CorpusRow, useProfiles = true): Valida
   });
 }
 
-export function validateInference(dir: string, useProfiles = true): ValidationSummary {
+export function validateInference(dir: string, ctx: PlanContext, useProfiles = true): ValidationSummary {
+  const groups = useProfiles ? engineGroups() : null;
   const s = summarize(
     'inference',
-    readCorpus(dir, 'inference').map((r) => validateInferenceRow(r, useProfiles)),
+    readCorpus(dir, 'inference').map((r) => validateInferenceRow(r, ctx, groups)),
   );
-  const groups = new Set(s.rows.map((r) => r.group));
-  return { ...s, profiles: useProfiles ? engineProfiles().filter((p) => groups.has(p.group)) : [] };
+  const seen = new Set(s.rows.map((r) => r.group));
+  return { ...s, profiles: groups ? groups.filter((p) => seen.has(p.group)) : [] };
 }

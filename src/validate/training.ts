@@ -1,7 +1,9 @@
+import type { PlanContext } from '../context/types.js';
+import { IssueError } from '../core/issues.js';
 import { readScenario } from '../scenario/load.js';
 import { normalizeTraining } from '../scenario/training.js';
-import { planTraining } from '../train/plan-training.js';
-import { ScenarioError } from '../util/issues.js';
+import { planTraining } from '../train/plan.js';
+import { nodeFiles } from '../util/node-files.js';
 import { readCorpus, sourceGroup, type CorpusRow } from './corpus.js';
 
 export interface ValidationRow {
@@ -32,7 +34,7 @@ export interface ValidationSummary {
   notFitting: number;
   groups: { group: string; n: number; medianApe: number; p90Ape: number; bias: number }[];
   /** Serving-engine profiles applied to source groups (inference only). */
-  profiles?: { group: string; engine: Record<string, unknown>; kvCacheWithFp8Weights?: string; source: string }[];
+  profiles?: { group: string; engine: string; kvCacheWithFp8Weights?: string; source: string }[];
 }
 
 export function percentile(sorted: number[], q: number): number {
@@ -65,14 +67,14 @@ export function scoreRow(row: CorpusRow, predict: (group: string) => { report: u
     const predicted = pick(report, row.metric);
     return { ...base, predicted, ape: predicted === null ? null : (Math.abs(predicted - row.measured) / row.measured) * 100, fits, plan };
   } catch (e) {
-    const why = e instanceof ScenarioError ? e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (e as Error).message;
-    return { ...base, predicted: null, ape: null, fits: null, unsupported: why };
+    if (!(e instanceof IssueError)) throw e;
+    return { ...base, predicted: null, ape: null, fits: null, unsupported: e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
   }
 }
 
-export function validateTrainingRow(row: CorpusRow): ValidationRow {
+export function validateTrainingRow(row: CorpusRow, ctx: PlanContext): ValidationRow {
   return scoreRow(row, () => {
-    const r = planTraining(normalizeTraining(readScenario(row.file)), { alternatives: 0 });
+    const r = planTraining(normalizeTraining(readScenario(row.file), ctx, nodeFiles), { alternatives: 0 });
     const p = r.parallelism;
     return {
       report: r,
@@ -112,6 +114,9 @@ export function summarize(kind: string, rows: ValidationRow[]): ValidationSummar
   };
 }
 
-export function validateTraining(dir: string): ValidationSummary {
-  return summarize('training', readCorpus(dir, 'training').map(validateTrainingRow));
+export function validateTraining(dir: string, ctx: PlanContext): ValidationSummary {
+  return summarize(
+    'training',
+    readCorpus(dir, 'training').map((r) => validateTrainingRow(r, ctx)),
+  );
 }

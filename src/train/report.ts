@@ -1,7 +1,10 @@
-import { modelFlopsPerToken } from '../graph/layer.js';
+import type { EfficiencyProfile } from '../cost/calibration.js';
+import type { Warning } from '../core/warnings.js';
+import { modelFlopsPerToken } from '../graph/flops.js';
 import { countParameters } from '../model/params.js';
-import { assemble, F, FIELDS } from './assemble.js';
-import { computeSplitCost, type SplitCost } from './splitcost.js';
+import { F, FIELDS } from './fields.js';
+import { priceSplit, splitOf, type SplitCost } from './price-split.js';
+import { scheduleStep } from './schedule.js';
 import type { TrainJob, TrainPlan } from './types.js';
 
 /** The contract's training result (contract/SCENARIOS.md), plus explanations. */
@@ -51,6 +54,9 @@ export interface TrainReport {
     contextBytesPerStep: number;
   };
   bound: 'compute' | 'communication' | 'pipeline-bubble' | 'memory';
+  /** Which profiles priced the plan (contract v2). */
+  profiles: { efficiency: { generation: string; fitted: boolean; source: string }; calibration: string; framework: string };
+  warnings: Warning[];
   run?: {
     tokens: number;
     steps: number;
@@ -68,19 +74,20 @@ export function peakFor(job: TrainJob, precision: string): number {
   return (precision === 'fp8' ? pk.fp8 : pk.bf16) ?? pk.bf16 ?? 1;
 }
 
-export function splitOf(job: TrainJob, p: TrainPlan) {
-  return { tp: p.tensor, cp: p.context, ep: p.expert, sp: p.sequenceParallel, mbs: p.microBatchSize, seq: job.sequenceLength, fp8: p.precision === 'fp8' };
+/** The micro-batch a plan prices its layers with. */
+export function microBatchOf(p: TrainPlan) {
+  return { split: splitOf(p), microBatchSize: p.microBatchSize, precision: p.precision };
 }
 
 /** Evaluates one fully specified, valid plan. */
 export function evaluatePlan(job: TrainJob, p: TrainPlan, sc?: SplitCost): TrainReport {
-  const cost = sc ?? computeSplitCost(job, splitOf(job, p));
+  const cost = sc ?? priceSplit(job, microBatchOf(p));
   const out = new Float64Array(FIELDS);
-  assemble(job, p, cost, out);
-  return reportFrom(job, p, out);
+  scheduleStep(job, p, cost, out);
+  return reportFrom(job, p, out, cost.device.profile);
 }
 
-export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array): TrainReport {
+export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array, profile: EfficiencyProfile): TrainReport {
   const counts = countParameters(job.model);
   const n = job.devices;
   const tps = out[F.tokensPerSecond]!;
@@ -158,6 +165,12 @@ export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array): Trai
       contextBytesPerStep: out[F.cpBytes]!,
     },
     bound,
+    profiles: {
+      efficiency: { generation: profile.generation, fitted: profile.fitted, source: profile.source },
+      calibration: job.cal.name,
+      framework: job.framework,
+    },
+    warnings: [],
   };
   if (job.tokens !== null) {
     const seconds = job.tokens / tps;

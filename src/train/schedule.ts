@@ -1,7 +1,9 @@
-import { calibration } from '../cost/calibration.js';
 import { allGatherSeconds, allReduceSeconds, sendRecvSeconds } from '../cost/collective.js';
+import { overlapped } from '../cost/overlap.js';
 import { place } from '../cost/topology.js';
-import type { SplitCost } from './splitcost.js';
+import { F } from './fields.js';
+import { deviceMemory } from './memory.js';
+import type { SplitCost } from './price-split.js';
 import type { TrainJob, TrainPlan } from './types.js';
 
 /**
@@ -10,52 +12,10 @@ import type { TrainJob, TrainPlan } from './types.js';
  * Writes into a Float64Array (no allocation) so the search can call it millions of times.
  */
 
-export const F = {
-  step: 0,
-  compute: 1,
-  exposedComm: 2,
-  bubble: 3,
-  other: 4,
-  memTotal: 5,
-  memWeights: 6,
-  memGrads: 7,
-  memOptimizer: 8,
-  memActivations: 9,
-  memOther: 10,
-  tokensPerSecond: 11,
-  tpBytes: 12,
-  ppBytes: 13,
-  dpBytes: 14,
-  epBytes: 15,
-  cpBytes: 16,
-  hwFlopsPerStep: 17,
-  dpSeconds: 18,
-  dpExposed: 19,
-  ppExposed: 20,
-  layerExposed: 21,
-  microBatches: 22,
-  optimizerSeconds: 23,
-  tpSeconds: 24,
-  epSeconds: 25,
-  cpSeconds: 26,
-  imbalance: 27,
-} as const;
-export const FIELDS = 28;
-
-/**
- * Time a communication of `comm` seconds adds when it runs beside `window` seconds of
- * compute: the part that does not fit in the window, plus the slowdown the overlapped
- * part inflicts on compute (communication kernels take SMs and memory bandwidth).
- */
-export function overlapped(comm: number, window: number, slowdown: number): number {
-  const o = Math.min(comm, window);
-  return comm - o + (slowdown - 1) * o;
-}
-
 const BUCKET_BYTES = 40e6 * 4; // Megatron's default DDP bucket (40M fp32 elements)
 
-export function assemble(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float64Array): void {
-  const cal = calibration();
+export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float64Array): void {
+  const cal = job.cal;
   const f = sc.fabric;
   const L = job.model.layers;
   const pp = p.pipeline;
@@ -157,42 +117,8 @@ export function assemble(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float6
   const other = optimizerSeconds + cal.stepOverhead;
   const step = pipe + ppExposed + dpExposed + other;
 
-  // ---- memory on the busiest device (first stage holds the most in-flight micro-batches)
-  const wDiv = p.zero === 3 ? dp : 1;
-  const ewDiv = p.zero === 3 ? edp : 1;
-  const gDiv = p.zero >= 2 ? dp : 1;
-  const egDiv = p.zero >= 2 ? edp : 1;
-  const weightBytes = p.precision === 'fp8' ? 3 : 2; // fp8 training keeps an fp8 copy of GEMM weights
-  const fsdpWorking = p.zero === 3 ? 2 * sc.layerParamsMax * weightBytes : 0;
-  const actPerLayer = p.recompute === 'full' ? sc.actFull / L : p.recompute === 'selective' ? sc.actSelective / L : sc.actNone / L;
-  const mv = m * v;
-  const inflightFirst = pp === 1 ? 1 : Math.min(mv, v > 1 ? 2 * (pp - 1) + (v - 1) * pp + 1 : pp);
-  const inflightLast = pp === 1 ? 1 : Math.min(mv, v > 1 ? (v - 1) * pp + 1 : 1);
-  const working = p.recompute === 'full' ? sc.actLayerMax : 0;
-  const memFor = (extraParams: number, inflight: number, head: boolean, out0: number) => {
-    const w = ((denseStage + extraParams) / wDiv + expertStage / ewDiv) * weightBytes + fsdpWorking;
-    const g = ((denseStage + extraParams) / gDiv + expertStage / egDiv) * gradB;
-    const o = ((denseStage + extraParams) / shardDiv + expertStage / eShardDiv) * 12;
-    const act = inflight * chunkLayers * actPerLayer + working + (head ? sc.headAct : 0);
-    const oth = cal.runtimeBytes + cal.fragmentation * (act + g);
-    const total = w + g + o + act + oth;
-    if (total > out0) {
-      out[F.memWeights] = w;
-      out[F.memGrads] = g;
-      out[F.memOptimizer] = o;
-      out[F.memActivations] = act;
-      out[F.memOther] = oth;
-      out[F.memTotal] = total;
-    }
-    return total;
-  };
-  out[F.memTotal] = 0;
-  if (pp === 1) {
-    memFor(firstExtra + lastExtra, 1, true, 0);
-  } else {
-    const a = memFor(firstExtra, inflightFirst, false, 0);
-    memFor(lastExtra, inflightLast, true, a);
-  }
+  // ---- memory on the busiest device
+  deviceMemory(job, p, sc, m, out);
 
   const stageCompute = m * stageAvg * computeShare;
   out[F.step] = step;

@@ -1,51 +1,15 @@
-import { accelerators } from '../hardware/catalog.js';
-import { divisors } from '../train/plan.js';
+import type { Accelerator } from '../hardware/types.js';
 import { formatProblem, type KvFormat, type WeightFormat } from './formats.js';
-import { engineFor, evaluateServe, type ServeReport } from './plan.js';
+import { engineFor } from './offload.js';
+import { candidateSplits } from './plan.js';
+import { evaluateServe } from './report.js';
 import type { ServeJob, ServeSplit } from './types.js';
 
-/** Every split of the job's devices the constraints allow (tensor x pipeline per replica, expert inside tensor). */
-export function candidateSplits(job: ServeJob, c: Partial<ServeSplit>): ServeSplit[] {
-  const m = job.model;
-  const out: ServeSplit[] = [];
-  const domain = job.cpu ? job.devices : Math.max(job.perNode, job.accelerator?.scaleUp.domain ?? 1);
-  const tps = c.tensor !== undefined ? [c.tensor] : divisors(job.devices).filter((t) => m.attention.heads % t === 0 && t <= domain);
-  for (const tp of tps) {
-    const pps = c.pipeline !== undefined ? [c.pipeline] : divisors(job.devices / tp).filter((p) => p <= m.layers);
-    for (const pp of pps) {
-      if (job.devices % (tp * pp) !== 0) continue;
-      const eps = c.expert !== undefined ? [c.expert] : m.moe ? divisors(tp).filter((e) => m.moe!.experts % e === 0) : [1];
-      for (const ep of eps) out.push({ tensor: tp, pipeline: pp, expert: ep });
-    }
-  }
-  return out;
-}
-
-/** Ranks plans: meeting the SLO first, then output tokens/s per device, then fewer devices per replica. */
-function better(a: ServeReport, b: ServeReport): boolean {
-  const okA = a.fits && (a.slo?.met ?? true);
-  const okB = b.fits && (b.slo?.met ?? true);
-  if (okA !== okB) return okA;
-  const x = a.throughput.outputTokensPerSecondPerDevice;
-  const y = b.throughput.outputTokensPerSecondPerDevice;
-  if (Math.abs(x - y) > 1e-9 * Math.max(x, y)) return x > y;
-  return a.system.devicesPerReplica < b.system.devicesPerReplica;
-}
-
-export interface ServePlanResult extends ServeReport {
-  searched: boolean;
-  alternatives?: ServeReport[];
-}
-
-/** Evaluates the job's split, or searches the parallelism it leaves open. */
-export function planServe(job: ServeJob, c: Partial<ServeSplit>): ServePlanResult {
-  const splits = candidateSplits(job, c);
-  if (splits.length === 0) throw new Error('no split of the devices satisfies the fixed parallelism');
-  const reports = splits.map((s) => evaluateServe(engineFor(job, s)));
-  reports.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
-  const searched = splits.length > 1;
-  return { ...reports[0]!, searched, ...(searched ? { alternatives: reports.slice(1, 5) } : {}) };
-}
+/**
+ * The cheapest deployment that meets an SLO at the workload's request rate: every catalog
+ * accelerator, replica size, split, weight and KV format and batch size, ranked by cost per
+ * million output tokens, with the cost-vs-TPOT Pareto front; when none meets it, the closest.
+ */
 
 export interface DeploymentOption {
   accelerator: string;
@@ -70,19 +34,21 @@ export interface DeploymentSearch {
   pareto: DeploymentOption[];
   closest: DeploymentOption[];
   evaluated: number;
-  seconds: number;
 }
 
 /**
  * The cheapest deployment that meets the SLO at the workload's request rate, over catalog
  * accelerators, replica sizes, splits, weight and KV formats and batch sizes.
  */
-export function searchDeployments(job: ServeJob, opts: { accelerators?: string[]; weights?: WeightFormat[]; kv?: KvFormat[] } = {}): DeploymentSearch {
-  const t0 = performance.now();
+export function searchDeployments(
+  job: ServeJob,
+  catalog: readonly Accelerator[],
+  opts: { accelerators?: string[]; weights?: WeightFormat[]; kv?: KvFormat[] } = {},
+): DeploymentSearch {
   const rate = job.workload.requestRate ?? 1;
   const out: DeploymentOption[] = [];
   let evaluated = 0;
-  const accs = accelerators().filter((a) => a.peakFlops.bf16 && a.memoryBytes > 0 && (!opts.accelerators || opts.accelerators.includes(a.id)));
+  const accs = catalog.filter((a) => a.peakFlops.bf16 && a.memoryBytes > 0 && (!opts.accelerators || opts.accelerators.includes(a.id)));
   for (const a of accs) {
     for (const n of [1, 2, 4, 8]) {
       if (n > Math.max(a.perNode, a.scaleUp.domain)) continue;
@@ -112,6 +78,7 @@ export function searchDeployments(job: ServeJob, opts: { accelerators?: string[]
             for (let c = 1; c <= maxC; c *= 2) {
               const r = c === 1 ? r1 : evaluateServe(engineFor({ ...base, workload: { ...job.workload, concurrency: c, requestRate: null } }, split));
               if (c > 1) evaluated++;
+              if (!r.latency || !r.throughput) continue;
               const miss: string[] = [];
               if (job.slo?.ttftMs !== undefined && r.latency.ttftSeconds * 1000 > job.slo.ttftMs)
                 miss.push(`TTFT +${(r.latency.ttftSeconds * 1000 - job.slo.ttftMs).toFixed(0)} ms`);
@@ -151,5 +118,5 @@ export function searchDeployments(job: ServeJob, opts: { accelerators?: string[]
   const closest = ok.length
     ? []
     : [...out].sort((x, y) => x.missBy.length - y.missBy.length || x.tpotSeconds + x.ttftSeconds - (y.tpotSeconds + y.ttftSeconds)).slice(0, 5);
-  return { best: ok[0] ?? null, ranked: ok.slice(0, 10), pareto, closest, evaluated, seconds: (performance.now() - t0) / 1000 };
+  return { best: ok[0] ?? null, ranked: ok.slice(0, 10), pareto, closest, evaluated };
 }

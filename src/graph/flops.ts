@@ -1,0 +1,42 @@
+import type { LayerSpec, ModelSpec } from '../model/types.js';
+import { buildHead } from './head.js';
+import { buildLayer } from './layer.js';
+import type { KernelTraits, Split } from './types.js';
+
+/** The distinct kinds of layer in a model, with how many layers of each kind. */
+export interface LayerClass {
+  spec: LayerSpec;
+  count: number;
+}
+
+export function layerClasses(m: ModelSpec): LayerClass[] {
+  const out: LayerClass[] = [];
+  for (const l of m.pattern) {
+    const c = out.find((x) => x.spec.mlp === l.mlp && x.spec.attention === l.attention);
+    if (c) c.count++;
+    else out.push({ spec: l, count: 1 });
+  }
+  return out;
+}
+
+const ONE: Split = { tp: 1, cp: 1, ep: 1, etp: 1, moeTokenReplicas: 1, sp: false };
+const PLAIN: KernelTraits = { decodeAttention: 'grouped', elementwiseKernelsPerLayer: 0 };
+
+/**
+ * Model FLOPs per token (forward + backward = 3x forward, causal attention counted as the
+ * pairs it computes): matrix multiplies of every active parameter incl. the output head, plus
+ * core attention. Independent of the split.
+ */
+export function modelFlopsPerToken(m: ModelSpec, seq: number): number {
+  const load = { segments: [{ seqs: 1, newTokens: seq, pastTokens: 0 }], training: true };
+  const num = { gemm: 'bf16' as const, weightBytes: () => 2, kvBytes: 2 };
+  let fwd = 0;
+  for (const c of layerClasses(m)) {
+    const g = buildLayer(m, c.spec, ONE, load, num, PLAIN);
+    let f = g.attention.flops;
+    for (const x of g.gemms) f += 2 * x.m * x.n * x.k * x.count;
+    fwd += (f / seq) * c.count;
+  }
+  for (const x of buildHead(m, ONE, load).gemms) fwd += (2 * x.m * x.n * x.k) / seq;
+  return 3 * fwd;
+}

@@ -1,0 +1,83 @@
+import { deviceFor, type Device } from '../cost/roofline.js';
+import { cpuFabric, fabricFor, type Fabric } from '../cost/topology.js';
+import type { Numerics, Split } from '../graph/types.js';
+import type { Accelerator } from '../hardware/types.js';
+import { computeMode, kvBytesPerElement, WEIGHTS } from './formats.js';
+import type { ServeJob, ServeSplit } from './types.js';
+
+/** Where a serving step runs: a device with its fabric (GPUs, or CPU sockets linked by UPI). */
+export interface ServeTarget {
+  device: Device;
+  fabric: Fabric;
+  label: string;
+}
+
+/** A CPU socket as a device: AMX peak, DRAM bandwidth at its measured fraction. */
+function cpuDevice(job: ServeJob): Device {
+  const c = job.cpu!;
+  const pseudo: Accelerator = {
+    id: c.id,
+    name: c.name,
+    vendor: '',
+    architecture: 'cpu',
+    peakFlops: { fp32: null, tf32: null, bf16: c.bf16Flops, fp16: c.bf16Flops, fp8: null, fp4: null, int8: null },
+    memoryBytes: 0,
+    memoryBandwidth: c.memoryBandwidth,
+    scaleUp: { tech: 'UPI', bandwidth: c.socketLinkBandwidth, domain: job.devices, inNetworkReduction: false },
+    scaleOut: { bandwidth: 12.5e9, source: '' },
+    hostLinkBandwidth: Infinity,
+    perNode: job.devices,
+    tdpWatts: c.tdpWatts,
+    pricePerHour: job.pricePerHour,
+    priceSource: '',
+    sources: [],
+    unverified: [],
+  };
+  return deviceFor(pseudo, job.cal, 'serving', c.measuredFraction);
+}
+
+export function targetFor(job: ServeJob): ServeTarget {
+  if (job.cpu) return { device: cpuDevice(job), fabric: cpuFabric(job.cpu, job.devices, job.cal), label: `${job.devices} x ${job.cpu.id}` };
+  const a = job.accelerator!;
+  return { device: deviceFor(a, job.cal, 'serving'), fabric: fabricFor(a, job.perNode, job.cal, job.fabric), label: a.id };
+}
+
+/** The graph's split of a serving plan: experts spread over the tensor group, every rank holding the batch. */
+export function graphSplit(s: ServeSplit): Split {
+  return { tp: s.tensor, cp: 1, ep: s.expert, etp: s.tensor / s.expert, moeTokenReplicas: s.tensor, sp: false };
+}
+
+export function numericsFor(job: ServeJob): Numerics {
+  const spec = WEIGHTS[job.weights];
+  return {
+    gemm: job.cpu ? 'bf16' : computeMode(job.weights, job.accelerator!),
+    weightBytes: (_out, inF) => spec.bits(inF) / 8,
+    kvBytes: kvBytesPerElement(job.kvCache, job.model.attention.headDim),
+  };
+}
+
+/** Off-device weights streamed each step (offload): bytes, seconds over the slowest tier, and where they live. */
+export interface Stream {
+  bytes: number;
+  seconds: number;
+  fraction: number;
+  host: number;
+  disk: number;
+  /** The tier whose bandwidth paces the stream. */
+  slowest: 'host-link' | 'disk' | null;
+}
+
+export interface Engine {
+  job: ServeJob;
+  split: ServeSplit;
+  target: ServeTarget;
+  graph: Split;
+  num: Numerics;
+  stream: Stream;
+}
+
+export const NO_STREAM: Stream = { bytes: 0, seconds: 0, fraction: 0, host: 0, disk: 0, slowest: null };
+
+export function baseEngine(job: ServeJob, split: ServeSplit): Engine {
+  return { job, split, target: targetFor(job), graph: graphSplit(split), num: numericsFor(job), stream: NO_STREAM };
+}

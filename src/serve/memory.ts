@@ -1,0 +1,113 @@
+import { layerClasses } from '../graph/flops.js';
+import { buildHead } from '../graph/head.js';
+import { buildLayer, cachedTokens } from '../graph/layer.js';
+import type { Load } from '../graph/types.js';
+import { graphSplit, type Engine } from './engine.js';
+import type { ServeJob } from './types.js';
+
+/**
+ * Serving memory from the one operator graph: weights in the run's formats as the graph
+ * stores them, a paged KV cache, the activation workspace of the largest step, the runtime.
+ */
+
+export interface WeightBytes {
+  /** On the busiest device of a replica (its layers plus the embedding or the head). */
+  perDevice: number;
+  /** The whole model, one copy. */
+  total: number;
+}
+
+const oneToken: Load = { segments: [{ seqs: 1, newTokens: 1, pastTokens: 0 }], training: false };
+
+export function weightBytes(e: Engine): WeightBytes {
+  const m = e.job.model;
+  const pp = e.split.pipeline;
+  let layers = 0;
+  let total = 0;
+  const one = graphSplit({ tensor: 1, pipeline: 1, expert: 1 });
+  for (const c of layerClasses(m)) {
+    layers += c.count * buildLayer(m, c.spec, e.graph, oneToken, e.num, e.job.kernels).weightBytes;
+    total += c.count * buildLayer(m, c.spec, one, oneToken, e.num, e.job.kernels).weightBytes;
+  }
+  const h = buildHead(m, e.graph, oneToken);
+  const h1 = buildHead(m, one, oneToken);
+  const emb = 2 * h.params.embedding;
+  const head = 2 * h.params.head;
+  return { perDevice: layers / pp + (pp === 1 ? emb + head : Math.max(emb, head)), total: total + h1.weightBytes };
+}
+
+/** KV bytes one request of `context` tokens holds on one device (windowed and chunked layers capped). */
+export function kvBytesPerRequest(e: Engine, context: number): number {
+  const m = e.job.model;
+  let b = 0;
+  for (const c of layerClasses(m)) {
+    const g = buildLayer(m, c.spec, e.graph, oneToken, e.num, e.job.kernels);
+    b += c.count * g.kvBytesPerToken * cachedTokens(m, c.spec, context);
+  }
+  return b / e.split.pipeline;
+}
+
+/**
+ * Activation workspace of the largest step (engines profile a forward pass of their maximum
+ * batched tokens): the residual stream, the largest GEMM's input and output, and fp32 logits for
+ * the sequences sampled in one step.
+ */
+export function activationBytes(e: Engine, tokens: number, sampled: number): number {
+  const m = e.job.model;
+  const load: Load = { segments: [{ seqs: 1, newTokens: tokens, pastTokens: 0 }], training: false };
+  let widest = 0;
+  for (const c of layerClasses(m)) {
+    const g = buildLayer(m, c.spec, e.graph, load, e.num, e.job.kernels);
+    for (const x of g.gemms) widest = Math.max(widest, x.m * (x.k + x.n) * x.actBytes);
+  }
+  return tokens * m.hidden * 2 + widest + Math.max(sampled, 1) * (m.vocab / e.split.tensor) * 4;
+}
+
+export function capacityOf(job: ServeJob): number {
+  return job.cpu ? job.hostMemoryBytes / job.devices : job.accelerator!.memoryBytes;
+}
+
+export interface MemoryUse {
+  /** Weights resident on the device (offloaded ones excluded). */
+  weights: number;
+  weightsTotal: number;
+  kv: number;
+  kvPerRequest: number;
+  activations: number;
+  other: number;
+  total: number;
+}
+
+/** Average context of a request in flight (the tokens a decode step attends to): its prompt and half its output. */
+export function averageContext(e: Engine): number {
+  const w = e.job.workload;
+  return w.inputTokens + w.outputTokens / 2;
+}
+
+/** Tokens of KV cache a request holds under the engine's admission policy. */
+export function heldTokens(e: Engine): number {
+  const w = e.job.workload;
+  return e.job.kv.admission === 'reserve-max' ? w.inputTokens + w.outputTokens : averageContext(e);
+}
+
+/** Memory on one device of a replica with `concurrency` requests in flight (spread over the pipeline stages). */
+export function memoryFor(e: Engine, concurrency: number): MemoryUse {
+  const job = e.job;
+  const w = job.workload;
+  const wb = weightBytes(e);
+  const resident = wb.perDevice * (1 - e.stream.fraction);
+  const kvPerRequest = kvBytesPerRequest(e, heldTokens(e));
+  const tokens = Math.min(w.maxBatchTokens, Math.max(concurrency, w.inputTokens));
+  const activations = activationBytes(e, tokens, Math.ceil(concurrency / e.split.pipeline));
+  const other = job.cpu ? 0 : job.cal.runtimeBytes;
+  const kv = kvPerRequest * concurrency;
+  return { weights: resident, weightsTotal: wb.total, kv, kvPerRequest, activations, other, total: resident + kv + activations + other };
+}
+
+/** Largest concurrency (requests in flight per replica) whose KV cache fits in the engine's pool. */
+export function maxConcurrency(e: Engine): number {
+  const mem = memoryFor(e, 1);
+  const free = capacityOf(e.job) - mem.weights - mem.activations - mem.other;
+  if (free <= 0 || mem.kvPerRequest <= 0) return 0;
+  return Math.floor((e.job.kv.poolFraction * free) / mem.kvPerRequest);
+}

@@ -1,0 +1,325 @@
+import { warning, type Warning } from '../core/warnings.js';
+import { countParameters } from '../model/params.js';
+import { disaggregate, type Disaggregation } from './disaggregation.js';
+import type { Engine } from './engine.js';
+import { averageContext, capacityOf, maxConcurrency, memoryFor } from './memory.js';
+import { timed } from './offload.js';
+import { prefillTime } from './prefill.js';
+import { queue } from './queue.js';
+import { decodeStep, type SpeculativeResult } from './speculative.js';
+import { stepTime, type StepTime } from './step.js';
+
+/** The contract's inference result (contract/SCENARIOS.md v2), plus explanations. */
+export interface ServeReport {
+  kind: 'inference';
+  fits: boolean;
+  model: { id: string; name: string; parameters: number; activeParameters: number };
+  system: { target: string; devices: number; replicas: number; devicesPerReplica: number };
+  parallelism: { tensor: number; pipeline: number; expert: number };
+  quantization: { weights: string; kvCache: string };
+  /** Serving-engine properties the prediction assumed. */
+  engine: { profile: string; decodeAttention: string };
+  profiles: { efficiency: { generation: string; fitted: boolean; source: string }; calibration: string; engine: string };
+  memory: {
+    perDeviceBytes: number;
+    capacityBytes: number;
+    headroomBytes: number;
+    breakdown: { weights: number; kvCache: number; activations: number; other: number };
+    maxConcurrency: number;
+    kvBytesPerRequest: number;
+    weightBytesTotal: number;
+  };
+  /** Null when the plan does not fit or its queue is unstable: no finite latency exists. */
+  latency: { ttftSeconds: number; tpotSeconds: number; requestSeconds: number; percentiles?: Percentiles } | null;
+  /** Null when the plan does not fit. */
+  throughput: { outputTokensPerSecond: number; requestsPerSecond: number; outputTokensPerSecondPerDevice: number } | null;
+  /** Request-rate mode only: whether the deployment keeps up with the offered rate. */
+  stable?: boolean;
+  breakdown: {
+    prefill: { computeSeconds: number; memorySeconds: number; communicationSeconds: number; seconds: number };
+    decode: {
+      /** Roofline components summed over every op of one decode step. */
+      computeSeconds: number;
+      memorySeconds: number;
+      communicationSeconds: number;
+      otherSeconds: number;
+      communicationShare: number;
+      /** Share of the GEMMs' roofline time that is memory traffic. */
+      gemmMemoryShare: number;
+      stepSeconds: number;
+    };
+  };
+  workload: {
+    inputTokens: number;
+    outputTokens: number;
+    /** Requests in flight per replica, all pipeline stages together. */
+    concurrency: number;
+    mode: 'concurrency' | 'saturation' | 'request-rate';
+    requestRate?: number;
+    utilization?: number;
+  };
+  bound: 'compute' | 'memory-bandwidth' | 'communication' | 'host-link' | 'disk' | 'capacity';
+  /** Null when the plan does not fit. */
+  cost: { usdPerHour: number; usdPerMillionOutputTokens: number | null; pricePerDeviceHour: number } | null;
+  offload?: {
+    fractionOffloaded: number;
+    bytesStreamedPerStep: number;
+    linkSeconds: number;
+    deviceSeconds: number;
+    boundByLink: boolean;
+    slowestTier: 'host-link' | 'disk' | null;
+    tiers: { host: number; disk: number };
+  };
+  speculative?: SpeculativeResult;
+  disaggregation?: Disaggregation;
+  slo?: { met: boolean; ttftMs?: number; tpotMs?: number; missBy: string[] };
+  warnings: Warning[];
+}
+
+export interface Percentiles {
+  ttft: { p50: number; p90: number; p99: number };
+  tpot: { p50: number; p90: number; p99: number };
+}
+
+interface Cycle {
+  /** Seconds for one round of C requests (prefills and every output token). */
+  total: number;
+  decode: StepTime;
+  /** Seconds between two tokens of one request (all stages). */
+  tokenInterval: number;
+  /** Wall time of the prefills of one round. */
+  prefillWall: number;
+  tpot: number;
+  speculative: SpeculativeResult | null;
+}
+
+/**
+ * One round of C requests in flight per replica (continuous batching at steady state). With
+ * pipeline parallelism the C requests form one micro-batch of C / pipeline per stage, so
+ * requests in flight, KV memory and throughput describe the same C (Little's law).
+ */
+function cycle(e: Engine, C: number): Cycle {
+  const w = e.job.workload;
+  const pp = e.split.pipeline;
+  const ctx = averageContext(e);
+  const b = C / pp;
+  if (w.chunkedPrefill) {
+    const mix = timed(e, [
+      { seqs: b, newTokens: 1, pastTokens: ctx },
+      { seqs: b / w.outputTokens, newTokens: w.inputTokens, pastTokens: 0 },
+    ]);
+    return { total: mix.seconds * w.outputTokens, decode: mix, tokenInterval: mix.seconds, prefillWall: 0, tpot: mix.seconds, speculative: null };
+  }
+  const pf = prefillTime(e, C);
+  const one = prefillTime(e, 1);
+  const prefillWall = pf.stageSeconds + (pp > 1 ? one.seconds - one.stageSeconds : 0);
+  const d = decodeStep(e, b, ctx);
+  const tokenInterval = d.step.seconds;
+  const total = prefillWall + w.outputTokens * tokenInterval;
+  const tpot = (w.outputTokens * tokenInterval + prefillWall * ((C - 1) / Math.max(C, 1))) / w.outputTokens;
+  return { total, decode: d.step, tokenInterval, prefillWall, tpot, speculative: d.speculative };
+}
+
+/** Evaluates the engine on the job's workload. */
+export function evaluateServe(e: Engine): ServeReport {
+  const job = e.job;
+  const w = job.workload;
+  const m = job.model;
+  const counts = countParameters(m);
+  const perReplica = e.split.tensor * e.split.pipeline;
+  const replicas = Math.max(1, Math.floor(job.devices / perReplica));
+  const maxC = maxConcurrency(e);
+  const warnings: Warning[] = [];
+  let mode: ServeReport['workload']['mode'];
+  let C: number;
+  if (w.concurrency !== null) {
+    mode = 'concurrency';
+    C = w.concurrency;
+  } else if (w.requestRate !== null) {
+    mode = 'request-rate';
+    C = 1;
+  } else {
+    mode = 'saturation';
+    C = Math.max(1, maxC);
+  }
+  const fits = maxC >= 1 && C <= maxC;
+
+  let cyc = cycle(e, C);
+  let rate = C / cyc.total; // requests/s per replica
+  let utilization: number | undefined;
+  let stable: boolean | undefined;
+  let q: ReturnType<typeof queue> | null = null;
+  if (mode === 'request-rate' && fits) {
+    const lam = w.requestRate! / replicas;
+    // the smallest batch that keeps up with the arrivals; the largest that fits bounds what can be served
+    const capacity = Math.max(1, maxC) / cycle(e, Math.max(1, maxC)).total;
+    let c = 1;
+    while (c < maxC && c / cycle(e, c).total < lam) c = Math.min(maxC, Math.ceil(c * 1.25) + (c < 8 ? 1 : 0));
+    C = c;
+    cyc = cycle(e, C);
+    rate = C / cyc.total;
+    const pf1 = prefillTime(e, 1).seconds;
+    q = queue({ lambda: lam, capacity, prefill: pf1, decodeStep: cyc.tokenInterval, prefillShare: (lam * cyc.prefillWall) / Math.max(C, 1) });
+    utilization = q.utilization;
+    stable = q.stable;
+    if (!q.stable)
+      warnings.push(
+        warning(
+          'unstable_queue',
+          `the offered ${w.requestRate} requests/s exceed the ${(capacity * replicas).toFixed(2)}/s that ${replicas} replica(s) serve at the largest batch that fits (utilisation ${(utilization * 100).toFixed(0)}%): queues grow without bound, so no latency is reported`,
+          ['workload', 'requestRate'],
+        ),
+      );
+  }
+  const pf1 = prefillTime(e, 1);
+  let latency: ServeReport['latency'] = null;
+  if (fits && (mode !== 'request-rate' || q?.stable)) {
+    if (q?.stable && q.ttft && q.tpot) {
+      const requestSeconds = q.ttft.mean + (w.outputTokens - 1) * q.tpot.mean;
+      latency = {
+        ttftSeconds: q.ttft.mean,
+        tpotSeconds: q.tpot.mean,
+        requestSeconds,
+        percentiles: { ttft: { p50: q.ttft.p50, p90: q.ttft.p90, p99: q.ttft.p99 }, tpot: { p50: q.tpot.p50, p90: q.tpot.p90, p99: q.tpot.p99 } },
+      };
+    } else {
+      const ttft = pf1.seconds + (C > 1 ? cyc.tokenInterval : 0);
+      latency = { ttftSeconds: ttft, tpotSeconds: cyc.tpot, requestSeconds: ttft + (w.outputTokens - 1) * cyc.tpot };
+    }
+  }
+  const served = mode === 'request-rate' ? Math.min(w.requestRate!, rate * replicas) : rate * replicas;
+  const throughput = fits
+    ? { outputTokensPerSecond: served * w.outputTokens, requestsPerSecond: served, outputTokensPerSecondPerDevice: (served * w.outputTokens) / job.devices }
+    : null;
+
+  const mem = memoryFor(e, C);
+  const cap = capacityOf(job);
+  if (!fits)
+    warnings.push(
+      warning(
+        'does_not_fit',
+        maxC < 1
+          ? `the weights do not leave room for one request's KV cache on ${job.accelerator?.id ?? 'this system'}: no throughput or cost is reported`
+          : `${C} requests in flight need more KV cache than fits (at most ${maxC}): no throughput or cost is reported`,
+        ['workload'],
+      ),
+    );
+  if (!e.target.device.profile.fitted)
+    warnings.push(
+      warning(
+        'uncalibrated_hardware',
+        `${e.target.label} (${e.target.device.profile.generation}) has no serving measurements to check against: priced with ${e.target.device.profile.source}; treat the times as rough`,
+        ['system'],
+      ),
+    );
+
+  const d = cyc.decode;
+  const dsum = d.seconds;
+  const plainDecode = stepTime(e, [{ seqs: C / e.split.pipeline, newTokens: 1, pastTokens: averageContext(e) }]);
+  const linkBound = e.stream.seconds > 0 && e.stream.seconds >= plainDecode.seconds;
+  if (linkBound)
+    warnings.push(
+      warning(
+        'link_bound',
+        `each step waits on ${(e.stream.bytes / 1e9).toFixed(1)} GB of offloaded weights streamed from ${e.stream.slowest === 'disk' ? 'disk' : 'host memory'}`,
+        ['offload'],
+      ),
+    );
+  const bound: ServeReport['bound'] = !fits
+    ? 'capacity'
+    : linkBound
+      ? e.stream.slowest === 'disk'
+        ? 'disk'
+        : 'host-link'
+      : d.communicationSeconds > Math.max(d.computeSeconds, d.memorySeconds)
+        ? 'communication'
+        : d.memorySeconds >= d.computeSeconds
+          ? 'memory-bandwidth'
+          : 'compute';
+  const usdPerHour = job.devices * job.pricePerHour;
+  const outTps = throughput?.outputTokensPerSecond ?? 0;
+  const prof = e.target.device.profile;
+  const report: ServeReport = {
+    kind: 'inference',
+    fits,
+    model: { id: m.id, name: m.name, parameters: counts.total, activeParameters: counts.active },
+    system: { target: e.target.label, devices: job.devices, replicas, devicesPerReplica: perReplica },
+    parallelism: { tensor: e.split.tensor, pipeline: e.split.pipeline, expert: e.split.expert },
+    quantization: { weights: job.weights, kvCache: job.kvCache },
+    engine: { profile: job.engine, decodeAttention: job.kernels.decodeAttention },
+    profiles: { efficiency: { generation: prof.generation, fitted: prof.fitted, source: prof.source }, calibration: job.cal.name, engine: job.engine },
+    memory: {
+      perDeviceBytes: Math.round(mem.total),
+      capacityBytes: cap,
+      headroomBytes: Math.round(cap - mem.total),
+      breakdown: { weights: Math.round(mem.weights), kvCache: Math.round(mem.kv), activations: Math.round(mem.activations), other: Math.round(mem.other) },
+      maxConcurrency: Math.max(0, maxC),
+      kvBytesPerRequest: Math.round(mem.kvPerRequest),
+      weightBytesTotal: Math.round(mem.weightsTotal),
+    },
+    latency,
+    throughput,
+    ...(stable !== undefined ? { stable } : {}),
+    breakdown: {
+      prefill: { computeSeconds: pf1.computeSeconds, memorySeconds: pf1.memorySeconds, communicationSeconds: pf1.communicationSeconds, seconds: pf1.seconds },
+      decode: {
+        computeSeconds: d.computeSeconds,
+        memorySeconds: d.memorySeconds,
+        communicationSeconds: d.communicationSeconds,
+        otherSeconds: d.otherSeconds,
+        communicationShare: dsum > 0 ? d.communicationSeconds / dsum : 0,
+        gemmMemoryShare: d.gemmMemorySeconds / Math.max(d.gemmMemorySeconds + d.gemmComputeSeconds, 1e-30),
+        stepSeconds: d.seconds,
+      },
+    },
+    workload: {
+      inputTokens: w.inputTokens,
+      outputTokens: w.outputTokens,
+      concurrency: C,
+      mode,
+      ...(w.requestRate !== null ? { requestRate: w.requestRate } : {}),
+      ...(utilization !== undefined ? { utilization } : {}),
+    },
+    bound,
+    cost: fits
+      ? { usdPerHour, usdPerMillionOutputTokens: outTps > 0 ? (usdPerHour / (outTps * 3600)) * 1e6 : null, pricePerDeviceHour: job.pricePerHour }
+      : null,
+    warnings,
+  };
+  if (e.stream.bytes > 0) {
+    report.offload = {
+      fractionOffloaded: e.stream.fraction,
+      bytesStreamedPerStep: e.stream.bytes,
+      linkSeconds: e.stream.seconds,
+      deviceSeconds: plainDecode.seconds,
+      boundByLink: linkBound,
+      slowestTier: e.stream.slowest,
+      tiers: { host: e.stream.host, disk: e.stream.disk },
+    };
+  }
+  if (cyc.speculative) {
+    report.speculative = cyc.speculative;
+    if (!cyc.speculative.helps)
+      warnings.push(
+        warning('speculative_no_gain', `speculative decoding would be ${cyc.speculative.speedup.toFixed(2)}x: the plan decodes without it`, ['speculative']),
+      );
+  }
+  if (job.disaggregation) report.disaggregation = disaggregate(e, replicas, C, d.seconds);
+  if (job.slo) {
+    const miss: string[] = [];
+    if (!latency) miss.push(fits ? 'no finite latency (the queue is unstable)' : 'the plan does not fit');
+    else {
+      const tt = latency.percentiles ? latency.percentiles.ttft.p90 : latency.ttftSeconds;
+      const tp = latency.percentiles ? latency.percentiles.tpot.p90 : latency.tpotSeconds;
+      if (job.slo.ttftMs !== undefined && tt * 1000 > job.slo.ttftMs) miss.push(`TTFT ${(tt * 1000).toFixed(0)} ms > ${job.slo.ttftMs} ms`);
+      if (job.slo.tpotMs !== undefined && tp * 1000 > job.slo.tpotMs) miss.push(`TPOT ${(tp * 1000).toFixed(1)} ms > ${job.slo.tpotMs} ms`);
+    }
+    report.slo = {
+      met: miss.length === 0,
+      ...(job.slo.ttftMs !== undefined ? { ttftMs: job.slo.ttftMs } : {}),
+      ...(job.slo.tpotMs !== undefined ? { tpotMs: job.slo.tpotMs } : {}),
+      missBy: miss,
+    };
+  }
+  return report;
+}
