@@ -5,7 +5,7 @@ import { normalizeCluster, normalizeGoodput } from '../scenario/fleet.js';
 import { readScenario } from '../scenario/load.js';
 import { normalizeTraining } from '../scenario/training.js';
 import { IssueError, mkIssue } from '../core/issues.js';
-import { nodeFiles } from '../util/node-files.js';
+import { nodeFiles } from '../context/node-files.js';
 import { context, guard, printWarnings, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, pct, seconds, table } from './format.js';
 

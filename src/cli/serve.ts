@@ -3,7 +3,7 @@ import { readScenario } from '../scenario/load.js';
 import { normalizeInference } from '../scenario/inference.js';
 import { planServe, type ServePlanResult } from '../serve/plan.js';
 import { searchDeployments } from '../serve/slo.js';
-import { nodeFiles } from '../util/node-files.js';
+import { nodeFiles } from '../context/node-files.js';
 import { context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, pct, seconds, table } from './format.js';
 

@@ -3,7 +3,7 @@ import { readScenario, type RawScenario } from '../scenario/load.js';
 import { normalizeTraining } from '../scenario/training.js';
 import { planTraining, type TrainingResult } from '../train/plan.js';
 import type { TrainReport } from '../train/report.js';
-import { nodeFiles } from '../util/node-files.js';
+import { nodeFiles } from '../context/node-files.js';
 import { choiceFlag, context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
 import { bar, bytes, heading, num, pct, seconds, table } from './format.js';
 

@@ -1,4 +1,4 @@
-import type { IssueData } from './issues.js';
+import type { IssueData } from './issue-types.js';
 
 /** English wording of every issue code, apart from detection (as zod keeps its locales apart). */
 export function describeIssue(d: IssueData): string {

@@ -1,7 +1,10 @@
 import type { ModelSpec } from '../model/types.js';
-import type { Comm, HeadGraph, Load, Split } from './types.js';
+import type { Comm, Gemm, HeadGraph, Load, Split } from './types.js';
 
 const BF16 = 2;
+
+/** The output-head GEMM's constant fields (16-bit weights and activations; m, n, k set per use). */
+export const HEAD_GEMM: Gemm = { name: 'lm_head', m: 0, n: 0, k: 0, count: 1, grouped: false, precision: 'bf16', weightBytes: BF16, actBytes: BF16 };
 
 /**
  * Output head (logits, and in training the loss) and the embedding on one device. Training
@@ -30,7 +33,7 @@ export function buildHead(m: ModelSpec, s: Split, load: Load): HeadGraph {
   const embedding = (m.vocab * h + m.learnedPositions * h) / s.tp;
   const head = m.tiedEmbeddings ? 0 : (m.vocab * h + (m.headBias ? m.vocab : 0)) / s.tp;
   return {
-    gemms: [{ name: 'lm_head', m: rows, n: V, k: h, count: 1, grouped: false, precision: 'bf16', weightBytes: BF16, actBytes: BF16 }],
+    gemms: [{ ...HEAD_GEMM, m: rows, n: V, k: h }],
     elementwiseBytes,
     activationBytes,
     comms,

@@ -68,7 +68,74 @@ function localShape(w: WeightMatrix, s: Split): { n: number; k: number } {
   return { n: w.out, k: w.in };
 }
 
+/** What a layer is on one device, independent of the load: its fused GEMM shapes, weights and KV bytes. */
+export interface LayerShape {
+  model: ModelSpec;
+  layer: LayerSpec;
+  split: Split;
+  num: Numerics;
+  kernels: KernelTraits;
+  gemms: { name: string; n: number; k: number; experts: boolean; router: boolean; weightBytes: number }[];
+  params: { dense: number; expert: number };
+  weightBytes: number;
+  kvBytesPerToken: number;
+  isMoe: boolean;
+  window: number | null;
+  chunk: number | null;
+  rereads: number;
+}
+
+export function prepareLayer(m: ModelSpec, layer: LayerSpec, s: Split, num: Numerics, kt: KernelTraits): LayerShape {
+  const a = m.attention;
+  const tp = s.tp;
+  const isMoe = layer.mlp === 'moe' && m.moe !== null;
+  const weights = layerWeights(m, isMoe ? 'moe' : 'dense');
+  // ---- GEMMs, one per fused group of weight matrices
+  const gemms: LayerShape['gemms'] = [];
+  let weightBytes = BF16 * weights.vectors; // norms stay in 16 bits
+  let denseParams = weights.vectors;
+  let expertParams = 0;
+  for (const w of weights.matrices) {
+    const { n, k } = localShape(w, s);
+    const p = matrixParamsOnDevice(w, tp, s.ep * s.etp);
+    if (w.group === 'experts') expertParams += p;
+    else denseParams += p;
+    const router = w.role === 'router';
+    // the matrix in the run's weight format (routers stay in 16 bits), its bias in 16 bits
+    const elements = (w.group === 'experts' ? w.count / s.ep : 1) * n * k;
+    weightBytes += elements * (router ? BF16 : num.weightBytes(n, k)) + (p - elements) * BF16;
+    const f = gemms.find((g) => g.name === w.gemm);
+    if (f) f.n += n;
+    else gemms.push({ name: w.gemm, n, k, experts: w.group === 'experts', router, weightBytes: 0 });
+  }
+  for (const g of gemms) g.weightBytes = g.router ? BF16 : num.weightBytes(g.n, g.k);
+  const { window, chunk } = layerSpan(m, layer);
+  const headsDev = a.heads / tp;
+  const rereads = kt.decodeAttention === 'per-query-head' && !a.mla ? Math.max(1, headsDev / Math.max(1, a.kvHeads / tp)) : 1;
+  return {
+    model: m,
+    layer,
+    split: s,
+    num,
+    kernels: kt,
+    gemms,
+    params: { dense: denseParams, expert: expertParams },
+    weightBytes,
+    kvBytesPerToken: kvBytesPerTokenLayer(m, tp, num.kvBytes),
+    isMoe,
+    window,
+    chunk,
+    rereads,
+  };
+}
+
 export function buildLayer(m: ModelSpec, layer: LayerSpec, s: Split, load: Load, num: Numerics, kt: KernelTraits): LayerGraph {
+  return loadLayer(prepareLayer(m, layer, s, num, kt), load);
+}
+
+/** The layer's ops for a load. */
+export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
+  const { model: m, split: s, num } = shape;
   const h = m.hidden;
   const a = m.attention;
   const tp = s.tp;
@@ -78,60 +145,46 @@ export function buildLayer(m: ModelSpec, layer: LayerSpec, s: Split, load: Load,
   const fp8 = num.gemm === 'fp8';
   const act = num.gemm === 'bf16' ? BF16 : 1; // bytes of a GEMM activation element
   const gin = train && fp8 ? 1 : BF16; // bytes of a saved GEMM input (Transformer Engine keeps fp8 casts)
-  const isMoe = layer.mlp === 'moe' && m.moe !== null;
-  const weights = layerWeights(m, isMoe ? 'moe' : 'dense');
+  const isMoe = shape.isMoe;
   const gemms: Gemm[] = [];
   const comms: Comm[] = [];
 
   // ---- MoE routing: tokens entering the expert group, pairs per device, experts touched
   const e = m.moe;
   let pairs = 0; // expert-token pairs this device computes
-  let localExperts = 1;
   let touched = 1; // local experts that receive at least one token
   if (isMoe && e) {
     const tokensIn = T / (s.moeTokenReplicas === 1 ? tp : 1); // tokens at the MoE input on this device
     const groupTokens = (s.ep * s.etp * tokensIn) / s.moeTokenReplicas; // distinct tokens entering the expert group
     pairs = (groupTokens * e.topK) / s.ep;
-    localExperts = e.experts / s.ep;
     const share = 1 - Math.pow(1 - e.topK / e.experts, groupTokens); // chance a given expert gets a token
-    touched = localExperts * share;
+    touched = (e.experts / s.ep) * share;
   }
-
-  // ---- GEMMs, one per fused group of weight matrices
-  const fused = new Map<string, { w: WeightMatrix; n: number; k: number }>();
-  let weightBytes = BF16 * weights.vectors; // norms stay in 16 bits
-  let denseParams = weights.vectors;
-  let expertParams = 0;
-  for (const w of weights.matrices) {
-    const { n, k } = localShape(w, s);
-    const p = matrixParamsOnDevice(w, tp, s.ep * s.etp);
-    if (w.group === 'experts') expertParams += p;
-    else denseParams += p;
-    // the matrix in the run's weight format (routers stay in 16 bits), its bias in 16 bits
-    const elements = (w.group === 'experts' ? w.count / s.ep : 1) * n * k;
-    weightBytes += elements * (w.role === 'router' ? BF16 : num.weightBytes(n, k)) + (p - elements) * BF16;
-    const f = fused.get(w.gemm);
-    if (f) f.n += n;
-    else fused.set(w.gemm, { w, n, k });
-  }
-  for (const [name, { w, n, k }] of fused) {
-    const router = w.role === 'router';
-    const precision = router ? 'bf16' : num.gemm;
-    const wb = router ? BF16 : num.weightBytes(n, k);
-    if (w.group === 'experts') {
+  for (const g of shape.gemms) {
+    const precision = g.router ? 'bf16' : num.gemm;
+    if (g.experts) {
       if (pairs <= 0) continue;
-      gemms.push({ name, m: pairs / Math.max(touched, 1e-12), n, k, count: touched, grouped: true, precision, weightBytes: wb, actBytes: act });
+      gemms.push({
+        name: g.name,
+        m: pairs / Math.max(touched, 1e-12),
+        n: g.n,
+        k: g.k,
+        count: touched,
+        grouped: true,
+        precision,
+        weightBytes: g.weightBytes,
+        actBytes: act,
+      });
     } else {
-      gemms.push({ name, m: T, n, k, count: 1, grouped: false, precision, weightBytes: wb, actBytes: router ? BF16 : act });
+      gemms.push({ name: g.name, m: T, n: g.n, k: g.k, count: 1, grouped: false, precision, weightBytes: g.weightBytes, actBytes: g.router ? BF16 : act });
     }
   }
 
   // ---- core attention
-  const { window, chunk } = layerSpan(m, layer);
+  const { window, chunk, rereads } = shape;
   const headsDev = a.heads / tp;
   const dims = a.headDim + a.vHeadDim;
-  const kvTok = kvBytesPerTokenLayer(m, tp, train ? BF16 : num.kvBytes);
-  const rereads = kt.decodeAttention === 'per-query-head' && !a.mla ? Math.max(1, headsDev / Math.max(1, a.kvHeads / tp)) : 1;
+  const kvTok = shape.kvBytesPerToken;
   let attnFlops = 0;
   let kvRead = 0;
   for (const g of load.segments) {
@@ -230,12 +283,12 @@ export function buildLayer(m: ModelSpec, layer: LayerSpec, s: Split, load: Load,
     gemms,
     attention: { flops: attnFlops, kvBytesRead: kvRead },
     elementwiseBytes: ew,
-    elementwiseKernels: kt.elementwiseKernelsPerLayer,
+    elementwiseKernels: shape.kernels.elementwiseKernelsPerLayer,
     comms,
     activations: { none, selective, full },
     selectiveRecomputeBytes: BF16 * (4 * Tr * h + 2 * elementAct),
-    params: { dense: denseParams, expert: expertParams },
-    weightBytes,
+    params: shape.params,
+    weightBytes: shape.weightBytes,
     kvBytesPerToken: kvTok,
   };
 }

@@ -10,7 +10,7 @@ import type { AttentionSpec, LayerSpec, MlaSpec, ModelSpec, MoeSpec } from './ty
 type Raw = Record<string, unknown>;
 
 /** Keys Sinan reads or knows to be irrelevant to cost; anything else is warned about. */
-const KNOWN_KEYS = new Set([
+const KNOWN_KEYS: ReadonlySet<string> = new Set([
   // identity
   'model_type',
   'architectures',
@@ -199,8 +199,8 @@ const FAMILY: Record<string, FamilyDefaults> = {
   gptj: { tie: false, act: 'gelu_new', norm: 'layer', normBias: true, qkvBias: false, outBias: false, mlpBias: true, learnedPositions: false },
 };
 
-const GATED_ACTS = new Set(['silu', 'swiglu', 'swish', 'geglu', 'silu_glu']);
-const PLAIN_ACTS = new Set(['gelu', 'gelu_new', 'gelu_fast', 'gelu_pytorch_tanh', 'relu', 'relu2', 'gelu_python', 'quick_gelu']);
+const GATED_ACTS: ReadonlySet<string> = new Set(['silu', 'swiglu', 'swish', 'geglu', 'silu_glu']);
+const PLAIN_ACTS: ReadonlySet<string> = new Set(['gelu', 'gelu_new', 'gelu_fast', 'gelu_pytorch_tanh', 'relu', 'relu2', 'gelu_python', 'quick_gelu']);
 
 export interface HfParseResult {
   model: ModelSpec | null;

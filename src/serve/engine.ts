@@ -1,6 +1,10 @@
 import { deviceFor, type Device } from '../cost/roofline.js';
 import { cpuFabric, fabricFor, type Fabric } from '../cost/topology.js';
+import { layerClasses } from '../graph/flops.js';
+import { prepareLayer, type LayerShape } from '../graph/layer.js';
 import type { Numerics, Split } from '../graph/types.js';
+import type { ModelSpec } from '../model/types.js';
+import type { StepTime } from './types.js';
 import type { Accelerator } from '../hardware/types.js';
 import { computeMode, kvBytesPerElement, WEIGHTS } from './formats.js';
 import type { ServeJob, ServeSplit } from './types.js';
@@ -67,6 +71,16 @@ export interface Stream {
   slowest: 'host-link' | 'disk' | null;
 }
 
+/** A model's layers prepared once for a split (their load-independent shapes), with how many of each. */
+export interface PreparedModel {
+  model: ModelSpec;
+  layers: { shape: LayerShape; count: number }[];
+}
+
+export function prepareModel(model: ModelSpec, graph: Split, num: Numerics, job: ServeJob): PreparedModel {
+  return { model, layers: layerClasses(model).map((c) => ({ shape: prepareLayer(model, c.spec, graph, num, job.kernels), count: c.count })) };
+}
+
 export interface Engine {
   job: ServeJob;
   split: ServeSplit;
@@ -74,10 +88,24 @@ export interface Engine {
   graph: Split;
   num: Numerics;
   stream: Stream;
+  /** The served model's layers, prepared for this split. */
+  prepared: PreparedModel;
+  /** The draft model's, for speculative decoding. */
+  draft: PreparedModel | null;
+  /** Load-independent results computed on first use (weights, KV bytes per request), shared by copies made with withWorkload. */
+  memo: { weights?: { perDevice: number; total: number }; kvPerRequest?: number; parameters?: { total: number; active: number }; prefillOne?: StepTime };
+}
+
+/** The same engine for another workload of the same request shape (concurrency or rate): its prepared layers are reused. */
+export function withWorkload(e: Engine, w: Partial<ServeJob['workload']>): Engine {
+  return { ...e, job: { ...e.job, workload: { ...e.job.workload, ...w } } };
 }
 
 export const NO_STREAM: Stream = { bytes: 0, seconds: 0, fraction: 0, host: 0, disk: 0, slowest: null };
 
 export function baseEngine(job: ServeJob, split: ServeSplit): Engine {
-  return { job, split, target: targetFor(job), graph: graphSplit(split), num: numericsFor(job), stream: NO_STREAM };
+  const graph = graphSplit(split);
+  const num = numericsFor(job);
+  const draft = job.speculative ? prepareModel(job.speculative.draft, { ...graph, ep: 1, etp: graph.tp }, num, job) : null;
+  return { job, split, target: targetFor(job), graph, num, stream: NO_STREAM, prepared: prepareModel(job.model, graph, num, job), draft, memo: {} };
 }

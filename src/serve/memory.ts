@@ -1,6 +1,5 @@
-import { layerClasses } from '../graph/flops.js';
 import { buildHead } from '../graph/head.js';
-import { buildLayer, cachedTokens } from '../graph/layer.js';
+import { cachedTokens, loadLayer, prepareLayer } from '../graph/layer.js';
 import type { Load } from '../graph/types.js';
 import { graphSplit, type Engine } from './engine.js';
 import type { ServeJob } from './types.js';
@@ -25,9 +24,9 @@ export function weightBytes(e: Engine): WeightBytes {
   let layers = 0;
   let total = 0;
   const one = graphSplit({ tensor: 1, pipeline: 1, expert: 1 });
-  for (const c of layerClasses(m)) {
-    layers += c.count * buildLayer(m, c.spec, e.graph, oneToken, e.num, e.job.kernels).weightBytes;
-    total += c.count * buildLayer(m, c.spec, one, oneToken, e.num, e.job.kernels).weightBytes;
+  for (const c of e.prepared.layers) {
+    layers += c.count * c.shape.weightBytes;
+    total += c.count * prepareLayer(m, c.shape.layer, one, e.num, e.job.kernels).weightBytes;
   }
   const h = buildHead(m, e.graph, oneToken);
   const h1 = buildHead(m, one, oneToken);
@@ -38,12 +37,8 @@ export function weightBytes(e: Engine): WeightBytes {
 
 /** KV bytes one request of `context` tokens holds on one device (windowed and chunked layers capped). */
 export function kvBytesPerRequest(e: Engine, context: number): number {
-  const m = e.job.model;
   let b = 0;
-  for (const c of layerClasses(m)) {
-    const g = buildLayer(m, c.spec, e.graph, oneToken, e.num, e.job.kernels);
-    b += c.count * g.kvBytesPerToken * cachedTokens(m, c.spec, context);
-  }
+  for (const c of e.prepared.layers) b += c.count * c.shape.kvBytesPerToken * cachedTokens(e.job.model, c.shape.layer, context);
   return b / e.split.pipeline;
 }
 
@@ -56,10 +51,7 @@ export function activationBytes(e: Engine, tokens: number, sampled: number): num
   const m = e.job.model;
   const load: Load = { segments: [{ seqs: 1, newTokens: tokens, pastTokens: 0 }], training: false };
   let widest = 0;
-  for (const c of layerClasses(m)) {
-    const g = buildLayer(m, c.spec, e.graph, load, e.num, e.job.kernels);
-    for (const x of g.gemms) widest = Math.max(widest, x.m * (x.k + x.n) * x.actBytes);
-  }
+  for (const c of e.prepared.layers) for (const x of loadLayer(c.shape, load).gemms) widest = Math.max(widest, x.m * (x.k + x.n) * x.actBytes);
   return tokens * m.hidden * 2 + widest + Math.max(sampled, 1) * (m.vocab / e.split.tensor) * 4;
 }
 
@@ -90,18 +82,32 @@ export function heldTokens(e: Engine): number {
   return e.job.kv.admission === 'reserve-max' ? w.inputTokens + w.outputTokens : averageContext(e);
 }
 
+/** The load-independent memory of an engine, computed once per engine. */
+function staticMemory(e: Engine): { weights: WeightBytes; kvPerRequest: number } {
+  e.memo.weights ??= weightBytes(e);
+  e.memo.kvPerRequest ??= kvBytesPerRequest(e, heldTokens(e));
+  return { weights: e.memo.weights, kvPerRequest: e.memo.kvPerRequest };
+}
+
 /** Memory on one device of a replica with `concurrency` requests in flight (spread over the pipeline stages). */
 export function memoryFor(e: Engine, concurrency: number): MemoryUse {
   const job = e.job;
   const w = job.workload;
-  const wb = weightBytes(e);
-  const resident = wb.perDevice * (1 - e.stream.fraction);
-  const kvPerRequest = kvBytesPerRequest(e, heldTokens(e));
+  const st = staticMemory(e);
+  const resident = st.weights.perDevice * (1 - e.stream.fraction);
   const tokens = Math.min(w.maxBatchTokens, Math.max(concurrency, w.inputTokens));
   const activations = activationBytes(e, tokens, Math.ceil(concurrency / e.split.pipeline));
   const other = job.cpu ? 0 : job.cal.runtimeBytes;
-  const kv = kvPerRequest * concurrency;
-  return { weights: resident, weightsTotal: wb.total, kv, kvPerRequest, activations, other, total: resident + kv + activations + other };
+  const kv = st.kvPerRequest * concurrency;
+  return {
+    weights: resident,
+    weightsTotal: st.weights.total,
+    kv,
+    kvPerRequest: st.kvPerRequest,
+    activations,
+    other,
+    total: resident + kv + activations + other,
+  };
 }
 
 /** Largest concurrency (requests in flight per replica) whose KV cache fits in the engine's pool. */

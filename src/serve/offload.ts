@@ -1,7 +1,6 @@
 import { transferSeconds } from '../cost/topology.js';
 import type { Segment } from '../graph/types.js';
-import type { ModelSpec } from '../model/types.js';
-import { baseEngine, type Engine } from './engine.js';
+import { baseEngine, type Engine, type PreparedModel } from './engine.js';
 import { capacityOf, memoryFor, weightBytes } from './memory.js';
 import { stepTime, type StepTime } from './step.js';
 import type { ServeJob, ServeSplit } from './types.js';
@@ -36,10 +35,10 @@ export function engineFor(job: ServeJob, split: ServeSplit): Engine {
 }
 
 /** One step's time, offload streaming included (overlapped layer by layer with compute). */
-export function timed(e: Engine, segments: Segment[], model: ModelSpec = e.job.model): StepTime {
-  const t = stepTime(e, segments, model);
-  if (e.stream.seconds <= 0 || model !== e.job.model) return t;
-  const link = e.stream.seconds + e.stream.seconds / model.layers; // plus the first layer's prologue
+export function timed(e: Engine, segments: Segment[], pm: PreparedModel = e.prepared): StepTime {
+  const t = stepTime(e, segments, pm);
+  if (e.stream.seconds <= 0 || pm !== e.prepared) return t;
+  const link = e.stream.seconds + e.stream.seconds / pm.model.layers; // plus the first layer's prologue
   if (link <= t.seconds) return t;
   const extra = link - t.seconds;
   return { ...t, seconds: link, stageSeconds: t.stageSeconds + extra, memorySeconds: t.memorySeconds + extra };

@@ -125,7 +125,7 @@ export function evaluateServe(e: Engine): ServeReport {
   const job = e.job;
   const w = job.workload;
   const m = job.model;
-  const counts = countParameters(m);
+  const counts = (e.memo.parameters ??= countParameters(m));
   const perReplica = e.split.tensor * e.split.pipeline;
   const replicas = Math.max(1, Math.floor(job.devices / perReplica));
   const maxC = maxConcurrency(e);

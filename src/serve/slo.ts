@@ -1,5 +1,6 @@
 import type { Accelerator } from '../hardware/types.js';
 import { formatProblem, type KvFormat, type WeightFormat } from './formats.js';
+import { withWorkload } from './engine.js';
 import { engineFor } from './offload.js';
 import { candidateSplits } from './plan.js';
 import { evaluateServe } from './report.js';
@@ -76,7 +77,7 @@ export function searchDeployments(
             const maxC = r1.memory.maxConcurrency;
             if (maxC < 1) continue;
             for (let c = 1; c <= maxC; c *= 2) {
-              const r = c === 1 ? r1 : evaluateServe(engineFor({ ...base, workload: { ...job.workload, concurrency: c, requestRate: null } }, split));
+              const r = c === 1 ? r1 : evaluateServe(withWorkload(e0, { concurrency: c }));
               if (c > 1) evaluated++;
               if (!r.latency || !r.throughput) continue;
               const miss: string[] = [];

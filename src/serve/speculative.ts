@@ -23,7 +23,7 @@ export function decodeStep(e: Engine, seqs: number, ctx: number): { step: StepTi
   const a = Math.min(sp.acceptance, 0.999);
   const E = (1 - Math.pow(a, sp.tokens + 1)) / (1 - a);
   const verify = timed(e, [{ seqs, newTokens: sp.tokens + 1, pastTokens: ctx }]);
-  const draft = stepTime({ ...e, graph: { ...e.graph, ep: 1, etp: e.graph.tp } }, plain, sp.draft);
+  const draft = stepTime(e, plain, e.draft!);
   const per = (verify.seconds + sp.tokens * draft.seconds) / E;
   const result = { expectedTokensPerStep: E, speedup: base.seconds / per, helps: per < base.seconds };
   return { step: result.helps ? scaleStep(verify, per / verify.seconds) : base, speculative: result };

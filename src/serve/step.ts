@@ -1,35 +1,20 @@
 import { sendRecvSeconds } from '../cost/collective.js';
 import { priceComms, priceOps } from '../cost/price.js';
 import { gemmCost } from '../cost/roofline.js';
-import { layerClasses } from '../graph/flops.js';
 import { buildHead } from '../graph/head.js';
-import { buildLayer } from '../graph/layer.js';
+import { loadLayer } from '../graph/layer.js';
 import type { Load, Segment } from '../graph/types.js';
-import type { ModelSpec } from '../model/types.js';
-import type { Engine } from './engine.js';
+import type { Engine, PreparedModel } from './engine.js';
+import type { StepTime } from './types.js';
 
-/** One engine step, priced by the shared graph, roofline and collectives. */
-export interface StepTime {
-  /** One step through the whole model (all pipeline stages): the latency a token sees. */
-  seconds: number;
-  /** One pipeline stage: with a micro-batch per stage in flight, steps complete at this interval. */
-  stageSeconds: number;
-  /** Roofline components summed over every op of the model: tensor-core time and memory-traffic time. */
-  computeSeconds: number;
-  memorySeconds: number;
-  communicationSeconds: number;
-  /** Host-side overheads (scheduling, sampling, launches outside the ops). */
-  otherSeconds: number;
-  /** The memory component of the GEMMs alone, and their compute component. */
-  gemmMemorySeconds: number;
-  gemmComputeSeconds: number;
-}
+export type { StepTime } from './types.js';
 
-/** Prices one step of `model` on the engine's devices; `segments` is the batch each pipeline stage processes. */
-export function stepTime(e: Engine, segments: Segment[], model: ModelSpec = e.job.model): StepTime {
+/** Prices one step of a prepared model (the served one by default) on the engine's devices; `segments` is the batch each pipeline stage processes. */
+export function stepTime(e: Engine, segments: Segment[], pm: PreparedModel = e.prepared): StepTime {
+  const model = pm.model;
   const d = e.target.device;
   const f = e.target.fabric;
-  const s = e.graph;
+  const s = pm.layers[0]?.shape.split ?? e.graph;
   const pp = e.split.pipeline;
   const load: Load = { segments, training: false };
   let core = 0; // one stage: op time
@@ -38,8 +23,8 @@ export function stepTime(e: Engine, segments: Segment[], model: ModelSpec = e.jo
   let memory = 0;
   let gemmMem = 0;
   let gemmComp = 0;
-  for (const c of layerClasses(model)) {
-    const g = buildLayer(model, c.spec, s, load, e.num, e.job.kernels);
+  for (const c of pm.layers) {
+    const g = loadLayer(c.shape, load);
     const o = priceOps(g, d);
     const n = c.count / pp;
     core += n * (o.gemm.seconds + o.attnFwd.seconds + o.ewFwd);

@@ -70,3 +70,20 @@ export interface ServeRequest {
   constraints: Partial<ServeSplit>;
   warnings: Warning[];
 }
+
+/** One engine step, priced by the shared graph, roofline and collectives. */
+export interface StepTime {
+  /** One step through the whole model (all pipeline stages): the latency a token sees. */
+  seconds: number;
+  /** One pipeline stage: with a micro-batch per stage in flight, steps complete at this interval. */
+  stageSeconds: number;
+  /** Roofline components summed over every op of the model: tensor-core time and memory-traffic time. */
+  computeSeconds: number;
+  memorySeconds: number;
+  communicationSeconds: number;
+  /** Host-side overheads (scheduling, sampling, launches outside the ops). */
+  otherSeconds: number;
+  /** The memory component of the GEMMs alone, and their compute component. */
+  gemmMemorySeconds: number;
+  gemmComputeSeconds: number;
+}

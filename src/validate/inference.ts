@@ -3,7 +3,7 @@ import { normalizeInference } from '../scenario/inference.js';
 import { readScenario } from '../scenario/load.js';
 import { planServe } from '../serve/plan.js';
 import { readDataJson } from '../util/data.js';
-import { nodeFiles } from '../util/node-files.js';
+import { nodeFiles } from '../context/node-files.js';
 import { readCorpus, type CorpusRow } from './corpus.js';
 import { scoreRow, summarize, type ValidationRow, type ValidationSummary } from './training.js';
 

@@ -3,7 +3,7 @@ import { IssueError } from '../core/issues.js';
 import { readScenario } from '../scenario/load.js';
 import { normalizeTraining } from '../scenario/training.js';
 import { planTraining } from '../train/plan.js';
-import { nodeFiles } from '../util/node-files.js';
+import { nodeFiles } from '../context/node-files.js';
 import { readCorpus, sourceGroup, type CorpusRow } from './corpus.js';
 
 export interface ValidationRow {
