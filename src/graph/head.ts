@@ -1,4 +1,5 @@
 import type { ModelSpec } from '../model/types.js';
+import { normParams } from '../model/weights.js';
 import type { Comm, Gemm, HeadGraph, Load, Split } from './types.js';
 
 const BF16 = 2;
@@ -31,7 +32,8 @@ export function buildHead(m: ModelSpec, s: Split, load: Load): HeadGraph {
     activationBytes = T * V * (BF16 + 4) + BF16 * 2 * Tr * h;
   }
   const embedding = (m.vocab * h + m.learnedPositions * h) / s.tp;
-  const head = m.tiedEmbeddings ? 0 : (m.vocab * h + (m.headBias ? m.vocab : 0)) / s.tp;
+  // the output head's matrix (vocab-parallel) and the final norm before it (replicated)
+  const head = (m.tiedEmbeddings ? 0 : (m.vocab * h + (m.headBias ? m.vocab : 0)) / s.tp) + normParams(m);
   return {
     gemms: [{ ...HEAD_GEMM, m: rows, n: V, k: h }],
     elementwiseBytes,
