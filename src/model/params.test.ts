@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ctx } from '../../test/ctx.js';
 import { chinchillaTokens, countParameters } from './params.js';
 import { modelFromHfConfig } from './hf.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const builtinModel = (id: string) => ctx.models.get(id);
 const builtinModelIds = () => [...ctx.models.ids];
@@ -139,5 +141,216 @@ describe('model resolution', () => {
     expect(countParameters(r.model!).total).toBe(countParameters(builtinModel('qwen3-30b-a3b')!).total);
     const missing = resolveModel('configs/nope.json', ['model'], ctx, nodeFiles, examples);
     expect(missing.issues[0]).toMatchObject({ code: 'io_error', path: ['model'] });
+  });
+});
+
+// Real config.json files (test/fixtures/hf-configs, sources and grades in SOURCES.md), each against
+// the model's published exact parameter total (the text tower where the config is multimodal).
+describe('Hugging Face families, exact from real configs', () => {
+  const dir = fileURLToPath(new URL('../../test/fixtures/hf-configs/', import.meta.url));
+  const cases: [string, number][] = [
+    ['THUDM__chatglm2-6b', 6_243_584_000],
+    ['THUDM__chatglm3-6b', 6_243_584_000],
+    ['baichuan-inc__Baichuan2-13B-Chat', 13_896_668_160],
+    ['baichuan-inc__Baichuan2-7B', 7_505_973_248],
+    ['google__gemma-2b-it', 2_506_172_416],
+    ['google__gemma-2-9b-it', 9_241_705_984],
+    ['google__gemma-3-1b-it', 999_885_952],
+    ['google__gemma-3-4b-it', 3_880_263_168],
+    ['ibm-granite__granite-3.1-1b-a400m-instruct', 1_334_628_352],
+    ['microsoft__Phi-3-mini-4k-instruct', 3_821_079_552],
+    ['microsoft__Phi-3.5-mini-instruct', 3_821_079_552],
+    ['internlm__internlm3-8b-instruct', 8_804_241_408],
+    ['deepseek-ai__DeepSeek-V2-Lite', 15_706_484_224],
+    ['01-ai__Yi-34B', 34_388_917_248],
+    ['moonshotai__Kimi-K2-Instruct', 1_026_408_232_448],
+    ['RedHatAI__Llama-4-Scout-17B-16E-Instruct-FP8-dynamic', 107_769_861_120],
+    ['Qwen__Qwen2.5-VL-7B-Instruct', 7_615_616_512],
+  ];
+  const load = (name: string) => JSON.parse(readFileSync(`${dir}${name}.config.json`, 'utf8')) as Record<string, unknown>;
+  it.each(cases)('%s counts %i parameters', (name, total) => {
+    const r = modelFromHfConfig(load(name), ['model'], name);
+    expect(r.issues).toEqual([]);
+    expect(countParameters(r.model!).total).toBe(total);
+  });
+
+  it('reads the structure the totals depend on', () => {
+    const g2 = modelFromHfConfig(load('google__gemma-2-9b-it'), ['model']).model!;
+    expect(g2.mlp.gated).toBe(true); // GeGLU: three matrices
+    expect(g2.tiedEmbeddings).toBe(true);
+    expect(g2.normsPerLayer).toBe(4);
+    expect(g2.pattern.filter((l) => l.attention === 'sliding')).toHaveLength(21); // even layers of 42
+    const glm = modelFromHfConfig(load('THUDM__chatglm2-6b'), ['model']).model!;
+    expect(glm.attention.kvHeads).toBe(2); // multi_query_group_num: the KV cache is 16x smaller than MHA's
+    expect(glm.layers).toBe(28);
+    const g3 = modelFromHfConfig(load('google__gemma-3-4b-it'), ['model']);
+    expect(g3.model!.vocab).toBe(262208); // Gemma3TextConfig's default: the nested text_config leaves it out
+    expect(g3.model!.attention.qkNorm).toBe('per-head');
+    expect(g3.warnings.join(' ')).toMatch(/vision tower .* not modelled/);
+    const scout = modelFromHfConfig(load('RedHatAI__Llama-4-Scout-17B-16E-Instruct-FP8-dynamic'), ['model']).model!;
+    expect(scout.pattern.filter((l) => l.attention === 'chunked')).toHaveLength(36); // the NoPE layers (every 4th) attend globally
+    expect(scout.moe!.sharedIntermediate).toBe(8192);
+  });
+
+  it('refuses architectures it does not model, naming the key', () => {
+    const mamba = modelFromHfConfig(load('state-spaces__mamba-2.8b-hf'), ['model']);
+    expect(mamba.issues).toEqual([
+      expect.objectContaining({ code: 'unsupported_architecture', path: ['model', 'model_type'], key: 'model_type', value: 'mamba' }),
+    ]);
+    expect(mamba.issues[0]!.message).toMatch(/not a transformer/);
+    const mm = modelFromHfConfig(load('MiniMaxAI__MiniMax-M1'), ['model']);
+    expect(mm.issues).toEqual([expect.objectContaining({ code: 'unsupported_architecture', path: ['model', 'attn_type_list'] })]);
+    const unknown = modelFromHfConfig(
+      { model_type: 'llamma', hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, vocab_size: 100 },
+      ['model'],
+    );
+    expect(unknown.issues[0]).toMatchObject({ code: 'unsupported_architecture', key: 'model_type' });
+    expect(unknown.issues[0]!.message).toMatch(/did you mean 'llama'/);
+    const jamba = modelFromHfConfig({ model_type: 'jamba', hidden_size: 64 }, ['model']);
+    expect(jamba.issues[0]!.message).toMatch(/state-space/);
+    const hybrid = modelFromHfConfig(
+      {
+        model_type: 'qwen3',
+        hidden_size: 64,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        intermediate_size: 128,
+        vocab_size: 100,
+        layer_types: ['full_attention', 'linear_attention'],
+      },
+      ['model'],
+    );
+    expect(hybrid.issues[0]).toMatchObject({ code: 'unsupported_architecture', path: ['model', 'layer_types'] });
+    const bert = modelFromHfConfig(
+      { model_type: 'bert', hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, vocab_size: 30522 },
+      ['model'],
+    );
+    expect(bert.issues[0]!.message).toMatch(/encoder/);
+  });
+});
+
+// Families whose config.json was not found in a verbatim copy: their published dimensions (model
+// cards, technical reports) inline, against the published totals (HF safetensors metadata via the
+// research note of 2026-12-01). Weaker evidence than the fixtures above, stated as such.
+describe('Hugging Face families, from published dimensions', () => {
+  const cases: [string, Record<string, unknown>, number][] = [
+    [
+      'OLMo-1B (non-parametric layer norm)',
+      {
+        model_type: 'olmo',
+        hidden_size: 2048,
+        num_hidden_layers: 16,
+        num_attention_heads: 16,
+        intermediate_size: 8192,
+        vocab_size: 50304,
+        tie_word_embeddings: true,
+      },
+      1_176_764_416,
+    ],
+    [
+      'OLMo-7B',
+      {
+        model_type: 'olmo',
+        hidden_size: 4096,
+        num_hidden_layers: 32,
+        num_attention_heads: 32,
+        intermediate_size: 11008,
+        vocab_size: 50304,
+        tie_word_embeddings: false,
+      },
+      6_888_095_744,
+    ],
+    [
+      'OLMo-2-1124-7B (full-width q/k norms)',
+      {
+        model_type: 'olmo2',
+        hidden_size: 4096,
+        num_hidden_layers: 32,
+        num_attention_heads: 32,
+        intermediate_size: 11008,
+        vocab_size: 100352,
+        tie_word_embeddings: false,
+      },
+      7_298_617_344,
+    ],
+    [
+      'OLMo-2-1124-13B',
+      {
+        model_type: 'olmo2',
+        hidden_size: 5120,
+        num_hidden_layers: 40,
+        num_attention_heads: 40,
+        intermediate_size: 13824,
+        vocab_size: 100352,
+        tie_word_embeddings: false,
+      },
+      13_716_198_400,
+    ],
+    [
+      'gemma-7b (head_dim 256 x 16 heads != hidden)',
+      {
+        model_type: 'gemma',
+        hidden_size: 3072,
+        num_hidden_layers: 28,
+        num_attention_heads: 16,
+        num_key_value_heads: 16,
+        head_dim: 256,
+        intermediate_size: 24576,
+        vocab_size: 256000,
+      },
+      8_537_680_896,
+    ],
+    [
+      'gemma-2-2b',
+      {
+        model_type: 'gemma2',
+        hidden_size: 2304,
+        num_hidden_layers: 26,
+        num_attention_heads: 8,
+        num_key_value_heads: 4,
+        head_dim: 256,
+        intermediate_size: 9216,
+        vocab_size: 256000,
+        sliding_window: 4096,
+      },
+      2_614_341_888,
+    ],
+    [
+      'InternLM2.5-7B',
+      {
+        model_type: 'internlm2',
+        hidden_size: 4096,
+        num_hidden_layers: 32,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        intermediate_size: 14336,
+        vocab_size: 92544,
+        bias: false,
+        tie_word_embeddings: false,
+      },
+      7_737_708_544,
+    ],
+    [
+      'GLM-4-9B-chat (ChatGLM format)',
+      {
+        model_type: 'chatglm',
+        hidden_size: 4096,
+        num_layers: 40,
+        num_attention_heads: 32,
+        multi_query_attention: true,
+        multi_query_group_num: 2,
+        kv_channels: 128,
+        ffn_hidden_size: 13696,
+        padded_vocab_size: 151552,
+        add_qkv_bias: true,
+        add_bias_linear: false,
+      },
+      9_399_951_360,
+    ],
+  ];
+  it.each(cases)('%s', (_name, cfg, total) => {
+    const r = modelFromHfConfig(cfg, ['model']);
+    expect(r.issues).toEqual([]);
+    expect(countParameters(r.model!).total).toBe(total);
   });
 });
