@@ -8,10 +8,12 @@ if (!existsSync(main)) {
   process.stderr.write('sinan: the CLI is not built yet; run `npm ci` (or `npm run build`) in the Sinan folder first.\n');
   process.exit(1);
 }
-// a closed pipe (sinan ... | head) is not an error
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
+// a closed pipe (sinan ... | head, also with 2>&1) is not an error: stop quietly with the status so far
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
+}
 const { run } = await import(main);
 process.exitCode = await run(process.argv.slice(2));

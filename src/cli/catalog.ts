@@ -4,6 +4,8 @@ import { calibrationSources } from '../cost/calibration.js';
 import type { ExitCode, Io } from './common.js';
 import { context, reportIssues } from './common.js';
 import { mkIssue } from '../core/issues.js';
+import { z } from 'zod';
+import { SCENARIO_SCHEMAS, type ScenarioKind } from '../scenario/schema.js';
 import { heading, num, table } from './format.js';
 
 export function modelsCommand(f: { json?: boolean }, io: Io): ExitCode {
@@ -79,5 +81,36 @@ export function calibrationCommand(f: { json?: boolean }, io: Io): ExitCode {
     io.out(heading('Calibration constants (data/calibration.json)') + '\n');
     for (const r of rows) io.out(`${r.key} = ${JSON.stringify(r.value)}\n    ${r.source}\n`);
   }
+  return 0;
+}
+
+export function profilesCommand(f: { json?: boolean }, io: Io): ExitCode {
+  const p = context().profiles;
+  const rows = [
+    ...[...p.frameworks.values()].map((x) => ({ kind: 'framework', id: x.id, name: x.name, default: x.id === p.defaultFramework, sources: x.sources })),
+    ...[...p.engines.values()].map((x) => ({ kind: 'engine', id: x.id, name: x.name, default: x.id === p.defaultEngine, sources: x.sources })),
+  ];
+  if (f.json) io.out(JSON.stringify(rows, null, 2) + '\n');
+  else {
+    io.out(heading('Software profiles (data/profiles.json): training.framework and engine name them') + '\n');
+    io.out(
+      table(
+        ['kind', 'id', 'what it is'],
+        rows.map((r) => [r.kind, r.id + (r.default ? ' (default)' : ''), r.name]),
+        { align: ['left', 'left', 'left'] },
+      ) + '\n',
+    );
+  }
+  return 0;
+}
+
+export function schemaCommand(kind: string | undefined, io: Io): ExitCode {
+  const kinds = Object.keys(SCENARIO_SCHEMAS) as ScenarioKind[];
+  if (kind !== undefined && !kinds.includes(kind as ScenarioKind))
+    return reportIssues([mkIssue({ code: 'invalid_value', path: ['kind'], value: kind, allowed: kinds, reason: 'unknown scenario kind' })], false, io);
+  const schema = kind
+    ? z.toJSONSchema(SCENARIO_SCHEMAS[kind as ScenarioKind], { unrepresentable: 'any' })
+    : z.toJSONSchema(z.union(kinds.map((k) => SCENARIO_SCHEMAS[k]) as unknown as [z.ZodType, z.ZodType]), { unrepresentable: 'any' });
+  io.out(JSON.stringify({ title: `Sinan scenario${kind ? ` (${kind})` : ''}, contract v2`, ...schema }, null, 2) + '\n');
   return 0;
 }

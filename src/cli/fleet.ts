@@ -125,7 +125,7 @@ function parseList(name: string, v: string | undefined, dflt: number[]): number[
 export async function sweepCommand(
   what: string,
   path: string,
-  f: { json?: boolean; domains?: string; counts?: string; nicGbps?: string; planes?: string; switchGbps?: string },
+  f: { json?: boolean; domains?: string; counts?: string; nicGbps?: string; planes?: string; switchGbps?: string; maxTiers?: string },
   io: Io,
 ): Promise<ExitCode> {
   return guard(!!f.json, io, () => {
@@ -146,7 +146,7 @@ export async function sweepCommand(
         planes,
         radix: Math.floor(sw / (nic / planes)),
         oversubscription: 1,
-        maxTiers: 5,
+        maxTiers: f.maxTiers ? Number(f.maxTiers) : 3,
       });
     }
     if (f.json) io.out(JSON.stringify({ kind: 'sweep', sweep: what, rows }, null, 2) + '\n');
@@ -165,18 +165,22 @@ export async function sweepCommand(
             'tokens/s/device',
             what === 'scaleup' ? 'gain vs previous' : 'vs first',
             'MFU',
-            ...(what === 'weak' ? ['tiers'] : []),
+            ...(what === 'weak' ? ['tiers', 'DP exposed'] : []),
             'best plan',
           ],
-          rows.map((r) => [
-            r.x.toLocaleString('en-US'),
-            num(r.tokensPerSecondPerDevice, 1),
-            what === 'scaleup' ? `${((r.relative - 1) * 100).toFixed(1)}%` : pct(r.relative),
-            pct(r.mfu),
-            ...(what === 'weak' ? [String(r.tiers ?? '')] : []),
-            r.fits ? r.plan : `${r.plan} (does not fit)`,
-          ]),
-          { align: ['right', 'right', 'right', 'right', ...(what === 'weak' ? ['right' as const] : []), 'left'] },
+          rows.map((r) =>
+            r.tokensPerSecondPerDevice === null
+              ? [r.x.toLocaleString('en-US'), '—', '—', '—', ...(what === 'weak' ? ['—', '—'] : []), pc.yellow(r.reason ?? 'no plan')]
+              : [
+                  r.x.toLocaleString('en-US'),
+                  num(r.tokensPerSecondPerDevice, 1),
+                  what === 'scaleup' ? `${(((r.relative ?? 1) - 1) * 100).toFixed(1)}%` : pct(r.relative ?? 1),
+                  pct(r.mfu ?? 0),
+                  ...(what === 'weak' ? [String(r.tiers ?? ''), seconds(r.dataExposedSeconds ?? 0)] : []),
+                  r.fits ? r.plan : `${r.plan} (does not fit)`,
+                ],
+          ),
+          { align: ['right', 'right', 'right', 'right', ...(what === 'weak' ? ['right' as const, 'right' as const] : []), 'left'] },
         ) + '\n',
       );
     }

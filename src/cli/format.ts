@@ -33,14 +33,58 @@ export function pct(f: number, digits = 1): string {
   return `${(f * 100).toFixed(digits)}%`;
 }
 
+/** Width of the terminal tables must fit (undefined: no limit, e.g. output to a file). */
+let width: number | undefined;
+
+/** Sets the width tables are fitted to (the CLI reads process.stdout.columns, or COLUMNS). */
+export function setTableWidth(w: number | undefined): void {
+  width = w !== undefined && Number.isFinite(w) && w >= 40 ? Math.floor(w) : undefined;
+}
+
+// eslint-disable-next-line no-control-regex
+const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+
+/**
+ * A table fitted to the terminal: columns keep their natural width while the table fits; otherwise
+ * the widest columns are narrowed and wrap (numbers are never cut), and columns that still do not
+ * fit are dropped from the right, with a note.
+ */
 export function table(head: string[], rows: (string | number)[][], opts: { align?: ('left' | 'right')[] } = {}): string {
+  const cells = rows.map((r) => r.map(String));
+  let cols = head.length;
+  const natural = head.map((h, i) => Math.max(visible(h), ...cells.map((r) => visible(r[i] ?? ''))) + 2);
+  const frame = (n: number) => n + 1; // one border character per column plus one
+  let colWidths: number[] | undefined;
+  let dropped = 0;
+  if (width !== undefined && natural.reduce((a, b) => a + b, 0) + frame(cols) > width) {
+    const w = [...natural];
+    const budget = () => width! - frame(cols) - w.slice(0, cols).reduce((a, b) => a + b, 0);
+    // narrow the widest text column step by step, down to 12 characters
+    for (let guard = 0; guard < 10000 && budget() < 0; guard++) {
+      let k = -1;
+      for (let i = 0; i < cols; i++) if (w[i]! > 12 && /[a-z]{3}/i.test(cells.map((r) => r[i] ?? '').join(' ')) && (k < 0 || w[i]! > w[k]!)) k = i;
+      if (k < 0) break;
+      w[k]!--;
+    }
+    while (budget() < 0 && cols > 1) {
+      cols--;
+      dropped++;
+    }
+    colWidths = w.slice(0, cols);
+  }
   const t = new Table({
-    head: head.map((h) => pc.bold(h)),
+    head: head.slice(0, cols).map((h) => pc.bold(h)),
     style: { head: [], border: [], compact: true },
-    colAligns: opts.align ?? head.map((_, i) => (i === 0 ? 'left' : 'right')),
+    colAligns: (opts.align ?? head.map((_, i) => (i === 0 ? 'left' : 'right'))).slice(0, cols),
+    ...(colWidths ? { colWidths, wordWrap: true, wrapOnWordBoundary: true } : {}),
   });
-  for (const r of rows) t.push(r.map(String));
-  return t.toString();
+  for (const r of cells) t.push(r.slice(0, cols));
+  return (
+    t.toString() +
+    (dropped
+      ? pc.dim(`\n(${dropped} column${dropped > 1 ? 's' : ''} not shown at this terminal width: ${head.slice(cols).join(', ')}; widen it or use --json)`)
+      : '')
+  );
 }
 
 export function heading(s: string): string {

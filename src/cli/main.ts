@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readStdinText } from '../util/files.js';
-import { calibrationCommand, hardwareCommand, modelsCommand } from './catalog.js';
+import { calibrationCommand, hardwareCommand, modelsCommand, profilesCommand, schemaCommand } from './catalog.js';
+import { setTableWidth } from './format.js';
 import { clusterCommand, goodputCommand, sweepCommand } from './fleet.js';
 import type { ExitCode, Io } from './common.js';
 import { compressCommand, decompressCommand, inspectCommand, mixedCommand, quantizeCommand, type QuantizeFlags } from './quant.js';
@@ -12,11 +13,19 @@ const defaultIo: Io = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
   readStdin: () => readStdinText(),
+  columns: process.stdout.isTTY ? process.stdout.columns : process.env.COLUMNS ? Number(process.env.COLUMNS) : undefined,
 };
+
+const SCENARIO_HELP = `
+Scenario files (YAML or JSON) are described in docs/scenarios.md, shipped with the package
+(every key, its unit and default, and the limits); 'sinan schema' prints a JSON Schema for
+editor completion. Exit status: 0 on success, 2 for a problem with the input (the issues are
+printed; with --json as { "error": { "issues": [...] } }), 1 for an internal error.`;
 
 /** Runs the CLI on argv (without node and script); resolves to the exit status. */
 export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode> {
   let code: ExitCode = 0;
+  setTableWidth(io.columns);
   const program = new Command();
   program
     .name('sinan')
@@ -24,7 +33,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError('(run sinan --help for usage)');
+    .showHelpAfterError('(run sinan --help for usage)')
+    .addHelpText('after', SCENARIO_HELP);
 
   program
     .command('train')
@@ -63,15 +73,23 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     )
     .argument('<scenario>', "inference scenario, or '-' for standard input")
     .option('--json', 'print the contract JSON object only')
+    .option('--model <id>', 'override model (built-in id or path to config.json)')
     .option('--accelerator <id>', 'override system.accelerator')
     .option('--gpus <n>', 'override system.count')
+    .option('--price <usd>', 'price per device-hour')
     .option('--tp <n>', 'fix tensor parallelism')
     .option('--pp <n>', 'fix pipeline parallelism')
     .option('--ep <n>', 'fix expert parallelism')
     .option('--weights <format>', 'weight format (bf16, fp8, int8, int4, nf4, nf4-dq, nvfp4, mxfp4, ...)')
     .option('--kv <format>', 'KV-cache format (bf16, fp8, int8, int4)')
+    .option('--input <tokens>', 'prompt tokens per request (workload.inputTokens)')
+    .option('--output <tokens>', 'generated tokens per request (workload.outputTokens)')
     .option('--concurrency <n>', 'requests in flight')
     .option('--rate <rps>', 'request rate (requests/s)')
+    .option('--ttft <ms>', 'SLO: time to first token, ms')
+    .option('--tpot <ms>', 'SLO: time per output token, ms')
+    .option('--engine <profile>', "serving-engine profile (see 'sinan profiles')")
+    .option('--alternatives <n>', 'how many runner-up splits to show', '4')
     .option('--catalog', 'search accelerators, sizes, splits, formats and batch sizes for the cheapest plan meeting the SLO')
     .action(async (scenario: string, opts: ServeFlags) => {
       code = await serveCommand(scenario, opts, io);
@@ -105,12 +123,13 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--nic-gbps <n>', 'NIC speed per device for the fabric tiers (weak)')
     .option('--planes <n>', 'network planes (weak)')
     .option('--switch-gbps <n>', 'switch capacity in Gb/s (weak)')
+    .option('--max-tiers <n>', 'most switch tiers the fabric may have (weak; default 3)')
     .option('--json', 'print JSON')
     .action(
       async (
         what: string,
         scenario: string,
-        opts: { json?: boolean; domains?: string; counts?: string; nicGbps?: string; planes?: string; switchGbps?: string },
+        opts: { json?: boolean; domains?: string; counts?: string; nicGbps?: string; planes?: string; switchGbps?: string; maxTiers?: string },
       ) => {
         code = await sweepCommand(what, scenario, opts, io);
       },
@@ -202,6 +221,22 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean; kind?: string; dir?: string; rows?: boolean; engineProfiles?: boolean }) => {
       code = await validateCommand(opts, io);
+    });
+
+  program
+    .command('profiles')
+    .description('list the framework and serving-engine profiles scenarios can name (training.framework, engine)')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      code = profilesCommand(opts, io);
+    });
+
+  program
+    .command('schema')
+    .description('print a JSON Schema of scenario files (for editor completion); docs/scenarios.md explains every key')
+    .argument('[kind]', 'training | inference | cluster | goodput (default: all, as one schema)')
+    .action((kind: string | undefined) => {
+      code = schemaCommand(kind, io);
     });
 
   program

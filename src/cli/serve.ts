@@ -9,6 +9,14 @@ import { bytes, heading, num, pct, seconds, table } from './format.js';
 
 export interface ServeFlags {
   json?: boolean;
+  model?: string;
+  price?: string;
+  input?: string;
+  output?: string;
+  ttft?: string;
+  tpot?: string;
+  engine?: string;
+  alternatives?: string;
   gpus?: string;
   accelerator?: string;
   tp?: string;
@@ -34,6 +42,13 @@ export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise
   return guard(json, io, () => {
     const raw = readScenario(path, io.readStdin);
     const d = raw.data;
+    if (f.model !== undefined) d.model = f.model;
+    if (f.engine !== undefined) d.engine = f.engine;
+    if (f.price !== undefined) set(d, 'system', 'pricePerHour', numFlag('price', f.price));
+    if (f.input !== undefined) set(d, 'workload', 'inputTokens', intFlag('input', f.input));
+    if (f.output !== undefined) set(d, 'workload', 'outputTokens', intFlag('output', f.output));
+    if (f.ttft !== undefined) set(d, 'slo', 'ttftMs', numFlag('ttft', f.ttft));
+    if (f.tpot !== undefined) set(d, 'slo', 'tpotMs', numFlag('tpot', f.tpot));
     if (f.accelerator !== undefined) set(d, 'system', 'accelerator', f.accelerator);
     if (f.gpus !== undefined) set(d, 'system', 'count', intFlag('gpus', f.gpus));
     if (f.tp !== undefined) set(d, 'parallelism', 'tensor', intFlag('tp', f.tp));
@@ -43,6 +58,11 @@ export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise
     if (f.kv !== undefined) set(d, 'quantization', 'kvCache', f.kv);
     if (f.concurrency !== undefined) set(d, 'workload', 'concurrency', intFlag('concurrency', f.concurrency));
     if (f.rate !== undefined) set(d, 'workload', 'requestRate', numFlag('rate', f.rate));
+    if (f.concurrency !== undefined && f.rate !== undefined) {
+      // the flags replace the scenario's workload mode
+    } else if (f.concurrency !== undefined) delete (d.workload as Record<string, unknown> | undefined)?.requestRate;
+    else if (f.rate !== undefined) delete (d.workload as Record<string, unknown> | undefined)?.concurrency;
+    const alternatives = intFlag('alternatives', f.alternatives, 0) ?? 4;
     const ctx = context();
     const n = normalizeInference(raw, ctx, nodeFiles);
     if (f.catalog) {
@@ -85,7 +105,7 @@ export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise
       }
       return 0;
     }
-    const r = planServe(n);
+    const r = planServe(n, { alternatives });
     if (json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
       printWarnings(r.warnings, io);
@@ -173,5 +193,21 @@ export function renderServe(r: ServePlanResult): string {
       `Disaggregated: ${r.disaggregation.prefillDevices} prefill + ${r.disaggregation.decodeDevices} decode devices (ratio ${r.disaggregation.ratio.toFixed(2)}), KV transfer ${seconds(r.disaggregation.kvTransferSeconds)} exposed per request, ${r.disaggregation.requestsPerSecond.toFixed(2)} requests/s`,
     );
   if (r.slo) o.push(r.slo.met ? pc.green('meets the SLO') : pc.red(`misses the SLO: ${r.slo.missBy.join(', ')}`));
+  if (r.alternatives?.length) {
+    o.push(heading('Next best splits'));
+    o.push(
+      table(
+        ['split', 'tokens/s/device', 'TPOT', 'TTFT', 'why it loses'],
+        r.alternatives.map((a) => [
+          `TP ${a.parallelism.tensor} · PP ${a.parallelism.pipeline}${a.parallelism.expert > 1 ? ` · EP ${a.parallelism.expert}` : ''}`,
+          a.throughput ? num(a.throughput.outputTokensPerSecondPerDevice) : '—',
+          a.latency ? seconds(a.latency.tpotSeconds) : '—',
+          a.latency ? seconds(a.latency.ttftSeconds) : '—',
+          a.why,
+        ]),
+        { align: ['left', 'right', 'right', 'right', 'left'] },
+      ),
+    );
+  }
   return o.join('\n') + '\n';
 }

@@ -55,6 +55,8 @@ export interface Calibration {
   fragmentation: number;
   elementwiseBytesFactor: number;
   stepOverhead: number;
+  /** NCCL's per-protocol (LL, LL128, Simple) latencies and bandwidth factors for scale-out all-reduce. */
+  nccl: { ringNetHop: number[]; treeNetHop: number[]; protocolBandwidth: number[]; treeBandwidth: number[]; ringSimplePlateau: number };
 }
 
 export interface CalibrationEntry {
@@ -109,6 +111,13 @@ export function parseCalibration(c: RawCalibration, gemmCeilings: Record<string,
     fragmentation: v('framework', 'fragmentation'),
     elementwiseBytesFactor: v('framework', 'elementwiseBytesFactor'),
     stepOverhead: v('framework', 'stepOverheadSeconds'),
+    nccl: {
+      ringNetHop: v('nccl', 'ringNetHopSeconds'),
+      treeNetHop: v('nccl', 'treeNetHopSeconds'),
+      protocolBandwidth: v('nccl', 'protocolBandwidth'),
+      treeBandwidth: v('nccl', 'treeBandwidth'),
+      ringSimplePlateau: v('nccl', 'ringSimplePlateau'),
+    },
   };
 }
 

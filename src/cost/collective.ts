@@ -58,9 +58,28 @@ export function allReduceSeconds(bytes: number, p: Placement, f: Fabric, o: AllR
   if (local > 1) {
     t += useNvls ? bytes / f.inNetworkAlgBw + 2 * f.scaleUpHop : ((2 * (local - 1)) / local) * (bytes / f.scaleUpBw) + 2 * (local - 1) * f.scaleUpHop;
   }
-  const interFactor = o.scaleOutInNetwork ? 1 : (2 * (nodes - 1)) / nodes;
-  t += interFactor * (bytes / local / f.scaleOutBw) + 2 * ceilLog2(nodes) * f.scaleOutHop;
+  t += o.scaleOutInNetwork ? bytes / local / f.scaleOutBw + 2 * ceilLog2(nodes) * f.scaleOutHop : interNodeAllReduce(bytes / local, nodes, f);
   return t;
+}
+
+/**
+ * The scale-out part of an all-reduce over `nodes` ranks of `bytes` each, as NCCL's tuner predicts
+ * it: for ring and tree and each protocol (LL, LL128, Simple), latency plus bytes over that
+ * protocol's share of the bandwidth; the fastest wins. Ring latency grows with the node count, tree
+ * latency with its logarithm, so at scale small buckets pay tree latency and large ones ring bandwidth.
+ */
+export function interNodeAllReduce(bytes: number, nodes: number, f: Fabric): number {
+  if (nodes <= 1 || bytes <= 0) return 0;
+  const n = f.nccl;
+  const levels = Math.floor(Math.log2(nodes));
+  let best = Infinity;
+  for (let p = 0; p < 3; p++) {
+    const ringLat = 2 * (nodes - 1) * n.ringNetHop[p]! * (p === 2 ? n.ringSimplePlateau : 1);
+    const ring = ringLat + ((2 * (nodes - 1)) / nodes) * (bytes / (f.scaleOutBw * n.protocolBandwidth[p]!));
+    const tree = 2 * levels * n.treeNetHop[p]! + (2 * bytes) / (f.scaleOutBw * n.treeBandwidth[p]!);
+    best = Math.min(best, ring, tree);
+  }
+  return best;
 }
 
 /**

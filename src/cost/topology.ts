@@ -24,6 +24,8 @@ export interface Fabric {
   scaleOutHop: number;
   /** Fixed start-up of one collective call. */
   launch: number;
+  /** NCCL's latency model for all-reduces across the scale-out network (calibration nccl). */
+  nccl: { ringNetHop: number[]; treeNetHop: number[]; protocolBandwidth: number[]; treeBandwidth: number[]; ringSimplePlateau: number };
 }
 
 export interface FabricOverrides {
@@ -48,7 +50,15 @@ export function fabricFor(a: Accelerator, perNode: number, cal: Calibration, o: 
     scaleUpHop: pcie ? cal.pcieHop : cal.scaleUpHop,
     scaleOutHop: o.scaleOutLatencyUs !== undefined ? o.scaleOutLatencyUs * 1e-6 : cal.scaleOutHop,
     launch: cal.collectiveLaunch,
+    nccl: scaledNccl(cal, o.scaleOutLatencyUs),
   };
+}
+
+/** NCCL's network latencies, scaled when a scenario states its own per-step scale-out latency (relative to Simple's ring step). */
+function scaledNccl(cal: Calibration, latencyUs: number | undefined): Fabric['nccl'] {
+  if (latencyUs === undefined) return cal.nccl;
+  const k = (latencyUs * 1e-6) / cal.nccl.ringNetHop[2]!;
+  return { ...cal.nccl, ringNetHop: cal.nccl.ringNetHop.map((x) => x * k), treeNetHop: cal.nccl.treeNetHop.map((x) => x * k) };
 }
 
 /**
@@ -67,6 +77,7 @@ export function cpuFabric(c: CpuSocket, sockets: number, cal: Calibration): Fabr
     scaleUpHop: 0,
     scaleOutHop: cal.scaleOutHop,
     launch: cal.cpuCollective,
+    nccl: cal.nccl,
   };
 }
 

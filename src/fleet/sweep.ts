@@ -1,16 +1,21 @@
 import { planTraining, type TrainRequest } from '../train/plan.js';
-import { sizeFabric, type FabricInput } from './fabric.js';
+import { FabricError, sizeFabric, type FabricInput } from './fabric.js';
 import type { FleetData } from './power.js';
 
 export interface SweepRow {
   x: number;
-  tokensPerSecondPerDevice: number;
+  /** Null when no plan exists at this point (the fabric cannot be built that large, or nothing fits). */
+  tokensPerSecondPerDevice: number | null;
   /** Relative to the previous row (scale-up) or to the first row (weak scaling). */
-  relative: number;
-  mfu: number;
+  relative: number | null;
+  mfu: number | null;
   plan: string;
   fits: boolean;
   tiers?: number;
+  /** Data-parallel communication left exposed per step, seconds (weak scaling). */
+  dataExposedSeconds?: number;
+  /** Why there is no number. */
+  reason?: string;
 }
 
 function planLabel(r: ReturnType<typeof planTraining>): string {
@@ -28,7 +33,7 @@ export function scaleUpSweep(n: TrainRequest, domains: number[]): SweepRow[] {
     rows.push({
       x: d,
       tokensPerSecondPerDevice: r.throughput.tokensPerSecondPerDevice,
-      relative: prev ? r.throughput.tokensPerSecondPerDevice / prev.tokensPerSecondPerDevice : 1,
+      relative: prev?.tokensPerSecondPerDevice ? r.throughput.tokensPerSecondPerDevice / prev.tokensPerSecondPerDevice : 1,
       mfu: r.flops.mfu,
       plan: planLabel(r),
       fits: r.fits,
@@ -50,21 +55,28 @@ export function weakScaling(n: TrainRequest, counts: number[], fleet: FleetData,
     let tiers: number | undefined;
     const fabric = { ...n.job.fabric };
     if (network) {
-      tiers = sizeFabric({ ...network, accelerators: count, maxTiers: 5 }).tiers;
+      try {
+        tiers = sizeFabric({ ...network, accelerators: count }).tiers;
+      } catch (e) {
+        if (!(e instanceof FabricError)) throw e;
+        rows.push({ x: count, tokensPerSecondPerDevice: null, relative: null, mfu: null, plan: '', fits: false, reason: e.message });
+        continue;
+      }
       fabric.scaleOutLatencyUs = (n.job.cal.scaleOutHop + (tiers - 1) * 2 * hop.switchHopSeconds.value) * 1e6;
     }
     const constraints = { ...n.constraints };
     delete constraints.data;
     const job = { ...n.job, devices: count, perNode: Math.min(n.job.perNode, count), globalBatchSize: gbs, fabric };
     const r = planTraining({ ...n, job, constraints }, { alternatives: 0 });
-    const first = rows[0];
+    const first = rows.find((x) => x.tokensPerSecondPerDevice !== null);
     rows.push({
       x: count,
       tokensPerSecondPerDevice: r.throughput.tokensPerSecondPerDevice,
-      relative: first ? r.throughput.tokensPerSecondPerDevice / first.tokensPerSecondPerDevice : 1,
+      relative: first?.tokensPerSecondPerDevice ? r.throughput.tokensPerSecondPerDevice / first.tokensPerSecondPerDevice : 1,
       mfu: r.flops.mfu,
       plan: planLabel(r),
       fits: r.fits,
+      dataExposedSeconds: r.step.detail.dataExposedSeconds,
       ...(tiers !== undefined ? { tiers } : {}),
     });
   }

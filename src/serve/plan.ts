@@ -35,9 +35,33 @@ function better(a: ServeReport, b: ServeReport): boolean {
   return a.system.devicesPerReplica < b.system.devicesPerReplica;
 }
 
+export interface ServeAlternative extends ServeReport {
+  /** Why this split loses to the best one. */
+  why: string;
+}
+
 export interface ServePlanResult extends ServeReport {
   searched: boolean;
-  alternatives?: ServeReport[];
+  alternatives?: ServeAlternative[];
+}
+
+/** Why `r` ranks below `best`: what it misses, or how much less it serves per device and where its step time goes. */
+export function whyServeLoses(r: ServeReport, best: ServeReport): string {
+  if (!r.fits)
+    return r.memory.maxConcurrency < 1
+      ? 'does not fit: the weights leave no room for a KV cache'
+      : `does not fit ${r.workload.concurrency} requests (at most ${r.memory.maxConcurrency})`;
+  if (r.stable === false) return 'cannot keep up with the request rate';
+  if (r.slo && !r.slo.met && best.slo?.met) return `misses the SLO: ${r.slo.missBy.join(', ')}`;
+  const x = r.throughput?.outputTokensPerSecondPerDevice ?? 0;
+  const y = best.throughput?.outputTokensPerSecondPerDevice ?? 0;
+  const d = r.breakdown.decode;
+  const b = best.breakdown.decode;
+  const parts: string[] = [];
+  if (d.communicationSeconds > b.communicationSeconds * 1.1) parts.push(`communication ${((d.communicationShare ?? 0) * 100).toFixed(0)}% of a step`);
+  if (r.parallelism.pipeline > 1) parts.push(`${r.parallelism.pipeline} pipeline stages`);
+  if (r.memory.maxConcurrency < best.memory.maxConcurrency) parts.push(`KV room for ${r.memory.maxConcurrency} requests, not ${best.memory.maxConcurrency}`);
+  return `${y > 0 ? ((1 - x / y) * 100).toFixed(1) : '?'}% fewer tokens/s per device${parts.length ? ': ' + parts.join(', ') : ''}`;
 }
 
 /** Evaluates the request's split, or searches the parallelism it leaves open. */
@@ -52,6 +76,6 @@ export function planServe(req: ServeRequest, o: { alternatives?: number } = {}):
     ...best,
     warnings: [...req.warnings, ...best.warnings],
     searched,
-    ...(searched ? { alternatives: reports.slice(1, 1 + (o.alternatives ?? 4)) } : {}),
+    ...(searched ? { alternatives: reports.slice(1, 1 + (o.alternatives ?? 4)).map((a) => ({ ...a, why: whyServeLoses(a, best) })) } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { allGatherSeconds, allReduceSeconds, sendRecvSeconds } from '../cost/collective.js';
+import { allGatherSeconds, allReduceSeconds, reduceScatterSeconds, sendRecvSeconds } from '../cost/collective.js';
 import { overlapped } from '../cost/overlap.js';
 import { place } from '../cost/topology.js';
 import { F } from './fields.js';
@@ -86,21 +86,37 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   } else {
     const g = dParams * gradB;
     const eg = eParams * gradB;
-    let tGrad: number;
-    let tParam = 0;
+    // gradients reduce bucket by bucket (Megatron DDP buckets of 40M fp32 elements) as the backward
+    // produces them, parameters gather bucket by bucket before the forward needs them; the last
+    // gradient bucket (the first layers, the embedding) is reduced only when the backward has ended,
+    // and the first parameter bucket is needed before the forward can start: those two are exposed
+    const nd = buckets(g);
+    const ne = eg > 0 ? buckets(eg) : 0;
+    let gradBucket: number;
+    let eGradBucket = 0;
+    let paramBucket = 0;
+    let eParamBucket = 0;
     if (p.zero === 0) {
-      tGrad = allReduceSeconds(g, dpPl, f, { inNetwork: false }) + allReduceSeconds(eg, edpPl, f, { inNetwork: false });
+      gradBucket = allReduceSeconds(g / nd, dpPl, f, { inNetwork: false });
+      if (ne) eGradBucket = allReduceSeconds(eg / ne, edpPl, f, { inNetwork: false });
       dpBytes = g + eg;
     } else {
-      tGrad = allGatherSeconds(g, dpPl, f) + allGatherSeconds(eg, edpPl, f);
-      tParam = allGatherSeconds(dParams * 2, dpPl, f) + allGatherSeconds(eParams * 2, edpPl, f);
+      gradBucket = reduceScatterSeconds(g / nd, dpPl, f);
+      paramBucket = allGatherSeconds((dParams * 2) / nd, dpPl, f);
+      if (ne) {
+        eGradBucket = reduceScatterSeconds(eg / ne, edpPl, f);
+        eParamBucket = allGatherSeconds((eParams * 2) / ne, edpPl, f);
+      }
       dpBytes = g + eg + 2 * (dParams + eParams);
     }
-    tGrad += buckets(g + eg) * f.launch;
+    const tGrad = nd * gradBucket + ne * eGradBucket;
+    const tParam = nd * paramBucket + ne * eParamBucket;
     dpSeconds = tGrad + tParam;
-    // gradients reduce bucket by bucket during the last micro-batch's backward;
-    // parameters gather during the first micro-batch's forward
-    dpExposed = overlapped(tGrad, bwdMb, cal.overlapSlowdown) + overlapped(tParam, fwdMb, cal.overlapSlowdown);
+    dpExposed =
+      overlapped(tGrad - gradBucket, bwdMb, cal.overlapSlowdown) +
+      gradBucket +
+      overlapped(Math.max(0, tParam - paramBucket), fwdMb, cal.overlapSlowdown) +
+      paramBucket;
   }
   if (dp === 1 && edp === 1) {
     dpSeconds = 0;
