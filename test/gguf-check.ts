@@ -46,9 +46,10 @@ export interface GgmlInfo {
   tensors: { name: string; type: string; ne: number[]; offset: number; bytes: number }[];
 }
 
-/** ggml's reading of a GGUF file (`gguf-check info`). */
-export function ggmlInfo(file: string): GgmlInfo {
-  return JSON.parse(execFileSync(GGUF_CHECK, ['info', file], { maxBuffer: 64 << 20 }).toString('utf8')) as GgmlInfo;
+/** ggml's reading of a GGUF file (`gguf-check info`), with the raw JSON text (64-bit integers lose precision in JSON.parse). */
+export function ggmlInfo(file: string): GgmlInfo & { raw: string } {
+  const raw = execFileSync(GGUF_CHECK, ['info', file], { maxBuffer: 64 << 20 }).toString('utf8');
+  return { ...(JSON.parse(raw) as GgmlInfo), raw };
 }
 
 /** A tensor of a GGUF file dequantized by ggml (`gguf-check dequant`), ne[0] fastest. */
