@@ -34,16 +34,20 @@ const COLS = 1024;
 describe.each(GGML_TYPES.map((t) => [t]))('%s', (type: GgmlType) => {
   const info = GGML_TYPE_INFO[type];
 
-  it.skipIf(missing !== null)(`is byte-identical to ggml on ${Object.keys(DATA_KINDS).length} kinds of data x 2 seeds`, () => {
-    for (const kind of Object.keys(DATA_KINDS) as DataKind[]) {
-      for (const seed of [1, 2]) {
-        const x = testRows(kind, ROWS, COLS, seed);
-        const mine = quantizeRows(type, x, ROWS, COLS);
-        const ref = ggmlQuantize(info.ggmlName, x, ROWS, COLS);
-        expect(firstDiff(mine, ref), `${kind}, seed ${seed}`).toBe('identical');
+  it.skipIf(missing !== null)(
+    `is byte-identical to ggml on ${Object.keys(DATA_KINDS).length} kinds of data x 2 seeds (JavaScript and WebAssembly kernels)`,
+    () => {
+      const codecs = [createCodec(type, 'js'), createCodec(type, 'auto')];
+      for (const kind of Object.keys(DATA_KINDS) as DataKind[]) {
+        for (const seed of [1, 2]) {
+          const x = testRows(kind, ROWS, COLS, seed);
+          const ref = ggmlQuantize(info.ggmlName, x, ROWS, COLS);
+          for (const [k, codec] of codecs.entries())
+            expect(firstDiff(quantizeRows(type, x, ROWS, COLS, codec), ref), `${kind}, seed ${seed}, ${k ? 'default' : 'js'} kernels`).toBe('identical');
+        }
       }
-    }
-  });
+    },
+  );
 
   it.skipIf(missing !== null)('is byte-identical to ggml on one-block rows', () => {
     const n = info.blockSize === 1 ? 32 : info.blockSize;
@@ -53,12 +57,30 @@ describe.each(GGML_TYPES.map((t) => [t]))('%s', (type: GgmlType) => {
     }
   });
 
-  it('reproduces the pinned ggml bytes (stored from the reference quantizer)', () => {
+  it('reproduces the pinned ggml bytes (stored from the reference quantizer), with both kernels', () => {
     const b = Buffer.from(pinned.input, 'base64');
     const x = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
     const expected = new Uint8Array(Buffer.from((pinned.ggml as Record<string, string>)[type]!, 'hex'));
     expect(expected.length).toBe(rowBytes(type, pinned.cols) * pinned.rows);
-    expect(firstDiff(quantizeRows(type, x, pinned.rows, pinned.cols), expected)).toBe('identical');
+    for (const k of ['js', 'auto'] as const)
+      expect(firstDiff(quantizeRows(type, x, pinned.rows, pinned.cols, createCodec(type, k)), expected), k).toBe('identical');
+  });
+
+  it('gives the same bytes with the JavaScript and the WebAssembly kernels on arbitrary float32 rows', () => {
+    const n = info.blockSize === 1 ? 64 : 2 * info.blockSize;
+    const js = createCodec(type, 'js');
+    const wasm = createCodec(type, 'auto');
+    const a = new Uint8Array(rowBytes(type, n));
+    const b = new Uint8Array(rowBytes(type, n));
+    fc.assert(
+      fc.property(fc.array(fc.float({ noNaN: true }), { minLength: n, maxLength: n }), (vals) => {
+        const x = Float32Array.from(vals);
+        js.quantize(x, 0, n, a, 0);
+        wasm.quantize(x, 0, n, b, 0);
+        return firstDiff(a, b) === 'identical';
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('dequantize(quantize(x)) stays within the type bound', () => {

@@ -6,6 +6,7 @@ import * as leg from './quant-legacy.js';
 import * as k2 from './quant-q2k-q3k.js';
 import * as k4 from './quant-q4k-q5k.js';
 import * as k6 from './quant-q6k.js';
+import { wasmKQuant, type WasmKQuant } from './wasm-kquant.js';
 
 /**
  * One codec per ggml type, chosen from a table (no string `if` chains): quantize float32 values
@@ -22,10 +23,13 @@ export interface GgmlCodec {
   dequantize(q: Uint8Array, qo: number, n: number, y: Float32Array, yo: number): void;
 }
 
+/** Which implementation of the k-quant searches to use: WebAssembly where available (default), or JavaScript. */
+export type KernelChoice = 'auto' | 'js' | 'wasm';
+
 type Kernel = (x: Float32Array, xo: number, n: number, out: Uint8Array, oo: number) => void;
 type Dekernel = (q: Uint8Array, qo: number, n: number, y: Float32Array, yo: number) => void;
 
-const FACTORIES: Record<GgmlType, () => [Kernel, Dekernel]> = {
+const FACTORIES: Record<GgmlType, (k: KernelChoice) => [Kernel, Dekernel]> = {
   F32: () => [f.quantizeF32, f.dequantizeF32],
   F16: () => [f.quantizeF16, f.dequantizeF16],
   BF16: () => [f.quantizeBf16, f.dequantizeBf16],
@@ -38,31 +42,81 @@ const FACTORIES: Record<GgmlType, () => [Kernel, Dekernel]> = {
     const s = iq.iq4nlScratch();
     return [(x, xo, n, out, oo) => iq.quantizeIq4nl(x, xo, n, out, oo, s), iq.dequantizeIq4nl];
   },
-  Q2_K: () => {
+  Q2_K: (k) => {
     const s = k2.q2kScratch();
-    return [(x, xo, n, out, oo) => k2.quantizeQ2K(x, xo, n, out, oo, s), k2.dequantizeQ2K];
+    const w = kernels(k);
+    if (!w) return [(x, xo, n, out, oo) => k2.quantizeQ2K(x, xo, n, out, oo, s), k2.dequantizeQ2K];
+    s.search = w.search;
+    return [
+      (x, xo, n, out, oo) => {
+        const v = w.stage(x, xo, n);
+        s.L = w.levels;
+        s.weights = w.weights;
+        k2.quantizeQ2K(v, 0, n, out, oo, s);
+      },
+      k2.dequantizeQ2K,
+    ];
   },
   Q3_K: () => {
     const s = k2.q3kScratch();
     return [(x, xo, n, out, oo) => k2.quantizeQ3K(x, xo, n, out, oo, s), k2.dequantizeQ3K];
   },
-  Q4_K: () => {
+  Q4_K: (k) => {
     const s = k4.kScratch();
-    return [(x, xo, n, out, oo) => k4.quantizeQ4K(x, xo, n, out, oo, s), k4.dequantizeQ4K];
+    const w = kernels(k);
+    if (!w) return [(x, xo, n, out, oo) => k4.quantizeQ4K(x, xo, n, out, oo, s), k4.dequantizeQ4K];
+    s.search = w.search;
+    return [
+      (x, xo, n, out, oo) => {
+        const v = w.stage(x, xo, n);
+        s.L = w.levels;
+        s.weights = w.weights;
+        k4.quantizeQ4K(v, 0, n, out, oo, s);
+      },
+      k4.dequantizeQ4K,
+    ];
   },
-  Q5_K: () => {
+  Q5_K: (k) => {
     const s = k4.kScratch();
-    return [(x, xo, n, out, oo) => k4.quantizeQ5K(x, xo, n, out, oo, s), k4.dequantizeQ5K];
+    const w = kernels(k);
+    if (!w) return [(x, xo, n, out, oo) => k4.quantizeQ5K(x, xo, n, out, oo, s), k4.dequantizeQ5K];
+    s.search = w.search;
+    return [
+      (x, xo, n, out, oo) => {
+        const v = w.stage(x, xo, n);
+        s.L = w.levels;
+        s.weights = w.weights;
+        k4.quantizeQ5K(v, 0, n, out, oo, s);
+      },
+      k4.dequantizeQ5K,
+    ];
   },
-  Q6_K: () => {
+  Q6_K: (k) => {
     const s = k6.q6kScratch();
-    return [(x, xo, n, out, oo) => k6.quantizeQ6K(x, xo, n, out, oo, s), k6.dequantizeQ6K];
+    const w = kernels(k);
+    if (!w) return [(x, xo, n, out, oo) => k6.quantizeQ6K(x, xo, n, out, oo, s), k6.dequantizeQ6K];
+    s.search = w.search;
+    return [
+      (x, xo, n, out, oo) => {
+        const v = w.stage(x, xo, n);
+        s.L = w.levelsSigned;
+        k6.quantizeQ6K(v, 0, n, out, oo, s);
+      },
+      k6.dequantizeQ6K,
+    ];
   },
 };
 
-export function createCodec(type: GgmlType): GgmlCodec {
+function kernels(k: KernelChoice): WasmKQuant | null {
+  if (k === 'js') return null;
+  const w = wasmKQuant();
+  if (!w && k === 'wasm') throw new Error('WebAssembly is not available here; use the JavaScript kernels');
+  return w;
+}
+
+export function createCodec(type: GgmlType, kernel: KernelChoice = 'auto'): GgmlCodec {
   const info = GGML_TYPE_INFO[type];
-  const [quantize, dequantize] = FACTORIES[type]();
+  const [quantize, dequantize] = FACTORIES[type](kernel);
   return { type, blockSize: info.blockSize, blockBytes: info.blockBytes, quantize, dequantize };
 }
 

@@ -15,7 +15,7 @@ const TENTH = fr(0.1);
  * `make_qx_quants` with rmse_type 1 (weights x^2) and no importance weights, as Q6_K calls it:
  * symmetric levels -nmax..nmax-1 stored +nmax; returns the scale.
  */
-export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xo: number, L: Int8Array | Uint8Array, lo: number): number {
+export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xo: number, L: Int8Array, lo: number): number {
   let max = 0;
   let amax = 0;
   for (let i = 0; i < n; i++) {
@@ -127,16 +127,25 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: numbe
   return suml2 > 0 ? fr(sumlx / suml2) : 0;
 }
 
-/** Result slot of makeQkx2Quants: the (positive) offset `-min` of the group. */
+/** Result slot of makeQkx2Quants: the (positive) offset `-min` of the group; scratch of its hot loops. */
 export interface MinOut {
   min: number;
+  /** Group values, weights, values minus the current min and trial levels, widened once per group (length >= n). */
+  xs: Float64Array;
+  ws: Float64Array;
+  xm: Float64Array;
+  la: Float64Array;
+}
+
+export function minOut(n: number): MinOut {
+  return { min: 0, xs: new Float64Array(n), ws: new Float64Array(n), xm: new Float64Array(n), la: new Float64Array(n) };
 }
 
 /**
  * `make_qkx2_quants`: asymmetric levels 0..nmax with a minimum, searched over nstep+1 trial
  * scales (rmin + rdelta*is + nmax)/(max - min) by weighted least squares; weighted squared error
- * (or absolute error with `useMad`) decides. Writes levels to L (Laux is scratch), returns the
- * scale and puts -min into `out.min`.
+ * (or absolute error with `useMad`) decides. Writes levels to L, returns the scale and puts -min
+ * into `out.min`. (Laux of the C code is `out.la`.)
  */
 export function makeQkx2Quants(
   n: number,
@@ -147,21 +156,25 @@ export function makeQkx2Quants(
   L: Uint8Array,
   lo: number,
   out: MinOut,
-  Laux: Uint8Array,
   rmin: number,
   rdelta: number,
   nstep: number,
   useMad: boolean,
 ): number {
-  let min = x[xo]!;
-  let max = x[xo]!;
-  let sumW = weights[0]!;
-  let sumX = fr(sumW * x[xo]!);
+  const { xs, ws, xm, la } = out;
+  for (let i = 0; i < n; i++) {
+    xs[i] = x[xo + i]!;
+    ws[i] = weights[i]!;
+  }
+  let min = xs[0]!;
+  let max = xs[0]!;
+  let sumW = ws[0]!;
+  let sumX = fr(sumW * xs[0]!);
   for (let i = 1; i < n; i++) {
-    const xi = x[xo + i]!;
+    const xi = xs[i]!;
     if (xi < min) min = xi;
     if (xi > max) max = xi;
-    const w = weights[i]!;
+    const w = ws[i]!;
     sumW = fr(sumW + w);
     sumX = fr(sumX + fr(w * xi));
   }
@@ -171,17 +184,17 @@ export function makeQkx2Quants(
     out.min = -min;
     return 0;
   }
+  for (let i = 0; i < n; i++) xm[i] = fr(xs[i]! - min);
   let iscale = fr(nmax / fr(max - min));
   let scale = fr(1 / iscale);
   let bestError = 0;
   for (let i = 0; i < n; i++) {
-    const xi = x[xo + i]!;
-    const l = nearestInt(fr(iscale * fr(xi - min)));
-    const q = Math.max(0, Math.min(nmax, l));
+    const l = nearestInt(fr(iscale * xm[i]!));
+    const q = l < 0 ? 0 : l > nmax ? nmax : l;
     L[lo + i] = q;
-    let diff = fr(fr(fr(scale * q) + min) - xi);
+    let diff = fr(fr(fr(scale * q) + min) - xs[i]!);
     diff = useMad ? Math.abs(diff) : fr(diff * diff);
-    bestError = fr(bestError + fr(weights[i]! * diff));
+    bestError = fr(bestError + fr(ws[i]! * diff));
   }
   if (nstep < 1) {
     out.min = -min;
@@ -194,14 +207,13 @@ export function makeQkx2Quants(
     let sumL2 = 0;
     let sumXL = 0;
     for (let i = 0; i < n; i++) {
-      const xi = x[xo + i]!;
-      const l = Math.max(0, Math.min(nmax, nearestInt(fr(iscale * fr(xi - min)))));
-      Laux[i] = l;
-      const w = weights[i]!;
-      const wl = fr(w * l);
+      const l0 = nearestInt(fr(iscale * xm[i]!));
+      const l = l0 < 0 ? 0 : l0 > nmax ? nmax : l0;
+      la[i] = l;
+      const wl = fr(ws[i]! * l);
       sumL = fr(sumL + wl);
       sumL2 = fr(sumL2 + fr(wl * l));
-      sumXL = fr(sumXL + fr(wl * xi));
+      sumXL = fr(sumXL + fr(wl * xs[i]!));
     }
     const D = fr(fr(sumW * sumL2) - fr(sumL * sumL));
     if (D > 0) {
@@ -212,16 +224,20 @@ export function makeQkx2Quants(
         thisScale = fr(sumXL / sumL2);
       }
       let curError = 0;
-      for (let i = 0; i < n; i++) {
-        let diff = fr(fr(fr(thisScale * Laux[i]!) + thisMin) - x[xo + i]!);
-        diff = useMad ? Math.abs(diff) : fr(diff * diff);
-        curError = fr(curError + fr(weights[i]! * diff));
-      }
+      if (useMad) for (let i = 0; i < n; i++) curError = fr(curError + fr(ws[i]! * Math.abs(fr(fr(fr(thisScale * la[i]!) + thisMin) - xs[i]!))));
+      else
+        for (let i = 0; i < n; i++) {
+          const diff = fr(fr(fr(thisScale * la[i]!) + thisMin) - xs[i]!);
+          curError = fr(curError + fr(ws[i]! * fr(diff * diff)));
+        }
       if (curError < bestError) {
-        for (let i = 0; i < n; i++) L[lo + i] = Laux[i]!;
+        for (let i = 0; i < n; i++) L[lo + i] = la[i]!;
         bestError = curError;
         scale = thisScale;
-        min = thisMin;
+        if (thisMin !== min) {
+          min = thisMin;
+          for (let i = 0; i < n; i++) xm[i] = fr(xs[i]! - min);
+        }
       }
     }
   }
@@ -234,3 +250,27 @@ export function scaleMinK4(j: number, q: Uint8Array, o: number, which: 0 | 1): n
   if (j < 4) return which === 0 ? q[o + j]! & 63 : q[o + j + 4]! & 63;
   return which === 0 ? (q[o + j + 4]! & 0xf) | ((q[o + j - 4]! >>> 6) << 4) : (q[o + j + 4]! >>> 4) | ((q[o + j]! >>> 6) << 4);
 }
+
+/**
+ * The two scale searches the k-quant drivers call, so a driver can run them in JavaScript or
+ * in WebAssembly (wasm-kquant.ts) with identical results.
+ */
+export interface KSearch {
+  qkx2(
+    n: number,
+    nmax: number,
+    x: Float32Array,
+    xo: number,
+    weights: Float32Array,
+    L: Uint8Array,
+    lo: number,
+    out: MinOut,
+    rmin: number,
+    rdelta: number,
+    nstep: number,
+    useMad: boolean,
+  ): number;
+  qx1(n: number, nmax: number, x: Float32Array, xo: number, L: Int8Array, lo: number): number;
+}
+
+export const JS_SEARCH: KSearch = { qkx2: makeQkx2Quants, qx1: makeQxQuantsRmse1 };

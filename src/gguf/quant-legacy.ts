@@ -1,4 +1,4 @@
-import { FP16_TO_F32, cvtt, fp32ToFp16, getHalf, putHalf, roundf, toInt8 } from './half.js';
+import { FP16_TO_F32, cvtt, fp32ToFp16, getHalf, putHalf, toInt8 } from './half.js';
 
 /**
  * ggml's 32-value block types Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0: `quantize_row_*_ref` and
@@ -30,6 +30,15 @@ export function quantizeQ4_0(x: Float32Array, xo: number, n: number, out: Uint8A
     const d = fr(signedMax(x, xo) / -8);
     const id = d !== 0 ? fr(1 / d) : 0;
     putHalf(out, oo, fp32ToFp16(d));
+    if (id - id === 0) {
+      // finite id: x*id + 8.5 lies in [0, 17), where C's truncating cast is a floor
+      for (let j = 0; j < 16; j++) {
+        const a = Math.min(15, Math.floor(fr(fr(x[xo + j]! * id) + 8.5)));
+        const c = Math.min(15, Math.floor(fr(fr(x[xo + 16 + j]! * id) + 8.5)));
+        out[oo + 2 + j] = a | (c << 4);
+      }
+      continue;
+    }
     for (let j = 0; j < 16; j++) {
       const x0 = fr(x[xo + j]! * id);
       const x1 = fr(x[xo + 16 + j]! * id);
@@ -51,20 +60,17 @@ export function dequantizeQ4_0(q: Uint8Array, qo: number, n: number, y: Float32A
   }
 }
 
-function minMax(x: Float32Array, o: number): [number, number] {
-  let min = 3.4028234663852886e38;
-  let max = -3.4028234663852886e38;
-  for (let j = 0; j < QK; j++) {
-    const v = x[o + j]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return [min, max];
-}
+const FLT_MAX = 3.4028234663852886e38;
 
 export function quantizeQ4_1(x: Float32Array, xo: number, n: number, out: Uint8Array, oo: number): void {
   for (let b = 0; b < n / QK; b++, xo += QK, oo += 20) {
-    const [min, max] = minMax(x, xo);
+    let min = FLT_MAX;
+    let max = -FLT_MAX;
+    for (let j = 0; j < QK; j++) {
+      const v = x[xo + j]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
     const d = fr(fr(max - min) / 15);
     const id = d !== 0 ? fr(1 / d) : 0;
     putHalf(out, oo, fp32ToFp16(d));
@@ -137,7 +143,13 @@ export function dequantizeQ5_0(q: Uint8Array, qo: number, n: number, y: Float32A
 
 export function quantizeQ5_1(x: Float32Array, xo: number, n: number, out: Uint8Array, oo: number): void {
   for (let b = 0; b < n / QK; b++, xo += QK, oo += 24) {
-    const [min, max] = minMax(x, xo);
+    let min = FLT_MAX;
+    let max = -FLT_MAX;
+    for (let j = 0; j < QK; j++) {
+      const v = x[xo + j]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
     const d = fr(fr(max - min) / 31);
     const id = d !== 0 ? fr(1 / d) : 0;
     putHalf(out, oo, fp32ToFp16(d));
@@ -181,7 +193,13 @@ export function quantizeQ8_0(x: Float32Array, xo: number, n: number, out: Uint8A
     const d = fr(amax / 127);
     const id = d !== 0 ? fr(1 / d) : 0;
     putHalf(out, oo, fp32ToFp16(d));
-    for (let j = 0; j < QK; j++) out[oo + 2 + j] = cvtt(roundf(fr(x[xo + j]! * id))) & 0xff;
+    // |x*id| <= 127.5 or x*id is not finite; a Uint8Array store wraps in-range integers as C's
+    // int8 cast does and stores 0 for NaN and infinities, the low byte of x86's INT_MIN
+    for (let j = 0; j < QK; j++) {
+      const v = fr(x[xo + j]! * id);
+      const r = Math.floor(Math.abs(v) + 0.5); // roundf: half away from zero
+      out[oo + 2 + j] = v < 0 ? -r : r;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { getHalf, fp32ToFp16, nearestInt, putHalf, toInt8 } from './half.js';
-import { makeQ3Quants, makeQkx2Quants, type MinOut } from './kquant-search.js';
+import { JS_SEARCH, makeQ3Quants, minOut, type KSearch, type MinOut } from './kquant-search.js';
 
 /**
  * Q2_K and Q3_K (ggml/src/ggml-quants.c `quantize_row_q2_K_ref`, `quantize_row_q3_K_ref` and
@@ -16,21 +16,21 @@ const QK_K = 256;
 
 export interface Q2KScratch {
   L: Uint8Array;
-  Laux: Uint8Array;
   weights: Float32Array;
   scales: Float32Array;
   mins: Float32Array;
   min: MinOut;
+  search: KSearch;
 }
 
 export function q2kScratch(): Q2KScratch {
   return {
     L: new Uint8Array(QK_K),
-    Laux: new Uint8Array(16),
     weights: new Float32Array(16),
     scales: new Float32Array(16),
     mins: new Float32Array(16),
-    min: { min: 0 },
+    min: minOut(16),
+    search: JS_SEARCH,
   };
 }
 
@@ -40,14 +40,14 @@ function pack2bit(L: Uint8Array | Int8Array, out: Uint8Array, q: number): void {
 }
 
 export function quantizeQ2K(x: Float32Array, xo: number, n: number, out: Uint8Array, oo: number, s: Q2KScratch): void {
-  const { L, Laux, weights, scales, mins } = s;
+  const { L, weights, scales, mins } = s;
   const q4scale = 15;
   for (let b = 0; b < n / QK_K; b++, xo += QK_K, oo += 84) {
     let maxScale = 0;
     let maxMin = 0;
     for (let j = 0; j < 16; j++) {
       for (let l = 0; l < 16; l++) weights[l] = Math.abs(x[xo + 16 * j + l]!);
-      const sc = makeQkx2Quants(16, 3, x, xo + 16 * j, weights, L, 16 * j, s.min, Laux, fr(-0.5), fr(0.1), 15, true);
+      const sc = s.search.qkx2(16, 3, x, xo + 16 * j, weights, L, 16 * j, s.min, fr(-0.5), fr(0.1), 15, true);
       scales[j] = sc;
       mins[j] = s.min.min;
       if (sc > maxScale) maxScale = sc;

@@ -1,5 +1,5 @@
 import { getHalf, fp32ToFp16, nearestInt, putHalf } from './half.js';
-import { makeQkx2Quants, scaleMinK4, type MinOut } from './kquant-search.js';
+import { JS_SEARCH, minOut, scaleMinK4, type KSearch, type MinOut } from './kquant-search.js';
 
 /**
  * Q4_K and Q5_K (ggml/src/ggml-quants.c `quantize_row_q4_K_ref`, `quantize_row_q5_K_ref` and
@@ -15,27 +15,27 @@ const QK_K = 256;
 
 export interface KQuantScratch {
   L: Uint8Array;
-  Laux: Uint8Array;
   weights: Float32Array;
   scales: Float32Array;
   mins: Float32Array;
   min: MinOut;
+  search: KSearch;
 }
 
 export function kScratch(): KQuantScratch {
   return {
     L: new Uint8Array(QK_K),
-    Laux: new Uint8Array(32),
     weights: new Float32Array(32),
     scales: new Float32Array(16),
     mins: new Float32Array(16),
-    min: { min: 0 },
+    min: minOut(32),
+    search: JS_SEARCH,
   };
 }
 
 /** Finds levels L (0..nmax) and writes d, dmin and the packed 6-bit scales at `oo`; shared by Q4_K and Q5_K. */
 function quantizeSuperBlock(x: Float32Array, xo: number, out: Uint8Array, oo: number, nmax: number, rmin: number, nstep: number, s: KQuantScratch): void {
-  const { L, Laux, weights, scales, mins } = s;
+  const { L, weights, scales, mins } = s;
   let maxScale = 0;
   let maxMin = 0;
   for (let j = 0; j < 8; j++) {
@@ -44,7 +44,7 @@ function quantizeSuperBlock(x: Float32Array, xo: number, out: Uint8Array, oo: nu
     for (let l = 0; l < 32; l++) sumX2 = fr(sumX2 + fr(x[g + l]! * x[g + l]!));
     const avX = fr(Math.sqrt(fr(sumX2 / 32)));
     for (let l = 0; l < 32; l++) weights[l] = avX + Math.abs(x[g + l]!);
-    const sc = makeQkx2Quants(32, nmax, x, g, weights, L, 32 * j, s.min, Laux, rmin, fr(0.1), nstep, false);
+    const sc = s.search.qkx2(32, nmax, x, g, weights, L, 32 * j, s.min, rmin, fr(0.1), nstep, false);
     scales[j] = sc;
     mins[j] = s.min.min;
     if (sc > maxScale) maxScale = sc;

@@ -1,5 +1,5 @@
 import { getHalf, fp32ToFp16, nearestInt, putHalf } from './half.js';
-import { GROUP_MAX_EPS, makeQxQuantsRmse1 } from './kquant-search.js';
+import { GROUP_MAX_EPS, JS_SEARCH, type KSearch } from './kquant-search.js';
 
 /**
  * Q6_K (ggml/src/ggml-quants.c `quantize_row_q6_K_ref`, `dequantize_row_q6_K`): 256-value
@@ -15,10 +15,11 @@ const QK_K = 256;
 export interface Q6KScratch {
   L: Int8Array;
   scales: Float32Array;
+  search: KSearch;
 }
 
 export function q6kScratch(): Q6KScratch {
-  return { L: new Int8Array(QK_K), scales: new Float32Array(16) };
+  return { L: new Int8Array(QK_K), scales: new Float32Array(16), search: JS_SEARCH };
 }
 
 export function quantizeQ6K(x: Float32Array, xo: number, n: number, out: Uint8Array, oo: number, s: Q6KScratch): void {
@@ -27,7 +28,7 @@ export function quantizeQ6K(x: Float32Array, xo: number, n: number, out: Uint8Ar
     let maxScale = 0;
     let maxAbsScale = 0;
     for (let ib = 0; ib < 16; ib++) {
-      const sc = makeQxQuantsRmse1(16, 32, x, xo + 16 * ib, L, 16 * ib);
+      const sc = s.search.qx1(16, 32, x, xo + 16 * ib, L, 16 * ib);
       scales[ib] = sc;
       const a = Math.abs(sc);
       if (a > maxAbsScale) {
