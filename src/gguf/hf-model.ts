@@ -174,8 +174,11 @@ function ropeParams(cfg: Config): Config {
 
 /**
  * The rope_freqs.weight factors of Llama 3.1-style `llama3` rope scaling, as the converter
- * computes them (LlamaModel.generate_extra_tensors) in float32. torch's powf may differ from
- * Math.pow rounded to float32 by one ulp in a frequency, which moves a factor only at a band edge.
+ * computes them (LlamaModel.generate_extra_tensors) with torch in float32. A Python number divided
+ * by a tensor is torch's `__rtruediv__`, a reciprocal times the number, so `2*pi/freq` and
+ * `old/wavelen` are computed that way here. torch's float32 pow can differ from the correctly
+ * rounded Math.pow by an ulp, which moves a frequency by that ulp (and a factor only inside the
+ * smooth band or exactly at a band edge).
  */
 export function llama3RopeFactors(
   base: number,
@@ -191,11 +194,11 @@ export function llama3RopeFactors(
   const highWavelen = oldContextLen / highFreqFactor;
   for (let i = 0; i < dim / 2; i++) {
     const freq = fr(1 / fr(Math.pow(base, fr((2 * i) / dim))));
-    const wavelen = fr(fr(2 * Math.PI) / freq);
+    const wavelen = fr(fr(1 / freq) * fr(2 * Math.PI));
     if (wavelen < fr(highWavelen)) out[i] = 1;
     else if (wavelen > fr(lowWavelen)) out[i] = factor;
     else {
-      const smooth = fr(fr(fr(oldContextLen / wavelen) - lowFreqFactor) / fr(highFreqFactor - lowFreqFactor));
+      const smooth = fr(fr(fr(fr(1 / wavelen) * oldContextLen) - lowFreqFactor) / fr(highFreqFactor - lowFreqFactor));
       out[i] = fr(1 / fr(fr(fr(1 - smooth) / factor) + smooth));
     }
   }
