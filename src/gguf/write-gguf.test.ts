@@ -371,3 +371,53 @@ describe('model planning errors name the field or tensor', () => {
     );
   });
 });
+
+describe('Mixtral-style checkpoints plan as llama with stacked experts', () => {
+  it('maps block_sparse_moe.experts.E.w1/w2/w3 to ffn_gate/down/up_exps and the router to ffn_gate_inp (F32)', () => {
+    const cfg = {
+      architectures: ['MixtralForCausalLM'],
+      hidden_size: 256,
+      intermediate_size: 512,
+      num_hidden_layers: 1,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      vocab_size: 32,
+      rms_norm_eps: 1e-5,
+      num_local_experts: 2,
+      num_experts_per_tok: 2,
+    };
+    const t = (name: string, shape: number[]) => ({ name, dtype: 'BF16', shape });
+    const tensors = [
+      t('model.embed_tokens.weight', [32, 256]),
+      t('model.norm.weight', [256]),
+      t('lm_head.weight', [32, 256]),
+      t('model.layers.0.input_layernorm.weight', [256]),
+      t('model.layers.0.post_attention_layernorm.weight', [256]),
+      t('model.layers.0.self_attn.q_proj.weight', [256, 256]),
+      t('model.layers.0.self_attn.k_proj.weight', [128, 256]),
+      t('model.layers.0.self_attn.v_proj.weight', [128, 256]),
+      t('model.layers.0.self_attn.o_proj.weight', [256, 256]),
+      t('model.layers.0.block_sparse_moe.gate.weight', [2, 256]),
+      ...[0, 1].flatMap((e) => [
+        t(`model.layers.0.block_sparse_moe.experts.${e}.w1.weight`, [512, 256]),
+        t(`model.layers.0.block_sparse_moe.experts.${e}.w2.weight`, [256, 512]),
+        t(`model.layers.0.block_sparse_moe.experts.${e}.w3.weight`, [512, 256]),
+      ]),
+    ];
+    const plan = planGgufModel(cfg, tensors);
+    const p = (n: string) => plan.tensors.find((x) => x.name === n)!;
+    expect(plan.arch).toBe('llama');
+    expect(p('blk.0.ffn_gate_exps.weight')).toMatchObject({
+      ne: [256, 512, 2],
+      recipe: { kind: 'stack', hf: ['model.layers.0.block_sparse_moe.experts.0.w1.weight', 'model.layers.0.block_sparse_moe.experts.1.w1.weight'] },
+    });
+    expect(p('blk.0.ffn_down_exps.weight').ne).toEqual([512, 256, 2]);
+    expect(p('blk.0.ffn_up_exps.weight').recipe).toMatchObject({
+      hf: ['model.layers.0.block_sparse_moe.experts.0.w3.weight', 'model.layers.0.block_sparse_moe.experts.1.w3.weight'],
+    });
+    expect(p('blk.0.ffn_gate_inp.weight').keepF32).toBe('the MoE router');
+    expect(p('blk.0.attn_k.weight').recipe).toMatchObject({ kind: 'rope-permute', heads: 2 });
+    const md = Object.fromEntries(plan.metadata.map((m) => [m.key, (m.value as { value: unknown }).value]));
+    expect(md).toMatchObject({ 'llama.expert_count': 2, 'llama.expert_used_count': 2, 'llama.vocab_size': 32, 'llama.rope.dimension_count': 64 });
+  });
+});
