@@ -58,7 +58,8 @@ export function allReduceSeconds(bytes: number, p: Placement, f: Fabric, o: AllR
   if (local > 1) {
     t += useNvls ? bytes / f.inNetworkAlgBw + 2 * f.scaleUpHop : ((2 * (local - 1)) / local) * (bytes / f.scaleUpBw) + 2 * (local - 1) * f.scaleUpHop;
   }
-  t += o.scaleOutInNetwork ? bytes / local / f.scaleOutBw + 2 * ceilLog2(nodes) * f.scaleOutHop : interNodeAllReduce(bytes / local, nodes, f);
+  const sharp = o.scaleOutInNetwork ?? f.scaleOutInNetwork;
+  t += sharp ? bytes / local / f.scaleOutBw + 2 * ceilLog2(nodes) * f.scaleOutHop : interNodeAllReduce(bytes / local, nodes, f);
   return t;
 }
 

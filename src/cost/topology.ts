@@ -14,8 +14,10 @@ export interface Fabric {
   scaleUpTech: string;
   /** Effective bytes/s per device per direction inside the domain (peak x efficiency). */
   scaleUpBw: number;
-  /** Effective algorithm bandwidth of an in-switch all-reduce (0 when unsupported). */
+  /** Effective algorithm bandwidth of an in-switch all-reduce inside the domain (NVLS; 0 when unsupported or off). */
   inNetworkAlgBw: number;
+  /** The scale-out switches reduce in the network (InfiniBand SHARP): each rank sends and receives its data once. */
+  scaleOutInNetwork: boolean;
   /** Effective bytes/s per device per direction across the scale-out network. */
   scaleOutBw: number;
   /** Effective bytes/s per device per direction over its host link (PCIe). */
@@ -33,6 +35,10 @@ export interface FabricOverrides {
   scaleUpGBps?: number | undefined;
   scaleOutGBps?: number | undefined;
   scaleOutLatencyUs?: number | undefined;
+  /** Turn in-switch reduction inside the scale-up domain (NVLS) on or off; default: what the platform has. */
+  scaleUpInNetwork?: boolean | undefined;
+  /** Reduce in the scale-out switches (SHARP); default off (it needs SHARP-capable switches and NCCL's CollNet plugin). */
+  scaleOutInNetwork?: boolean | undefined;
 }
 
 export function fabricFor(a: Accelerator, perNode: number, cal: Calibration, o: FabricOverrides = {}): Fabric {
@@ -44,7 +50,8 @@ export function fabricFor(a: Accelerator, perNode: number, cal: Calibration, o: 
     domain,
     scaleUpTech: a.scaleUp.tech,
     scaleUpBw: upPeak * upFrac,
-    inNetworkAlgBw: a.scaleUp.inNetworkReduction && !pcie ? upPeak * cal.inNetworkAlgBwFraction : 0,
+    inNetworkAlgBw: (o.scaleUpInNetwork ?? a.scaleUp.inNetworkReduction) && !pcie ? upPeak * cal.inNetworkAlgBwFraction : 0,
+    scaleOutInNetwork: o.scaleOutInNetwork ?? false,
     scaleOutBw: (o.scaleOutGBps !== undefined ? o.scaleOutGBps * 1e9 : a.scaleOut.bandwidth) * cal.scaleOutFraction,
     hostLinkBw: a.hostLinkBandwidth * cal.pcieFraction,
     scaleUpHop: pcie ? cal.pcieHop : cal.scaleUpHop,
@@ -72,6 +79,7 @@ export function cpuFabric(c: CpuSocket, sockets: number, cal: Calibration): Fabr
     scaleUpTech: 'UPI',
     scaleUpBw: c.socketLinkBandwidth,
     inNetworkAlgBw: 0,
+    scaleOutInNetwork: false,
     scaleOutBw: 12.5e9 * cal.scaleOutFraction,
     hostLinkBw: Infinity,
     scaleUpHop: 0,

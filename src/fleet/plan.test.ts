@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ctx, raw } from '../../test/ctx.js';
 import { IssueError } from '../core/issues.js';
-import { normalizeCluster as nc, normalizeGoodput } from '../scenario/fleet.js';
+import { normalizeCluster as nc } from '../scenario/fleet.js';
 import { normalizeTraining as nt } from '../scenario/training.js';
-import { planCluster as pc, planGoodput } from './plan.js';
-import { scaleUpSweep, weakScaling } from './sweep.js';
+import { planCluster as pc } from './plan.js';
+import { weakScaling } from './sweep.js';
 
 const normalizeCluster = (r: ReturnType<typeof raw>) => nc(r, ctx);
 const planCluster = (n: ReturnType<typeof normalizeCluster>) => pc(n, ctx.fleet);
@@ -54,99 +54,6 @@ describe('cluster planning', () => {
     expect(issues({ kind: 'cluster', system: sys, network: { maxTiers: 2, planes: 2, nicGbps: 400 } })[0]!.path).toEqual(['system', 'count']);
     expect(issues({ kind: 'cluster', system: sys, network: { nicGbps: 0 } })[0]!.path).toEqual(['network', 'nicGbps']);
     expect(issues({ kind: 'cluster', system: sys, network: { switch: 'nope' } })[0]).toMatchObject({ code: 'unknown_id', path: ['network', 'switch'] });
-  });
-});
-
-const goodput = (over: Record<string, unknown>, reliability: Record<string, unknown>) =>
-  planGoodput(
-    normalizeGoodput(
-      raw({
-        kind: 'goodput',
-        model: 'llama-3.1-70b',
-        system: { accelerator: 'nvidia-h100-sxm', count: 3000, perNode: 8 },
-        training: { sequenceLength: 8192, globalBatchSize: 1500 },
-        ...over,
-        reliability: { trials: 400, ...reliability },
-      }),
-      ctx,
-      null,
-    ),
-    ctx.reliability,
-  );
-
-describe('seed claim 22: effective training time of 99% (Alibaba) and 95% (Baidu)', () => {
-  it('3,000 GPUs for a month at the Llama 3 failure rate, 10-minute self-healing restarts and async checkpoints: ~99%', () => {
-    const r = goodput({}, { days: 30, restartMinutes: 10, checkpoint: { writeGBps: 1000, async: true } });
-    expect(r.effectiveTrainingTime).toBeGreaterThanOrEqual(0.985);
-    expect(r.effectiveTrainingTime).toBeLessThanOrEqual(0.995);
-    expect(Math.abs(r.monteCarlo.mean - r.effectiveTrainingTime)).toBeLessThan(0.003);
-  });
-
-  it('GPT-3 175B on 2,048 A100 with 30-minute manual recovery and synchronous 100 GB/s checkpoints: ~95%', () => {
-    const r = goodput(
-      {
-        model: 'gpt3-175b',
-        system: { accelerator: 'nvidia-a100-80gb-sxm', count: 2048, perNode: 8 },
-        training: { sequenceLength: 2048, globalBatchSize: 1536 },
-      },
-      { days: 30, restartMinutes: 30, checkpoint: { writeGBps: 100, async: false } },
-    );
-    expect(r.effectiveTrainingTime).toBeGreaterThanOrEqual(0.94);
-    expect(r.effectiveTrainingTime).toBeLessThanOrEqual(0.96);
-    expect(r.lostSeconds.checkpoint).toBeGreaterThan(0);
-    expect(r.checkpoint.optimal).toBe(true);
-  });
-
-  it('answers the goodput contract', () => {
-    const r = goodput({}, { days: 10, restartMinutes: 5, checkpoint: { writeGBps: 500, async: true, intervalMinutes: 30 } });
-    for (const k of ['expected', 'meanTimeBetweenHours']) expect(typeof (r.interruptions as Record<string, unknown>)[k]).toBe('number');
-    for (const k of ['sizeBytes', 'writeSeconds', 'intervalSeconds']) expect(typeof (r.checkpoint as Record<string, unknown>)[k]).toBe('number');
-    for (const k of ['restart', 'recompute', 'checkpoint']) expect(typeof (r.lostSeconds as Record<string, unknown>)[k]).toBe('number');
-    expect(r.checkpoint.intervalSeconds).toBeGreaterThanOrEqual(30 * 60);
-    expect(r.monteCarlo.ci95[0]).toBeLessThanOrEqual(r.monteCarlo.ci95[1]);
-  });
-});
-
-// Seed claim 21 (seed 002): for 150-200 GB GPUs the best x-Link (scale-up) domain is <= 128:
-// gains flatten past 128. A 1.8T MoE (16 experts, top-2) and a 4T dense model on B200 (180 GB).
-describe('seed claim 21: scale-up domain sweep', () => {
-  const scenario = (model: Record<string, unknown>) =>
-    normalizeTraining(
-      raw({ kind: 'training', model, system: { accelerator: 'nvidia-b200-hgx', count: 8192 }, training: { sequenceLength: 4096, globalBatchSize: 4096 } }),
-    );
-  const moe = {
-    model_type: 'mixtral',
-    hidden_size: 10240,
-    num_hidden_layers: 120,
-    num_attention_heads: 80,
-    num_key_value_heads: 8,
-    intermediate_size: 40960,
-    num_local_experts: 16,
-    num_experts_per_tok: 2,
-    vocab_size: 100352,
-    hidden_act: 'gelu',
-  };
-  const dense = {
-    model_type: 'llama',
-    hidden_size: 51200,
-    num_hidden_layers: 128,
-    num_attention_heads: 400,
-    num_key_value_heads: 8,
-    intermediate_size: 204800,
-    vocab_size: 128256,
-    hidden_act: 'gelu',
-  };
-
-  it('1.8T MoE: > 20% from 8 to 128, < 5% from 128 to 256', () => {
-    const rows = scaleUpSweep(scenario(moe), [8, 128, 256]);
-    expect(rows[1]!.tokensPerSecondPerDevice! / rows[0]!.tokensPerSecondPerDevice!).toBeGreaterThan(1.2);
-    expect(rows[2]!.tokensPerSecondPerDevice! / rows[1]!.tokensPerSecondPerDevice!).toBeLessThan(1.05);
-  });
-
-  it('4T dense: < 5% from 128 to 256', () => {
-    const rows = scaleUpSweep(scenario(dense), [8, 128, 256]);
-    expect(rows[2]!.tokensPerSecondPerDevice! / rows[1]!.tokensPerSecondPerDevice!).toBeLessThan(1.05);
-    expect(rows[1]!.tokensPerSecondPerDevice!).toBeGreaterThanOrEqual(rows[0]!.tokensPerSecondPerDevice! * 0.999);
   });
 });
 

@@ -16,6 +16,17 @@ export interface CpuSocket {
 }
 
 type Raw = Record<string, unknown>;
+
+/**
+ * Bandwidth between two sockets as NCCL's topology model assigns it (NVIDIA/nccl src/graph/topo.h @
+ * 73cf1122: Sapphire Rapids SRP_QPI_BW 22.0, Emerald Rapids 40.0, AMD 16.0 GB/s; Skylake 10.0). No
+ * measured Sapphire Rapids cross-socket figure was found; NCCL's is the conservative usable one.
+ */
+function socketLink(id: string, vendor: string, name: string): number {
+  if (/amd|epyc/i.test(vendor + name)) return 16e9;
+  if (/emerald|5th gen|8592/i.test(name + id)) return 40e9;
+  return 22e9; // Sapphire Rapids and later Xeons without a figure of their own
+}
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** A CPU socket from its catalog entry (`all` holds every CPU entry, for the measured planning case). */
@@ -23,7 +34,6 @@ export function buildCpu(c: Raw, all: Raw[]): CpuSocket {
   const id = c.id as string;
   const mem = (c.memory ?? {}) as Raw;
   const amx = (c.amx ?? {}) as Raw;
-  const upi = (c.upi ?? {}) as Raw;
   const cores = num(c.cores) ?? 56;
   // the 4-socket SPR planning case is stored as a whole machine: split into sockets
   const perSocket = num(mem.theoretical_bw_gbps_per_socket) ?? (num(mem.theoretical_bw_gbps_total) ?? 0) / 4;
@@ -33,8 +43,6 @@ export function buildCpu(c: Raw, all: Raw[]): CpuSocket {
   const perCore = num(amx.bf16_flop_per_cycle_per_core);
   // AMX: catalog peak or cores x FLOP/cycle x 2 GHz; without AMX, AVX-512 BF16: 64 FLOP/cycle/core (ESTIMATE)
   const bf16 = (amxPeak ?? (perCore ? (cores * perCore * 2.0e9) / 1e12 : (cores * 64 * 2.5e9) / 1e12)) * 1e12;
-  const links = num(upi.links) ?? 3;
-  const gts = num(upi.gts) ?? 16;
   return {
     id,
     name: String(c.name ?? id),
@@ -46,8 +54,7 @@ export function buildCpu(c: Raw, all: Raw[]): CpuSocket {
         ? 'catalog measured read fraction'
         : 'catalog cpus.case-4s-spr-ddr5-4800: 995 of 1228.8 GB/s measured read (seed 004; UNVERIFIED), applied to every socket',
     bf16Flops: bf16,
-    // UPI: ~2 bytes per transfer per direction per link, about half of it usable for data (ESTIMATE)
-    socketLinkBandwidth: links * gts * 2 * 0.5 * 1e9,
+    socketLinkBandwidth: socketLink(id, String(c.vendor ?? ''), String(c.name ?? '')),
     tdpWatts: num(c.tdp_w),
   };
 }

@@ -38,8 +38,20 @@ const systemShape = {
   cpu: z.string().optional().describe('CPU-only inference: a catalog CPU id'),
   sockets: posInt.optional().describe('CPU sockets used'),
   memoryBandwidthGBps: pos.optional().describe('CPU: override the DRAM bandwidth per socket'),
-  scaleUp: z.strictObject({ domain: posInt.optional(), bandwidthGBps: pos.optional() }).optional(),
-  scaleOut: z.strictObject({ bandwidthGBps: pos.optional(), latencyUs: nonNeg.optional() }).optional(),
+  scaleUp: z
+    .strictObject({
+      domain: posInt.optional(),
+      bandwidthGBps: pos.optional(),
+      inNetworkReduction: z.boolean().optional().describe('NVLS in-switch all-reduce (default: what the platform has)'),
+    })
+    .optional(),
+  scaleOut: z
+    .strictObject({
+      bandwidthGBps: pos.optional(),
+      latencyUs: nonNeg.optional(),
+      inNetworkReduction: z.boolean().optional().describe('SHARP in-network reduction (default off)'),
+    })
+    .optional(),
   pricePerHour: pos.optional().describe('USD per device-hour'),
 };
 

@@ -103,6 +103,8 @@ export function resolveSystem(s: SystemInput, ctx: PlanContext, issues: Issue[])
       scaleUpGBps: s.scaleUp?.bandwidthGBps,
       scaleOutGBps: s.scaleOut?.bandwidthGBps,
       scaleOutLatencyUs: s.scaleOut?.latencyUs,
+      scaleUpInNetwork: s.scaleUp?.inNetworkReduction,
+      scaleOutInNetwork: s.scaleOut?.inNetworkReduction,
     },
     pricePerHour: s.pricePerHour ?? acc.pricePerHour,
   };

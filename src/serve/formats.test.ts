@@ -4,7 +4,7 @@ import { acc } from '../../test/ctx.js';
 const accelerator = (id: string) => acc(id);
 import { formatProblem, kvBytesPerElement, WEIGHTS } from './formats.js';
 
-describe('weight formats (seed claims 11, 12)', () => {
+describe('weight formats', () => {
   const P = 100e9;
   it('NF4 block 64 with fp32 scales: 6.25 GB of scales for 100B parameters', () => {
     const scaleBytes = (P * (WEIGHTS.nf4.bits(4096) - 4)) / 8;

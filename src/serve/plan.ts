@@ -79,3 +79,17 @@ export function planServe(req: ServeRequest, o: { alternatives?: number } = {}):
     ...(searched ? { alternatives: reports.slice(1, 1 + (o.alternatives ?? 4)).map((a) => ({ ...a, why: whyServeLoses(a, best) })) } : {}),
   };
 }
+
+/**
+ * The fewest devices, in whole steps of `step` (e.g. 8-GPU servers), on which the request's model
+ * fits with some split the search allows: the planner's own minimum deployment.
+ */
+export function minimumDevices(req: ServeRequest, step = 1, limit = 1024): { devices: number; plan: ServePlanResult } | null {
+  for (let n = step; n <= limit; n += step) {
+    const job = { ...req.job, devices: n, perNode: Math.min(req.job.perNode, n) };
+    if (candidateSplits(job, req.constraints).length === 0) continue;
+    const plan = planServe({ ...req, job }, { alternatives: 0 });
+    if (plan.fits) return { devices: n, plan };
+  }
+  return null;
+}

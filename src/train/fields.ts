@@ -28,5 +28,7 @@ export const F = {
   epSeconds: 25,
   cpSeconds: 26,
   imbalance: 27,
+  dpSentPerRank: 28,
+  memStates: 29,
 } as const;
-export const FIELDS = 28;
+export const FIELDS = 30;

@@ -62,6 +62,7 @@ export function deviceMemory(job: TrainJob, p: TrainPlan, sc: SplitCost, m: numb
     const oth = cal.runtimeBytes + cal.fragmentation * (act + g);
     const total = w + g + o + act + oth;
     if (total > out0) {
+      out[F.memStates] = w - fsdpWorking + g + o;
       out[F.memWeights] = w;
       out[F.memGrads] = g;
       out[F.memOptimizer] = o;

@@ -2,7 +2,7 @@ import { fail } from '../core/issues.js';
 import { warning, type Warning } from '../core/warnings.js';
 import { evaluatePlan, type TrainReport } from './report.js';
 import { searchPlans, type Alternative } from './search.js';
-import type { PlanConstraints, TrainJob, TrainPlan } from './types.js';
+import { basePlan, type PlanConstraints, type TrainJob, type TrainPlan } from './types.js';
 
 /** A training job with the keys the user fixed and the warnings loading produced. */
 export interface TrainRequest {
@@ -80,4 +80,23 @@ export function planTraining(req: TrainRequest, o: { alternatives?: number } = {
     path: ['parallelism'],
     reason: 'no valid split exists for these constraints (check that the fixed sizes divide the device count, heads, layers and batch)',
   });
+}
+
+/**
+ * The planner's fewest devices that hold a model's states (weights, gradients and optimizer states
+ * sharded with ZeRO-3 over data parallelism, nothing else split): the smallest data-parallel size
+ * whose evaluated per-device model-state memory fits the device.
+ */
+export function minimumDevicesForStates(job: TrainJob, limit = 1 << 16): number | null {
+  const plan = (n: number): TrainPlan => ({ ...basePlan(), data: n, zero: 3, recompute: 'full' });
+  const fitsAt = (n: number) => evaluatePlan({ ...job, devices: n, globalBatchSize: n }, plan(n)).memory.modelStatesBytes <= job.accelerator.memoryBytes;
+  if (!fitsAt(limit)) return null;
+  let lo = 1;
+  let hi = limit;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (fitsAt(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }

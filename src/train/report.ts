@@ -28,6 +28,8 @@ export interface TrainReport {
     perDeviceBytes: number;
     capacityBytes: number;
     headroomBytes: number;
+    /** Weights, gradients and optimizer states alone (no FSDP gather buffers, activations or runtime). */
+    modelStatesBytes: number;
     breakdown: { weights: number; gradients: number; optimizer: number; activations: number; other: number };
   };
   step: {
@@ -50,6 +52,8 @@ export interface TrainReport {
     tensorBytesPerStep: number;
     pipelineBytesPerStep: number;
     dataBytesPerStep: number;
+    /** Bytes each data-parallel rank sends per step (a ring sends 2(N-1)/N of the gradients; in-network reduction (N+1)/N). */
+    dataBytesSentPerRank: number;
     expertBytesPerStep: number;
     contextBytesPerStep: number;
   };
@@ -128,6 +132,7 @@ export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array, profi
       perDeviceBytes: Math.round(mem),
       capacityBytes: capacity,
       headroomBytes: Math.round(capacity - mem),
+      modelStatesBytes: Math.round(out[F.memStates]!),
       breakdown: {
         weights: Math.round(out[F.memWeights]!),
         gradients: Math.round(out[F.memGrads]!),
@@ -161,6 +166,7 @@ export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array, profi
       tensorBytesPerStep: out[F.tpBytes]!,
       pipelineBytesPerStep: out[F.ppBytes]!,
       dataBytesPerStep: out[F.dpBytes]!,
+      dataBytesSentPerRank: out[F.dpSentPerRank]!,
       expertBytesPerStep: out[F.epBytes]!,
       contextBytesPerStep: out[F.cpBytes]!,
     },

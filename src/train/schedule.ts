@@ -1,4 +1,4 @@
-import { allGatherSeconds, allReduceSeconds, reduceScatterSeconds, sendRecvSeconds } from '../cost/collective.js';
+import { allGatherSeconds, allReduceBytesPerRank, allReduceSeconds, reduceScatterSeconds, sendRecvSeconds } from '../cost/collective.js';
 import { overlapped } from '../cost/overlap.js';
 import { place } from '../cost/topology.js';
 import { F } from './fields.js';
@@ -72,6 +72,7 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   let dpSeconds = 0;
   let dpExposed = 0;
   let dpBytes = 0;
+  let dpSent = 0;
   const buckets = (bytes: number) => Math.max(1, Math.ceil(bytes / BUCKET_BYTES));
   if (p.zero === 3) {
     const ag = dParams * 2;
@@ -100,6 +101,8 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
       gradBucket = allReduceSeconds(g / nd, dpPl, f, { inNetwork: false });
       if (ne) eGradBucket = allReduceSeconds(eg / ne, edpPl, f, { inNetwork: false });
       dpBytes = g + eg;
+      // what each rank puts on the wire: 2(N-1)/N of the buffer for a ring, (N+1)/N with in-network reduction
+      dpSent = allReduceBytesPerRank(g, dp, f.scaleOutInNetwork && dpPl.nodes > 1) + allReduceBytesPerRank(eg, edp, f.scaleOutInNetwork && edpPl.nodes > 1);
     } else {
       gradBucket = reduceScatterSeconds(g / nd, dpPl, f);
       paramBucket = allGatherSeconds((dParams * 2) / nd, dpPl, f);
@@ -108,6 +111,7 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
         eParamBucket = allGatherSeconds((eParams * 2) / ne, edpPl, f);
       }
       dpBytes = g + eg + 2 * (dParams + eParams);
+      dpSent = ((dp - 1) / dp) * (g + 2 * dParams) + ((edp - 1) / edp) * (eg + 2 * eParams);
     }
     const tGrad = nd * gradBucket + ne * eGradBucket;
     const tParam = nd * paramBucket + ne * eParamBucket;
@@ -122,6 +126,7 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
     dpSeconds = 0;
     dpExposed = 0;
     dpBytes = 0;
+    dpSent = 0;
   }
 
   // ---- optimizer step (memory-bound Adam over the local shard)
@@ -148,6 +153,7 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   out[F.tpBytes] = m * sc.tpBytes * mbStage * (p.recompute === 'full' ? 1.5 : 1);
   out[F.ppBytes] = ppBytes;
   out[F.dpBytes] = dpBytes;
+  out[F.dpSentPerRank] = dpSent;
   out[F.epBytes] = m * sc.epBytes * mbStage;
   out[F.cpBytes] = m * sc.cpBytes * mbStage;
   // hardware FLOPs per device per step: 3x forward, plus recomputed forward work
