@@ -33,6 +33,7 @@ function job(model: ModelSpec, acc: string, devices: number, seq: number, gbs: n
     cal: ctx.calibration,
     kernels: fw.kernels,
     framework: fw.id,
+    memoryReserve: fw.memory,
   };
 }
 

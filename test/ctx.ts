@@ -50,6 +50,7 @@ export function trainJob(m: ModelSpec, accelerator: string, devices: number, seq
     cal: ctx.calibration,
     kernels: fw.kernels,
     framework: fw.id,
+    memoryReserve: fw.memory,
     ...o,
   };
 }

@@ -6,7 +6,7 @@ import { readScenario } from '../scenario/load.js';
 import { normalizeTraining } from '../scenario/training.js';
 import { IssueError, mkIssue } from '../core/issues.js';
 import { nodeFiles } from '../context/node-files.js';
-import { context, guard, printWarnings, type ExitCode, type Io } from './common.js';
+import { context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, pct, seconds, table } from './format.js';
 
 export async function clusterCommand(path: string, f: { json?: boolean }, io: Io): Promise<ExitCode> {
@@ -136,9 +136,9 @@ export async function sweepCommand(
     let rows: SweepRow[];
     if (what === 'scaleup') rows = scaleUpSweep(n, parseList('domains', f.domains, [8, 16, 32, 64, 128, 256]));
     else {
-      const nic = f.nicGbps ? Number(f.nicGbps) : (n.job.accelerator.scaleOut.bandwidth * 8) / 1e9;
-      const planes = f.planes ? Number(f.planes) : 1;
-      const sw = f.switchGbps ? Number(f.switchGbps) : 51200;
+      const nic = numFlag('nic-gbps', f.nicGbps) ?? (n.job.accelerator.scaleOut.bandwidth * 8) / 1e9;
+      const planes = intFlag('planes', f.planes) ?? 1;
+      const sw = numFlag('switch-gbps', f.switchGbps) ?? 51200;
       rows = weakScaling(n, parseList('counts', f.counts, [8, 64, 512, 1024, 8192, 16384, 65536, 131072]), ctx.fleet, {
         perNode: n.job.perNode,
         nicsPerNode: n.job.perNode,
@@ -146,7 +146,7 @@ export async function sweepCommand(
         planes,
         radix: Math.floor(sw / (nic / planes)),
         oversubscription: 1,
-        maxTiers: f.maxTiers ? Number(f.maxTiers) : 3,
+        maxTiers: intFlag('max-tiers', f.maxTiers) ?? 3,
       });
     }
     if (f.json) io.out(JSON.stringify({ kind: 'sweep', sweep: what, rows }, null, 2) + '\n');

@@ -34,8 +34,6 @@ const SCALARS = [
   'scaleOutHop',
   'collectiveLaunch',
   'overlapSlowdown',
-  'runtimeBytes',
-  'fragmentation',
   'elementwiseBytesFactor',
   'stepOverhead',
 ] as const;

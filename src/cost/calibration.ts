@@ -51,8 +51,6 @@ export interface Calibration {
   scaleOutHop: number;
   collectiveLaunch: number;
   overlapSlowdown: number;
-  runtimeBytes: number;
-  fragmentation: number;
   elementwiseBytesFactor: number;
   stepOverhead: number;
   /** NCCL's per-protocol (LL, LL128, Simple) latencies and bandwidth factors for scale-out all-reduce. */
@@ -107,8 +105,6 @@ export function parseCalibration(c: RawCalibration, gemmCeilings: Record<string,
     scaleOutHop: v('collectives', 'scaleOutHopSeconds'),
     collectiveLaunch: v('collectives', 'launchSeconds'),
     overlapSlowdown: v('collectives', 'overlapSlowdown'),
-    runtimeBytes: v('framework', 'runtimeBytes'),
-    fragmentation: v('framework', 'fragmentation'),
     elementwiseBytesFactor: v('framework', 'elementwiseBytesFactor'),
     stepOverhead: v('framework', 'stepOverheadSeconds'),
     nccl: {

@@ -27,9 +27,25 @@ function planLabel(r: ReturnType<typeof planTraining>): string {
 export function scaleUpSweep(n: TrainRequest, domains: number[]): SweepRow[] {
   const rows: SweepRow[] = [];
   for (const d of domains) {
+    if (d > n.job.devices) {
+      rows.push({
+        x: d,
+        tokensPerSecondPerDevice: null,
+        relative: null,
+        mfu: null,
+        plan: '',
+        fits: false,
+        reason: `a domain larger than the job's ${n.job.devices} devices`,
+      });
+      continue;
+    }
     const job = { ...n.job, perNode: Math.min(n.job.perNode, d), fabric: { ...n.job.fabric, domain: d } };
     const r = planTraining({ ...n, job }, { alternatives: 0 });
-    const prev = rows[rows.length - 1];
+    if (!r.fits) {
+      rows.push({ x: d, tokensPerSecondPerDevice: null, relative: null, mfu: null, plan: '', fits: false, reason: 'no plan fits in memory' });
+      continue;
+    }
+    const prev = rows.findLast((row) => row.tokensPerSecondPerDevice !== null);
     rows.push({
       x: d,
       tokensPerSecondPerDevice: r.throughput.tokensPerSecondPerDevice,

@@ -1,10 +1,11 @@
 import type { KernelTraits } from '../graph/types.js';
-import type { EngineProfile, FrameworkProfile, KvPolicy, ProfileRegistry } from './types.js';
+import type { EngineProfile, FrameworkProfile, KvPolicy, MemoryReserve, ProfileRegistry } from './types.js';
 
 export interface RawProfile {
   name: string;
   kernels: KernelTraits;
   kv?: KvPolicy;
+  memory: MemoryReserve;
   sources: string[];
 }
 

@@ -5,10 +5,23 @@ import type { KernelTraits } from '../graph/types.js';
  * that changes the cost model. Every field is a physical switch with a source, never a
  * per-row correction (data/profiles/*.json).
  */
+/**
+ * Device memory the stack holds beyond what the plan's tensors need: what allocators fail
+ * on first. A plan fits only when the tensors plus this reserve fit.
+ */
+export interface MemoryReserve {
+  /** CUDA context and loaded kernels, communicator buffers, library workspaces (bytes per device). */
+  runtimeBytes: number;
+  /** Caching-allocator fragmentation, as a fraction of the dynamic allocations (activations, gradients). */
+  fragmentation: number;
+  source: string;
+}
+
 export interface FrameworkProfile {
   id: string;
   name: string;
   kernels: KernelTraits;
+  memory: MemoryReserve;
   sources: string[];
 }
 
@@ -29,6 +42,7 @@ export interface EngineProfile {
   name: string;
   kernels: KernelTraits;
   kv: KvPolicy;
+  memory: MemoryReserve;
   sources: string[];
 }
 

@@ -147,6 +147,7 @@ export function normalizeInference(raw: RawScenario, ctx: PlanContext, files: Fi
     kernels,
     engine: eng.id,
     kv: eng.profile.kv,
+    memoryReserve: eng.profile.memory,
     cal,
   };
   issues.push(...checkRules(SERVE_RULES, job, c));

@@ -66,6 +66,7 @@ export function normalizeTraining(raw: RawScenario, ctx: PlanContext, files: Fil
     pricePerHour: sys.pricePerHour,
     cal,
     kernels: fw.profile.kernels,
+    memoryReserve: fw.profile.memory,
     framework: fw.id,
   };
   // the fixed keys obey the same rules the search obeys

@@ -97,7 +97,7 @@ export function memoryFor(e: Engine, concurrency: number): MemoryUse {
   const resident = st.weights.perDevice * (1 - e.stream.fraction);
   const tokens = Math.min(w.maxBatchTokens, Math.max(concurrency, w.inputTokens));
   const activations = activationBytes(e, tokens, Math.ceil(concurrency / e.split.pipeline));
-  const other = job.cpu ? 0 : job.cal.runtimeBytes;
+  const other = job.cpu ? 0 : job.memoryReserve.runtimeBytes;
   const kv = st.kvPerRequest * concurrency;
   return {
     weights: resident,

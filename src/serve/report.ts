@@ -7,6 +7,7 @@ import { timed } from './offload.js';
 import { prefillTime } from './prefill.js';
 import { queue } from './queue.js';
 import { decodeStep, type SpeculativeResult } from './speculative.js';
+import { HEADROOM_WARNING_FRACTION, reserveReport, type MemoryReserveReport } from '../profiles/reserve.js';
 import { stepTime, type StepTime } from './step.js';
 
 /** The contract's inference result (contract/SCENARIOS.md v2), plus explanations. */
@@ -28,6 +29,8 @@ export interface ServeReport {
     maxConcurrency: number;
     kvBytesPerRequest: number;
     weightBytesTotal: number;
+    /** What `other` holds: the engine profile's runtime reserve; the KV pool's share of free memory. */
+    reserve: MemoryReserveReport & { kvPoolFraction: number };
   };
   /** Null when the plan does not fit or its queue is unstable: no finite latency exists. */
   latency: { ttftSeconds: number; tpotSeconds: number; requestSeconds: number; percentiles?: Percentiles } | null;
@@ -204,6 +207,14 @@ export function evaluateServe(e: Engine): ServeReport {
         ['workload'],
       ),
     );
+  if (fits && cap - mem.total < HEADROOM_WARNING_FRACTION * cap)
+    warnings.push(
+      warning(
+        'memory_headroom',
+        `the deployment leaves ${((cap - mem.total) / 1e9).toFixed(2)} GB of ${(cap / 1e9).toFixed(0)} GB free per device beyond the engine's reserve, under the ${HEADROOM_WARNING_FRACTION * 100}% margin; real engines often fail to start or preempt before that`,
+        ['workload'],
+      ),
+    );
   if (!e.target.device.profile.fitted)
     warnings.push(
       warning(
@@ -256,6 +267,7 @@ export function evaluateServe(e: Engine): ServeReport {
       maxConcurrency: Math.max(0, maxC),
       kvBytesPerRequest: Math.round(mem.kvPerRequest),
       weightBytesTotal: Math.round(mem.weightsTotal),
+      reserve: { ...reserveReport(job.memoryReserve, 0), runtimeBytes: Math.round(mem.other), kvPoolFraction: job.kv.poolFraction },
     },
     latency,
     throughput,

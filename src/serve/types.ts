@@ -4,7 +4,7 @@ import type { CpuSocket } from '../hardware/cpu.js';
 import type { Accelerator } from '../hardware/types.js';
 import type { ModelSpec } from '../model/types.js';
 import type { Warning } from '../core/warnings.js';
-import type { KvPolicy } from '../profiles/types.js';
+import type { KvPolicy, MemoryReserve } from '../profiles/types.js';
 import type { KvFormat, WeightFormat } from './formats.js';
 
 export interface ServeSplit {
@@ -61,6 +61,8 @@ export interface ServeJob {
   engine: string;
   /** How the engine sizes and fills its KV cache. */
   kv: KvPolicy;
+  /** What the engine holds beyond weights, KV and activations (the engine profile's). */
+  memoryReserve: MemoryReserve;
   cal: Calibration;
 }
 

@@ -28,7 +28,7 @@ export function minDevicesForModelStates(m: ModelSpec, capacityBytes: number): n
  * `m` is the number of micro-batches per step.
  */
 export function deviceMemory(job: TrainJob, p: TrainPlan, sc: SplitCost, m: number, out: Float64Array): void {
-  const cal = job.cal;
+  const res = job.memoryReserve;
   const L = job.model.layers;
   const pp = p.pipeline;
   const v = p.virtualStages;
@@ -59,7 +59,7 @@ export function deviceMemory(job: TrainJob, p: TrainPlan, sc: SplitCost, m: numb
     const g = ((denseStage + extraParams) / gDiv + expertStage / egDiv) * gradB;
     const o = ((denseStage + extraParams) / shardDiv + expertStage / eShardDiv) * 12;
     const act = inflight * chunkLayers * actPerLayer + working + (head ? sc.headAct : 0);
-    const oth = cal.runtimeBytes + cal.fragmentation * (act + g);
+    const oth = res.runtimeBytes + res.fragmentation * (act + g);
     const total = w + g + o + act + oth;
     if (total > out0) {
       out[F.memStates] = w - fsdpWorking + g + o;

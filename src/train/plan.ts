@@ -2,6 +2,7 @@ import { fail } from '../core/issues.js';
 import { warning, type Warning } from '../core/warnings.js';
 import { evaluatePlan, type TrainReport } from './report.js';
 import { searchPlans, type Alternative } from './search.js';
+import { HEADROOM_WARNING_FRACTION } from '../profiles/reserve.js';
 import { basePlan, type PlanConstraints, type TrainJob, type TrainPlan } from './types.js';
 
 /** A training job with the keys the user fixed and the warnings loading produced. */
@@ -34,9 +35,6 @@ export function isComplete(c: PlanConstraints): c is TrainPlan {
   );
 }
 
-/** Reserve below which a plan that fits is flagged (allocators fail before 100 %: fragmentation, NCCL and cuBLAS buffers grow at run time). */
-export const HEADROOM_WARNING_FRACTION = 0.05;
-
 function outputWarnings(r: TrainReport, job: TrainJob): Warning[] {
   const w: Warning[] = [];
   if (!r.profiles.efficiency.fitted)
@@ -51,7 +49,7 @@ function outputWarnings(r: TrainReport, job: TrainJob): Warning[] {
     w.push(
       warning(
         'memory_headroom',
-        `the plan leaves ${(r.memory.headroomBytes / 1e9).toFixed(2)} GB of ${(r.memory.capacityBytes / 1e9).toFixed(0)} GB free per device, under the ${HEADROOM_WARNING_FRACTION * 100}% margin; real allocators often fail before that`,
+        `the plan leaves ${(r.memory.headroomBytes / 1e9).toFixed(2)} GB of ${(r.memory.capacityBytes / 1e9).toFixed(0)} GB free per device, beyond the framework's reserve, under the ${HEADROOM_WARNING_FRACTION * 100}% margin; real allocators often fail before that`,
         ['training'],
       ),
     );

@@ -5,6 +5,7 @@ import { countParameters } from '../model/params.js';
 import { F, FIELDS } from './fields.js';
 import { priceSplit, splitOf, type SplitCost } from './price-split.js';
 import { scheduleStep } from './schedule.js';
+import { reserveReport, type MemoryReserveReport } from '../profiles/reserve.js';
 import type { TrainJob, TrainPlan } from './types.js';
 
 /** The contract's training result (contract/SCENARIOS.md), plus explanations. */
@@ -31,6 +32,8 @@ export interface TrainReport {
     /** Weights, gradients and optimizer states alone (no FSDP gather buffers, activations or runtime). */
     modelStatesBytes: number;
     breakdown: { weights: number; gradients: number; optimizer: number; activations: number; other: number };
+    /** What `other` holds: the framework profile's runtime reserve and allocator fragmentation. */
+    reserve: MemoryReserveReport;
   };
   step: {
     seconds: number;
@@ -140,6 +143,7 @@ export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array, profi
         activations: Math.round(out[F.memActivations]!),
         other: Math.round(out[F.memOther]!),
       },
+      reserve: reserveReport(job.memoryReserve, Math.round(out[F.memOther]! - job.memoryReserve.runtimeBytes)),
     },
     step: {
       seconds: step,

@@ -3,6 +3,7 @@ import type { Accelerator } from '../hardware/types.js';
 import type { FabricOverrides } from '../cost/topology.js';
 import type { KernelTraits } from '../graph/types.js';
 import type { ModelSpec } from '../model/types.js';
+import type { MemoryReserve } from '../profiles/types.js';
 
 export type Recompute = 'none' | 'selective' | 'full';
 export type TrainPrecision = 'bf16' | 'fp8';
@@ -46,6 +47,8 @@ export interface TrainJob {
   kernels: KernelTraits;
   /** The framework profile that describes the stack (its id). */
   framework: string;
+  /** What the stack holds beyond the plan's tensors (the framework profile's). */
+  memoryReserve: MemoryReserve;
 }
 
 /** A partial plan: the keys the user fixed; the rest are searched. */
