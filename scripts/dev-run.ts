@@ -1,2 +1,2 @@
-import { run } from '../src/cli/main.js';
-process.exitCode = await run(process.argv.slice(2));
+// Runs the CLI from the TypeScript sources (npx tsx scripts/dev-run.ts <args>), as bin/sinan.js runs the build.
+import '../src/cli/entry.js';

@@ -6,7 +6,7 @@ import { context, reportIssues } from './common.js';
 import { mkIssue } from '../core/issues.js';
 import { z } from 'zod';
 import { SCENARIO_SCHEMAS, type ScenarioKind } from '../scenario/schema.js';
-import { heading, num, table } from './format.js';
+import { heading, num, table, wrapText } from './format.js';
 
 export function modelsCommand(f: { json?: boolean }, io: Io): ExitCode {
   const models = context().models;
@@ -79,7 +79,7 @@ export function calibrationCommand(f: { json?: boolean }, io: Io): ExitCode {
   if (f.json) io.out(JSON.stringify(rows, null, 2) + '\n');
   else {
     io.out(heading('Calibration constants (data/calibration.json)') + '\n');
-    for (const r of rows) io.out(`${r.key} = ${JSON.stringify(r.value)}\n    ${r.source}\n`);
+    for (const r of rows) io.out(`${wrapText(`${r.key} = ${JSON.stringify(r.value).replace(/,"/g, ', "')}`)}\n${wrapText(r.source, '    ')}\n`);
   }
   return 0;
 }

@@ -275,3 +275,79 @@ describe('sinan inspect / quantize / compress / mixed', () => {
     expect(await run(['inspect', join(dir, 'nope')], d.io)).toBe(2);
   });
 });
+
+describe('the terminal: width, closed pipes, editor schema', () => {
+  // eslint-disable-next-line no-control-regex
+  const plain = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
+  const widest = (s: string) =>
+    Math.max(
+      ...plain(s)
+        .split('\n')
+        .map((l) => [...l].length),
+    );
+
+  it.each([60, 80, 120])('every line fits a %i-column terminal (tables narrowed, prose wrapped)', async (columns) => {
+    const serving =
+      'kind: inference\nmodel: llama-3.1-8b\nsystem: { accelerator: nvidia-h100-sxm, count: 2 }\nworkload: { inputTokens: 1024, outputTokens: 256, concurrency: 8 }\n';
+    const commands = [
+      ['train', file(scenario)],
+      ['serve', file(serving)],
+      ['calibration'],
+      ['hardware', '--kind', 'accelerator'],
+      ['models'],
+      ['--help'],
+      ['train', '--help'],
+    ];
+    for (const argv of commands) {
+      const c = capture();
+      expect(await run(argv, { ...c.io, columns })).toBe(0);
+      const lines = plain(c.out() + c.err()).split('\n');
+      expect(lines.length, argv.join(' ')).toBeGreaterThan(3);
+      // a single word longer than the line (a path, a JSON value) may stay whole
+      const over = lines.filter((l) => [...l].length > columns && / /.test(l.trim()));
+      expect(over, argv.join(' ')).toEqual([]);
+    }
+    // and without a width (a file, a pipe) the same output is not wrapped
+    const c = capture();
+    await run(['calibration'], c.io);
+    expect(widest(c.out())).toBeGreaterThan(200);
+  });
+
+  it('--json ignores the terminal width', async () => {
+    const a = capture();
+    const b = capture();
+    await run(['train', file(scenario), '--json'], { ...a.io, columns: 40 });
+    await run(['train', file(scenario), '--json'], { ...b.io, columns: undefined });
+    expect(a.out()).toBe(b.out());
+  });
+
+  it('a pipe closed early (sinan validate | head, also with 2>&1) ends quietly with status 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const root = join(import.meta.dirname, '..', '..');
+    // the process entry point that bin/sinan.js runs, from the sources; the reader goes away before
+    // the output is written (head after its lines), so every write meets a closed pipe
+    const closed = async (alsoStderr: boolean) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/entry.ts'), 'validate'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let err = '';
+      if (alsoStderr) child.stderr.destroy();
+      else child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      return { status, err };
+    };
+    const a = await closed(false);
+    expect(a.err).not.toMatch(/EPIPE|Error|at .*:\d+:\d+/);
+    expect(a.status).toBe(0);
+    expect((await closed(true)).status).toBe(0);
+  }, 60_000);
+
+  it('sinan schema prints a JSON Schema of every scenario kind, closed to unknown keys', async () => {
+    const c = capture();
+    expect(await run(['schema'], c.io)).toBe(0);
+    const s = JSON.parse(c.out());
+    expect(s.$schema).toMatch(/json-schema\.org/);
+    const kinds = (s.anyOf as { properties: { kind: { const: string } }; additionalProperties: unknown }[]).map((k) => k.properties.kind.const);
+    expect(kinds.sort()).toEqual(['cluster', 'goodput', 'inference', 'training']);
+    for (const k of s.anyOf) expect(k.additionalProperties).toBe(false);
+  });
+});

@@ -44,6 +44,50 @@ export function setTableWidth(w: number | undefined): void {
 // eslint-disable-next-line no-control-regex
 const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 
+/** Wraps prose at the terminal width (at spaces; a word longer than the line stays whole), indenting continuation lines. */
+export function wrapText(s: string, indent = ''): string {
+  if (width === undefined) return indent + s;
+  const max = Math.max(20, width - indent.length);
+  const out: string[] = [];
+  let line = '';
+  for (const word of s.split(/ +/)) {
+    if (line && visible(line) + 1 + visible(word) > max) {
+      out.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(indent + line);
+  return out.join('\n');
+}
+
+/**
+ * Fits printed text to the terminal: prose lines longer than the width wrap at spaces (continuation
+ * lines indented two more than the line), table lines are left alone (table() already fitted them).
+ */
+export function fitLines(s: string): string {
+  if (width === undefined) return s;
+  const w = width;
+  return s
+    .split('\n')
+    .map((l) => {
+      if (visible(l) <= w || /^[┌│├└]/.test(l)) return l;
+      const lead = /^ */.exec(l)![0];
+      const words = l.slice(lead.length).split(/ +/);
+      const out: string[] = [];
+      let line = lead;
+      for (const word of words) {
+        const pad = out.length ? lead + '  ' : lead;
+        if (line.trim() && visible(line) + 1 + visible(word) > w) {
+          out.push(line);
+          line = lead + '  ' + word;
+        } else line = line.trim() ? `${line} ${word}` : pad + word;
+      }
+      out.push(line);
+      return out.join('\n');
+    })
+    .join('\n');
+}
+
 /**
  * A table fitted to the terminal: columns keep their natural width while the table fits; otherwise
  * the widest columns are narrowed and wrap (numbers are never cut), and columns that still do not

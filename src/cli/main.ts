@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readStdinText } from '../util/files.js';
 import { calibrationCommand, hardwareCommand, modelsCommand, profilesCommand, schemaCommand } from './catalog.js';
-import { setTableWidth } from './format.js';
+import { fitLines, setTableWidth } from './format.js';
 import { clusterCommand, goodputCommand, sweepCommand } from './fleet.js';
 import type { ExitCode, Io } from './common.js';
 import { compressCommand, decompressCommand, inspectCommand, mixedCommand, quantizeCommand, type QuantizeFlags } from './quant.js';
@@ -25,14 +25,18 @@ printed; with --json as { "error": { "issues": [...] } }), 1 for an internal err
 /** Runs the CLI on argv (without node and script); resolves to the exit status. */
 export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode> {
   let code: ExitCode = 0;
-  setTableWidth(io.columns);
+  // JSON is never fitted to the terminal; prose and tables are
+  const json = argv.includes('--json') || argv[0] === 'schema';
+  setTableWidth(json ? undefined : io.columns);
+  const base = io;
+  if (!json && io.columns !== undefined) io = { ...base, out: (s) => base.out(fitLines(s)), err: (s) => base.err(fitLines(s)) };
   const program = new Command();
   program
     .name('sinan')
     .description('Sinan (司南): plan LLM training and serving from chip to cluster')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureOutput({ writeOut: io.out, writeErr: io.err, getOutHelpWidth: () => base.columns ?? 100, getErrHelpWidth: () => base.columns ?? 100 })
     .showHelpAfterError('(run sinan --help for usage)')
     .addHelpText('after', SCENARIO_HELP);
 
