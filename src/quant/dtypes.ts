@@ -4,10 +4,44 @@
  * optional saturating mode).
  */
 
-export const DTYPES = ['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'] as const;
-export type DType = (typeof DTYPES)[number];
+/** Every element type of the safetensors format (huggingface/safetensors `Dtype`), with its width in bits. */
+export const DTYPE_BITS = {
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  F8_E4M3FNUZ: 8,
+  F8_E5M2FNUZ: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64,
+} as const;
+export type DType = keyof typeof DTYPE_BITS;
+export const DTYPES = Object.keys(DTYPE_BITS) as DType[];
 
-export const DTYPE_BYTES: Record<DType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+/** Bytes of `elements` values of `dtype`, or null when they do not end on a byte boundary (sub-byte types). */
+export function tensorBytes(dtype: DType, elements: number): number | null {
+  const bits = elements * DTYPE_BITS[dtype];
+  return bits % 8 === 0 ? bits / 8 : null;
+}
+
+/** Bytes per element of the byte-sized types (the ones Sinan converts to and from float32). */
+export function elementBytes(dtype: DType): number {
+  return DTYPE_BITS[dtype] / 8;
+}
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -190,7 +224,7 @@ function lookupF16(src: Uint16Array, dst: Float32Array, t: Float32Array): void {
 }
 
 export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
-  const n = bytes.byteLength / DTYPE_BYTES[dtype];
+  const n = bytes.byteLength / elementBytes(dtype);
   const out = new Float32Array(n);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // fast paths: typed-array views are little-endian on every platform Node runs on (checked)
@@ -239,13 +273,24 @@ export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
     case 'I64':
       for (let i = 0; i < n; i++) out[i] = Number(dv.getBigInt64(8 * i, true));
       break;
+    case 'U16':
+      for (let i = 0; i < n; i++) out[i] = dv.getUint16(2 * i, true);
+      break;
+    case 'U32':
+      for (let i = 0; i < n; i++) out[i] = dv.getUint32(4 * i, true);
+      break;
+    case 'U64':
+      for (let i = 0; i < n; i++) out[i] = Number(dv.getBigUint64(8 * i, true));
+      break;
+    default:
+      throw new Error(`no float32 conversion for ${dtype} values`);
   }
   return out;
 }
 
 /** Encodes float32 values as little-endian bytes of `dtype` (floats round to nearest even). */
 export function fromFloat32(x: Float32Array, dtype: 'F32' | 'BF16' | 'F16'): Uint8Array {
-  const out = new Uint8Array(x.length * DTYPE_BYTES[dtype]);
+  const out = new Uint8Array(x.length * elementBytes(dtype));
   const dv = new DataView(out.buffer);
   if (dtype === 'F32') for (let i = 0; i < x.length; i++) dv.setFloat32(4 * i, x[i]!, true);
   else if (dtype === 'BF16') for (let i = 0; i < x.length; i++) dv.setUint16(2 * i, f32ToBf16(x[i]!), true);
