@@ -34,8 +34,32 @@ export { cpuSocket } from './hardware/cpu.js';
 export { validateInference } from './validate/inference.js';
 
 // numeric formats and codecs (pure)
-export { toFloat32, fromFloat32, f32ToBf16, bf16ToF32, f32ToF16, f16ToF32, f32ToE4m3, e4m3ToF32, f32ToE5m2, e5m2ToF32, DTYPE_BITS, type DType } from './quant/dtypes.js';
-export { quantize4bit, quantize4bitBf16, quantize4bitInto, dequantize4bit, doubleQuantize, doubleQuantizeInto, doubleDequantize, quantStateJson, NF4_CODE, FP4_CODE } from './quant/bnb.js';
+export {
+  toFloat32,
+  fromFloat32,
+  f32ToBf16,
+  bf16ToF32,
+  f32ToF16,
+  f16ToF32,
+  f32ToE4m3,
+  e4m3ToF32,
+  f32ToE5m2,
+  e5m2ToF32,
+  DTYPE_BITS,
+  type DType,
+} from './quant/dtypes.js';
+export {
+  quantize4bit,
+  quantize4bitBf16,
+  quantize4bitInto,
+  dequantize4bit,
+  doubleQuantize,
+  doubleQuantizeInto,
+  doubleDequantize,
+  quantStateJson,
+  NF4_CODE,
+  FP4_CODE,
+} from './quant/bnb.js';
 export { createDynamicMap } from './quant/dynamic-map.js';
 export { TorchSumF32, torchMeanF32 } from './quant/torch-sum.js';
 export { quantizeInt, dequantizeInt, packGptq, packCompressedTensors } from './quant/intq.js';

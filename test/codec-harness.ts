@@ -7,7 +7,12 @@ import { weightCodec, type CodecId, type CodecParams, type CodecStats, type Piec
  * Runs a weight codec the way the checkpoint engine does (prepass, ranges, pieces placed at
  * their offsets) but into memory, for tests: the stored tensors by suffix.
  */
-export function runCodec(codec: CodecId, p: CodecParams, x: Float32Array, rangeElements?: number): { tensors: Map<string, Uint8Array>; written: Map<string, number>; stats: CodecStats; sqErr: number; sqRef: number } {
+export function runCodec(
+  codec: CodecId,
+  p: CodecParams,
+  x: Float32Array,
+  rangeElements?: number,
+): { tensors: Map<string, Uint8Array>; written: Map<string, number>; stats: CodecStats; sqErr: number; sqRef: number } {
   const c = weightCodec(codec);
   const n = p.out * p.in;
   const align = c.align(p);
@@ -22,7 +27,14 @@ export function runCodec(codec: CodecId, p: CodecParams, x: Float32Array, rangeE
     for (let e0 = 0; e0 < n; e0 += step) s.push(c.scan!(x.subarray(e0, Math.min(n, e0 + step)), p) as Float32Array);
     stats.nestedOffset = Math.fround(s.result() / Math.fround(s.n));
   }
-  const layout = weightFormat(codec)!.tensors(p.out, p.in, { blocksize: p.blocksize, groupSize: p.groupSize, sym: p.sym, layout: p.layout, sourceDtype: p.source, ...(stats.nestedOffset !== undefined ? { nestedOffset: stats.nestedOffset } : {}) });
+  const layout = weightFormat(codec)!.tensors(p.out, p.in, {
+    blocksize: p.blocksize,
+    groupSize: p.groupSize,
+    sym: p.sym,
+    layout: p.layout,
+    sourceDtype: p.source,
+    ...(stats.nestedOffset !== undefined ? { nestedOffset: stats.nestedOffset } : {}),
+  });
   const tensors = new Map(layout.map((t) => [t.suffix, new Uint8Array(t.bytes)]));
   const written = new Map<string, number>();
   const put = (q: Piece) => {

@@ -100,7 +100,6 @@ export function allocate(options: Option[][], budget: number): Allocation | null
   return { choice, ...totals(options, choice), exact: false };
 }
 
-
 /** Parses '40GB', '500 MB', '1.5GiB' or a plain byte count. */
 export function parseBytes(s: string): number | null {
   const m = /^\s*([\d.]+(?:e\d+)?)\s*([kmgt]?i?b?)?\s*$/i.exec(s);
@@ -111,4 +110,3 @@ export function parseBytes(s: string): number | null {
   if (!Number.isFinite(v) || p === undefined) return null;
   return v * (u.includes('i') ? 1024 : 1000) ** p;
 }
-

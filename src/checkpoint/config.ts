@@ -79,7 +79,18 @@ export function quantizationConfig(c: QuantizationConfig): Record<string, unknow
           // FP8 weights with dynamic per-token FP8 activations (llm-compressor's FP8_DYNAMIC scheme); INT weights are weight-only
           input_activations:
             g.kind === 'fp8'
-              ? { num_bits: 8, type: 'float', symmetric: true, group_size: null, strategy: 'token', block_structure: null, dynamic: true, actorder: null, observer: null, observer_kwargs: {} }
+              ? {
+                  num_bits: 8,
+                  type: 'float',
+                  symmetric: true,
+                  group_size: null,
+                  strategy: 'token',
+                  block_structure: null,
+                  dynamic: true,
+                  actorder: null,
+                  observer: null,
+                  observer_kwargs: {},
+                }
               : null,
           output_activations: null,
           format: ctFormat(g),

@@ -81,6 +81,13 @@ export function runCompressChunk(files: FileCache, t: CompressChunkTask): Compre
 }
 
 export function runRestoreChunk(files: FileCache, t: RestoreChunkTask): { written: number } {
+  const out = restoreChunk(files, t);
+  writeAt(files.writer(t.out), out, t.position, t.out);
+  return { written: t.origLen };
+}
+
+/** Reads, restores and verifies one chunk; returns its bytes (a view of kernel memory, valid until the next call). */
+export function restoreChunk(files: FileCache, t: RestoreChunkTask): Uint8Array {
   const k = losslessKernel();
   let out: Uint8Array;
   if (t.mode === MODE_RAW) {
@@ -98,13 +105,20 @@ export function runRestoreChunk(files: FileCache, t: RestoreChunkTask): { writte
       }
     } catch (e) {
       if (e instanceof CheckpointError) throw e;
-      throw new CheckpointError('integrity', `the chunk of ${t.what} at byte ${t.src.position} is damaged (${(e as Error).message}); nothing was written`, t.src.path);
+      throw new CheckpointError(
+        'integrity',
+        `the chunk of ${t.what} at byte ${t.src.position} is damaged (${(e as Error).message}); nothing was written`,
+        t.src.path,
+      );
     }
   }
   if ((k ? k.xxh64(out) : xxh64(out)) !== t.hash)
-    throw new CheckpointError('integrity', `the chunk of ${t.what} at byte ${t.src.position} does not match its checksum (the file is damaged); nothing was written`, t.src.path);
-  writeAt(files.writer(t.out), out, t.position, t.out);
-  return { written: t.origLen };
+    throw new CheckpointError(
+      'integrity',
+      `the chunk of ${t.what} at byte ${t.src.position} does not match its checksum (the file is damaged); nothing was written`,
+      t.src.path,
+    );
+  return out;
 }
 
 export function runContainerTask(files: FileCache, t: ContainerTask): unknown {

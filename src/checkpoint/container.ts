@@ -1,4 +1,5 @@
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { boundFromCounts } from '../quant/lossless.js';
 import { xxh64 } from '../quant/xxh64.js';
 import {
@@ -16,12 +17,12 @@ import {
   type ChunkEntry,
   type ChunkMode,
 } from './container-format.js';
-import type { CompressChunkResult, CompressChunkTask, RestoreChunkTask } from './container-tasks.js';
+import { restoreChunk, type CompressChunkResult, type CompressChunkTask, type RestoreChunkTask } from './container-tasks.js';
 import { CheckpointError, ioError, quoted } from './errors.js';
 import { AtomicOutput, checkOutputPlacement, openRegular, readExact } from './files.js';
 import { defaultWorkers, Pool } from './pool.js';
 import { parseHeaderBytes, SafetensorsError, SafetensorsFile, type TensorInfo } from './safetensors.js';
-import { writeAt } from './tasks.js';
+import { FileCache, writeAt } from './tasks.js';
 
 /**
  * `sinan compress` / `sinan decompress`: a safetensors file <-> the lossless container
@@ -34,6 +35,15 @@ import { writeAt } from './tasks.js';
 export const CHUNK_BYTES = 8 * 1024 * 1024;
 /** 16-bit tensors below this size are stored raw (coding them cannot pay for the code table). */
 const MIN_CODED_BYTES = 256;
+
+/** Writes all of `data` at `position` (positional writes may be short). */
+async function writeAll(h: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  let off = 0;
+  while (off < data.length) {
+    const { bytesWritten } = await h.write(data, off, data.length - off, position + off);
+    off += bytesWritten;
+  }
+}
 
 export interface CompressOptions {
   workers?: number;
@@ -77,7 +87,7 @@ function planChunks(tensors: TensorInfo[]): PlannedChunk[] {
         out.push({ mode: t.dtype === 'BF16' ? MODE_BF16 : MODE_FP16, begin: b, end: Math.min(t.end, b + CHUNK_BYTES), tensor: t, names: quoted(t.name) });
       continue;
     }
-    for (let b = t.begin; b < t.end; ) {
+    for (let b = t.begin; b < t.end;) {
       run ??= { mode: MODE_RAW, begin: b, end: b, tensor: null, names: quoted(t.name) };
       const take = Math.min(t.end - b, CHUNK_BYTES - (run.end - run.begin));
       run.end += take;
@@ -89,7 +99,12 @@ function planChunks(tensors: TensorInfo[]): PlannedChunk[] {
   return out;
 }
 
-export async function compressFile(input: string, output: string, o: CompressOptions = {}, onProgress?: (done: number, total: number) => void): Promise<CompressionReport> {
+export async function compressFile(
+  input: string,
+  output: string,
+  o: CompressOptions = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<CompressionReport> {
   const f = new SafetensorsFile(input);
   const pool = new Pool(o.workers ?? defaultWorkers());
   try {
@@ -98,58 +113,64 @@ export async function compressFile(input: string, output: string, o: CompressOpt
     try {
       const prefix = f.readAt(0, f.header.dataStart);
       const chunks = planChunks(f.tensors);
-      const fd = openSync(out.file(), 'w');
+      const h = await open(out.file(), 'w');
       const entries: ChunkEntry[] = [];
       const stats = new Map<TensorInfo, { stored: number; counts: Float64Array; raw: boolean }>();
       let pos = 0;
       try {
-        writeAt(fd, MAGIC, 0, out.file());
-        writeAt(fd, prefix, MAGIC.length, out.file());
+        await writeAll(h, MAGIC, 0);
+        await writeAll(h, prefix, MAGIC.length);
         pos = MAGIC.length + prefix.length;
-        const copy = pool.size > 1;
-        // results come back in any order; write them in chunk order
+        // results come back in any order; they are written in chunk order, one write in flight while the next chunk is coded
         const parked = new Map<number, CompressChunkResult>();
         let next = 0;
+        let writing: Promise<void> = Promise.resolve();
         const tasks = function* (): Generator<CompressChunkTask & { k: number }> {
           for (let k = 0; k < chunks.length; k++) {
             const c = chunks[k]!;
-            yield { kind: 'zchunk', src: { path: input, position: f.header.dataStart + c.begin, length: c.end - c.begin, tensor: `tensor ${c.names}` }, mode: c.mode, copy, k };
+            yield {
+              kind: 'zchunk',
+              src: { path: input, position: f.header.dataStart + c.begin, length: c.end - c.begin, tensor: `tensor ${c.names}` },
+              mode: c.mode,
+              copy: true,
+              k,
+            };
           }
         };
-        await pool.runAll(
-          tasks(),
-          (task, r: CompressChunkResult) => {
-            parked.set(task.k, r);
-            while (parked.has(next)) {
-              const res = parked.get(next)!;
-              parked.delete(next);
-              const c = chunks[next]!;
-              writeAt(fd, res.payload, pos, out.file());
-              pos += res.payload.length;
-              entries.push({ mode: res.mode, origLen: c.end - c.begin, storedLen: res.payload.length, hash: res.hash });
-              if (c.tensor) {
-                const s = stats.get(c.tensor) ?? { stored: 0, counts: new Float64Array(256), raw: false };
-                s.stored += res.payload.length;
-                // a chunk stored raw has no histogram: the tensor's bound is then reported as 16 bits
-                if (res.counts) for (let e = 0; e < 256; e++) s.counts[e]! += res.counts[e]!;
-                else s.raw = true;
-                stats.set(c.tensor, s);
-              }
-              next++;
-              onProgress?.(next, chunks.length);
+        await pool.runAll(tasks(), async (task, r: CompressChunkResult) => {
+          parked.set(task.k, r);
+          while (parked.has(next)) {
+            const res = parked.get(next)!;
+            parked.delete(next);
+            const c = chunks[next]!;
+            const previous = writing;
+            const at = pos;
+            writing = previous.then(() => writeAll(h, res.payload, at));
+            pos += res.payload.length;
+            entries.push({ mode: res.mode, origLen: c.end - c.begin, storedLen: res.payload.length, hash: res.hash });
+            if (c.tensor) {
+              const s = stats.get(c.tensor) ?? { stored: 0, counts: new Float64Array(256), raw: false };
+              s.stored += res.payload.length;
+              // a chunk stored raw has no histogram: the tensor's bound is then reported as 16 bits
+              if (res.counts) for (let e = 0; e < 256; e++) s.counts[e]! += res.counts[e]!;
+              else s.raw = true;
+              stats.set(c.tensor, s);
             }
-          },
-          copy ? 2 * pool.size : 1,
-        );
+            next++;
+            onProgress?.(next, chunks.length);
+            await previous;
+          }
+        });
+        await writing;
         const index = encodeIndex(entries);
         const meta = new Uint8Array(prefix.length + index.length);
         meta.set(prefix, 0);
         meta.set(index, prefix.length);
-        writeAt(fd, index, pos, out.file());
-        writeAt(fd, encodeFooter(pos, index.length, xxh64(meta)), pos + index.length, out.file());
+        await writeAll(h, index, pos);
+        await writeAll(h, encodeFooter(pos, index.length, xxh64(meta)), pos + index.length);
         pos += index.length + FOOTER_BYTES;
       } finally {
-        closeSync(fd);
+        await h.close();
       }
       out.commit();
       const stored = entries.reduce((s, e) => s + e.storedLen, 0);
@@ -190,7 +211,12 @@ export function readContainer(fd: number, path: string, size: number): Container
   const magic = new Uint8Array(8);
   readExact(fd, magic, 0, path, () => 'the magic');
   if (!isContainer(magic)) throw new CheckpointError('invalid_file', 'is not a file written by sinan compress', path);
-  if (magic[6] !== MAGIC[6]) throw new CheckpointError('unsupported', `was written by another version of sinan compress (container version ${magic[6]}); this one reads version ${MAGIC[6]}`, path);
+  if (magic[6] !== MAGIC[6])
+    throw new CheckpointError(
+      'unsupported',
+      `was written by another version of sinan compress (container version ${magic[6]}); this one reads version ${MAGIC[6]}`,
+      path,
+    );
   const foot = new Uint8Array(FOOTER_BYTES);
   readExact(fd, foot, size - FOOTER_BYTES, path, () => 'the footer');
   const footer = decodeFooter(foot);
@@ -229,13 +255,15 @@ export function readContainer(fd: number, path: string, size: number): Container
       const want = c.mode === MODE_BF16 ? 'BF16' : 'F16';
       if (!t || t.begin > dataBegin || t.end < dataBegin + c.origLen || t.dtype !== want || c.origLen % 2)
         throw new CheckpointError('integrity', `its index places a ${want} chunk at data byte ${dataBegin}, where no ${want} tensor lies`, path);
-      if (c.storedLen > 3 * (c.origLen / 2) + 200) throw new CheckpointError('integrity', `its chunk at data byte ${dataBegin} is larger than any coded chunk can be`, path);
+      if (c.storedLen > 3 * (c.origLen / 2) + 200)
+        throw new CheckpointError('integrity', `its chunk at data byte ${dataBegin} is larger than any coded chunk can be`, path);
     }
     position += c.storedLen;
     dataBegin += c.origLen;
     return p;
   });
-  if (position !== footer.indexOffset) throw new CheckpointError('integrity', `its chunks end at byte ${position}, not where the index begins (${footer.indexOffset})`, path);
+  if (position !== footer.indexOffset)
+    throw new CheckpointError('integrity', `its chunks end at byte ${position}, not where the index begins (${footer.indexOffset})`, path);
   return { prefix, tensors: header.tensors, chunks: placed, originalSize: prefixLen + dataLen };
 }
 
@@ -249,7 +277,12 @@ function parsePrefix(prefix: Uint8Array, fileSize: number, path: string): { tens
   }
 }
 
-export async function decompressFile(input: string, output: string, o: CompressOptions = {}, onProgress?: (done: number, total: number) => void): Promise<{ input: string; output: string; bytes: number }> {
+export async function decompressFile(
+  input: string,
+  output: string,
+  o: CompressOptions = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ input: string; output: string; bytes: number }> {
   const { fd, size } = openRegular(input, 'container');
   let info: ContainerInfo;
   try {
@@ -290,7 +323,29 @@ export async function decompressFile(input: string, output: string, o: CompressO
           what: what(c.dataBegin, c.dataBegin + c.origLen),
         };
     };
-    await pool.runAll(tasks(), () => onProgress?.(++done, info.chunks.length));
+    if (pool.size > 1) await pool.runAll(tasks(), () => onProgress?.(++done, info.chunks.length));
+    else {
+      // one worker: restore on this thread while the previous chunk is written by an I/O thread
+      const files = new FileCache();
+      const writer = await open(path, 'r+');
+      try {
+        const bufs = [new Uint8Array(CHUNK_BYTES), new Uint8Array(CHUNK_BYTES)];
+        let pending: Promise<unknown> = Promise.resolve();
+        let k = 0;
+        for (const t of tasks()) {
+          const restored = restoreChunk(files, t);
+          const buf = bufs[k++ & 1]!.subarray(0, restored.length);
+          await pending; // the buffer about to be reused has been written
+          buf.set(restored);
+          pending = writeAll(writer, buf, t.position);
+          onProgress?.(++done, info.chunks.length);
+        }
+        await pending;
+      } finally {
+        await writer.close();
+        files.closeAll();
+      }
+    }
     out.commit();
     return { input, output, bytes: info.originalSize };
   } catch (e) {

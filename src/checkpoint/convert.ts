@@ -101,7 +101,12 @@ function alreadyQuantized(tensors: TensorInfo[], metadata: Record<string, string
   if (metadata.sinan_format) return `it was written by sinan quantize (format ${quoted(metadata.sinan_format)})`;
   const has = (re: RegExp) => tensors.find((t) => re.test(t.name));
   const q =
-    has(/\.qweight$/) ?? has(/\.weight_packed$/) ?? has(/\.quant_state\./) ?? has(/\.weight\.absmax$/) ?? has(/\.weight_scale(_inv)?$/) ?? tensors.find((t) => t.dtype.startsWith('F8_') && t.shape.length === 2);
+    has(/\.qweight$/) ??
+    has(/\.weight_packed$/) ??
+    has(/\.quant_state\./) ??
+    has(/\.weight\.absmax$/) ??
+    has(/\.weight_scale(_inv)?$/) ??
+    tensors.find((t) => t.dtype.startsWith('F8_') && t.shape.length === 2);
   return q ? `it is already quantized (tensor ${quoted(q.name)}, ${q.dtype})` : null;
 }
 
@@ -172,20 +177,31 @@ function refuseContainer(path: string): void {
     if (size < 8) return;
     const b = new Uint8Array(8);
     readExact(fd, b, 0, path, () => 'its first bytes');
-    if (isContainer(b)) throw new CheckpointError('nothing_to_do', 'nothing to quantize: this is a Sinan lossless container (sinan compress output); run sinan decompress first', path);
+    if (isContainer(b))
+      throw new CheckpointError(
+        'nothing_to_do',
+        'nothing to quantize: this is a Sinan lossless container (sinan compress output); run sinan decompress first',
+        path,
+      );
   } finally {
     closeSync(fd);
   }
 }
 
-export async function quantizeCheckpoint(input: string, output: string, o: QuantizeOptions, onProgress?: (done: number, total: number) => void): Promise<QuantizeReport> {
+export async function quantizeCheckpoint(
+  input: string,
+  output: string,
+  o: QuantizeOptions,
+  onProgress?: (done: number, total: number) => void,
+): Promise<QuantizeReport> {
   refuseContainer(input);
   const ck = new Checkpoint(input);
   try {
     const tensors = [...ck.tensors];
     const decisions = planQuantization(tensors, o, ck.metadata());
     const single = output.endsWith('.safetensors');
-    if (single && o.shardBytes !== undefined) throw new CheckpointError('invalid_option', '--shard-size needs a folder output; a .safetensors output is one file');
+    if (single && o.shardBytes !== undefined)
+      throw new CheckpointError('invalid_option', '--shard-size needs a folder output; a .safetensors output is one file');
     checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);
     const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
     const pool = new Pool(o.workers ?? defaultWorkers());
@@ -198,7 +214,10 @@ export async function quantizeCheckpoint(input: string, output: string, o: Quant
         notes.push(...writeCompanions(input, out.temp, quantizationConfig(configFor(decisions, o))));
         if (o.layout !== 'compressed-tensors' && (o.format === 'int4' || o.format === 'int8')) {
           const inBlocks = decisions.filter((d) => d.kind === 'keep' && d.note?.startsWith('kept in'));
-          if (inBlocks.length) notes.push(`GPTQ loaders expect every linear layer of the blocks quantized; ${inBlocks.length} were kept (e.g. ${inBlocks[0]!.t.name}): --layout compressed-tensors lists them in its ignore list`);
+          if (inBlocks.length)
+            notes.push(
+              `GPTQ loaders expect every linear layer of the blocks quantized; ${inBlocks.length} were kept (e.g. ${inBlocks[0]!.t.name}): --layout compressed-tensors lists them in its ignore list`,
+            );
         }
       } else notes.push('a single .safetensors output carries no config.json: write to a folder for a checkpoint loaders open');
       out.commit();
@@ -216,28 +235,42 @@ export async function quantizeCheckpoint(input: string, output: string, o: Quant
 
 /** The modules whose 2-D weights stay unquantized, as the loaders name them (embeddings aside: they are never Linear). */
 export function keptLinearModules(decisions: Decision[]): string[] {
-  return decisions
-    .filter((d) => d.kind === 'keep' && d.note && !d.note.startsWith('input embedding'))
-    .map((d) => d.t.name.slice(0, -'.weight'.length));
+  return decisions.filter((d) => d.kind === 'keep' && d.note && !d.note.startsWith('input embedding')).map((d) => d.t.name.slice(0, -'.weight'.length));
 }
 
 function configFor(decisions: Decision[], o: QuantizeOptions): QuantizationConfig {
   const skip = keptLinearModules(decisions);
   const q = decisions.find((d): d is Quantized => d.kind === 'quantize')!;
   if (o.format === 'nf4' || o.format === 'fp4')
-    return { kind: 'bitsandbytes', type: o.format, doubleQuant: !!o.doubleQuant, computeDtype: q.params.source === 'F16' ? 'float16' : q.params.source === 'F32' ? 'float32' : 'bfloat16', skip };
+    return {
+      kind: 'bitsandbytes',
+      type: o.format,
+      doubleQuant: !!o.doubleQuant,
+      computeDtype: q.params.source === 'F16' ? 'float16' : q.params.source === 'F32' ? 'float32' : 'bfloat16',
+      skip,
+    };
   if (o.format === 'fp8-block') return { kind: 'fp8-block', skip };
-  if ((o.format === 'int4' || o.format === 'int8') && (o.layout ?? 'gptq') === 'gptq') return { kind: 'gptq', bits: o.format === 'int4' ? 4 : 8, groupSize: o.groupSize ?? 128, sym: o.sym ?? true };
+  if ((o.format === 'int4' || o.format === 'int8') && (o.layout ?? 'gptq') === 'gptq')
+    return { kind: 'gptq', bits: o.format === 'int4' ? 4 : 8, groupSize: o.groupSize ?? 128, sym: o.sym ?? true };
   if (o.format === 'int4' || o.format === 'int8')
-    return { kind: 'compressed-tensors', groups: [{ kind: 'int', bits: o.format === 'int4' ? 4 : 8, strategy: 'group', groupSize: o.groupSize ?? 128, sym: o.sym ?? true, targets: ['Linear'] }], ignore: skip };
-  return { kind: 'compressed-tensors', groups: [{ kind: 'fp8', bits: 8, strategy: o.format === 'fp8' ? 'tensor' : 'channel', sym: true, targets: ['Linear'] }], ignore: skip };
+    return {
+      kind: 'compressed-tensors',
+      groups: [{ kind: 'int', bits: o.format === 'int4' ? 4 : 8, strategy: 'group', groupSize: o.groupSize ?? 128, sym: o.sym ?? true, targets: ['Linear'] }],
+      ignore: skip,
+    };
+  return {
+    kind: 'compressed-tensors',
+    groups: [{ kind: 'fp8', bits: 8, strategy: o.format === 'fp8' ? 'tensor' : 'channel', sym: true, targets: ['Linear'] }],
+    ignore: skip,
+  };
 }
 
 function report(input: string, output: string, o: QuantizeOptions, decisions: Decision[], files: OutFile[], notes: string[]): QuantizeReport {
   const tensors: TensorReport[] = decisions.map((d) => {
     const n = d.t.shape.reduce((a, b) => a * b, 1);
     const bytesIn = d.t.end - d.t.begin;
-    if (d.kind === 'keep') return { name: d.t.name, shape: d.t.shape, dtype: d.t.dtype, quantized: false, bytesIn, bytesOut: bytesIn, ...(d.note ? { note: d.note } : {}) };
+    if (d.kind === 'keep')
+      return { name: d.t.name, shape: d.t.shape, dtype: d.t.dtype, quantized: false, bytesIn, bytesOut: bytesIn, ...(d.note ? { note: d.note } : {}) };
     const err = (d as Quantized & { error?: { e: number; s: number } }).error ?? { e: 0, s: 0 };
     return {
       name: d.t.name,
@@ -263,6 +296,9 @@ function report(input: string, output: string, o: QuantizeOptions, decisions: De
     bytesOut: tensors.reduce((s, r) => s + r.bytesOut, 0),
     quantizedParameters: count(true),
     keptParameters: count(false),
-    notes: [...notes, ...decisions.filter((d) => d.kind === 'keep' && d.note?.startsWith('kept in')).map((d) => `${d.t.name}: ${d.kind === 'keep' ? d.note : ''}`)],
+    notes: [
+      ...notes,
+      ...decisions.filter((d) => d.kind === 'keep' && d.note?.startsWith('kept in')).map((d) => `${d.t.name}: ${d.kind === 'keep' ? d.note : ''}`),
+    ],
   };
 }

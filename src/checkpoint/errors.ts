@@ -5,15 +5,7 @@
  * read from a header go through `quoted`, numbers are printed as numbers.
  */
 export type CheckpointErrorCode =
-  | 'io_error'
-  | 'invalid_file'
-  | 'unsupported'
-  | 'invalid_option'
-  | 'output_exists'
-  | 'unsafe_output'
-  | 'nothing_to_do'
-  | 'non_finite'
-  | 'integrity';
+  'io_error' | 'invalid_file' | 'unsupported' | 'invalid_option' | 'output_exists' | 'unsafe_output' | 'nothing_to_do' | 'non_finite' | 'integrity';
 
 export class CheckpointError extends Error {
   constructor(

@@ -1,4 +1,18 @@
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { CheckpointError, ioError } from './errors.js';
 
@@ -98,6 +112,16 @@ export function pathKind(path: string): 'file' | 'folder' | 'other' | 'none' {
   }
 }
 
+/** What a path that is neither a regular file nor a folder is, in words. */
+export function otherKind(path: string): string {
+  try {
+    const st = statSync(path);
+    return st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : 'a device';
+  } catch {
+    return 'a dangling symlink';
+  }
+}
+
 /** The real path of `p`, resolving symlinks of its existing ancestors (p itself may not exist yet). */
 export function realish(p: string): string {
   const abs = resolve(p);
@@ -125,15 +149,12 @@ export function checkOutputPlacement(output: string, inputs: string[], folders: 
   const out = realish(output);
   const files = inputs.map(realish);
   const dirs = folders.map(realish);
-  for (const f of files) {
-    if (out === f) throw new CheckpointError('unsafe_output', `the output is the input ${f}; write somewhere else`, output);
-    if (inside(f, out)) throw new CheckpointError('unsafe_output', `the output contains the input ${f}; write somewhere else`, output);
-  }
-  for (const d of dirs) {
-    if (out === d) throw new CheckpointError('unsafe_output', `the output is the input folder ${d}; write somewhere else`, output);
+  for (const d of dirs) if (out === d) throw new CheckpointError('unsafe_output', `the output is the input folder ${d}; write somewhere else`, output);
+  for (const f of files) if (out === f) throw new CheckpointError('unsafe_output', `the output is the input ${f}; write somewhere else`, output);
+  for (const d of dirs)
     if (inside(out, d)) throw new CheckpointError('unsafe_output', `the output lies inside the input folder ${d}; write somewhere else`, output);
-    if (inside(d, out)) throw new CheckpointError('unsafe_output', `the output contains the input folder ${d}; write somewhere else`, output);
-  }
+  for (const p of [...dirs, ...files])
+    if (inside(p, out)) throw new CheckpointError('unsafe_output', `the output contains the input ${p}; write somewhere else`, output);
 }
 
 /** Files a replaceable checkpoint folder may hold (what Sinan and Hugging Face write). */
@@ -162,7 +183,11 @@ export class AtomicOutput {
       if (existing === 'folder') {
         for (const e of readdirSync(path, { withFileTypes: true }))
           if (e.isDirectory() || !CHECKPOINT_FILE.test(e.name))
-            throw new CheckpointError('unsafe_output', `exists and holds ${e.isDirectory() ? 'a folder' : 'a file'} a checkpoint does not (${JSON.stringify(e.name.slice(0, 80))}); remove it yourself`, path);
+            throw new CheckpointError(
+              'unsafe_output',
+              `exists and holds ${e.isDirectory() ? 'a folder' : 'a file'} a checkpoint does not (${JSON.stringify(e.name.slice(0, 80))}); remove it yourself`,
+              path,
+            );
       }
     }
     const parent = dirname(resolve(path));

@@ -96,7 +96,13 @@ function fusionKey(name: string): string {
   return `${m[1]}.${m[2] === 'gate_proj' || m[2] === 'up_proj' ? 'gate_up' : 'qkv'}`;
 }
 
-export async function mixedPrecision(input: string, output: string, budgetBytes: number, o: MixedOptions = {}, onProgress?: (done: number, total: number) => void): Promise<MixedReport> {
+export async function mixedPrecision(
+  input: string,
+  output: string,
+  budgetBytes: number,
+  o: MixedOptions = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<MixedReport> {
   const candidates = o.candidates ?? DEFAULT_CANDIDATES;
   const family = familyOf(candidates);
   const ck = new Checkpoint(input);
@@ -145,7 +151,15 @@ export async function mixedPrecision(input: string, output: string, budgetBytes:
           const step = unitStep(a);
           for (let e0 = 0; e0 < total; e0 += step) {
             const e1 = Math.min(total, e0 + step);
-            list.push({ kind: 'analyze', src: sourceOf(ck, t, e0 * bytesPer, (e1 - e0) * bytesPer), e0, codecs: g.map((q) => ({ codec: q.codec, params: q.params, stats: q.stats })), t, qs: g, ref: gi === 0 });
+            list.push({
+              kind: 'analyze',
+              src: sourceOf(ck, t, e0 * bytesPer, (e1 - e0) * bytesPer),
+              e0,
+              codecs: g.map((q) => ({ codec: q.codec, params: q.params, stats: q.stats })),
+              t,
+              qs: g,
+              ref: gi === 0,
+            });
           }
         });
       }
@@ -200,7 +214,11 @@ export async function mixedPrecision(input: string, output: string, budgetBytes:
       const f = chosen.get(t) ?? 'keep';
       if (f === 'keep') {
         const role = tensorRole(t);
-        return { kind: 'keep', t, ...(role === 'head' || role === 'linear' ? { note: role === 'head' && !o.includeEmbeddings ? 'output head' : 'kept in 16 bits' } : {}) };
+        return {
+          kind: 'keep',
+          t,
+          ...(role === 'head' || role === 'linear' ? { note: role === 'head' && !o.includeEmbeddings ? 'output head' : 'kept in 16 bits' } : {}),
+        };
       }
       return pairs.get(t)!.get(f)!;
     });
@@ -210,8 +228,13 @@ export async function mixedPrecision(input: string, output: string, budgetBytes:
     const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
     try {
       const plan = Object.fromEntries(all.map((t) => [t.name, chosen.get(t) ?? 'keep']));
-      await writeWeights(ck, decisions, out, single, o.shardBytes ?? DEFAULT_SHARD_BYTES, pool, { sinan_format: 'mixed', sinan_mixed_plan: JSON.stringify(plan) });
-      if (!single) notes.push(...writeCompanions(input, out.temp, quantizationConfig(mixedConfig(family, decisions))));
+      await writeWeights(ck, decisions, out, single, o.shardBytes ?? DEFAULT_SHARD_BYTES, pool, {
+        sinan_format: 'mixed',
+        sinan_mixed_plan: JSON.stringify(plan),
+      });
+      const qc = mixedConfig(family, candidates, decisions);
+      if (!single) notes.push(...writeCompanions(input, out.temp, qc ? quantizationConfig(qc) : null));
+      if (!qc) notes.push('the budget keeps every weight in its source precision: nothing was quantized');
       else notes.push('a single .safetensors output carries no config.json: write to a folder for a checkpoint loaders open');
       out.commit();
     } catch (e) {
@@ -237,7 +260,11 @@ export async function mixedPrecision(input: string, output: string, budgetBytes:
         const optsFor = (ff: MixedFormat) => {
           if (ff === 'keep') return { format: ff, bytes: t.end - t.begin, relativeRmse: 0 };
           const qq = pairs.get(t)!.get(ff)!;
-          return { format: ff, bytes: storedBytes(ff, qq.params.out, qq.params.in, registryOptions(qq.params, qq.stats)), relativeRmse: rel(t, sqErr.get(qq) ?? 0) };
+          return {
+            format: ff,
+            bytes: storedBytes(ff, qq.params.out, qq.params.in, registryOptions(qq.params, qq.stats)),
+            relativeRmse: rel(t, sqErr.get(qq) ?? 0),
+          };
         };
         return {
           name: t.name,
@@ -263,11 +290,12 @@ function gcd(a: number, b: number): number {
 const lcm = (a: number, b: number) => (a / gcd(a, b)) * b;
 
 /** The quantization_config that describes a mixed checkpoint for its loader. */
-function mixedConfig(family: Family, decisions: Decision[]): QuantizationConfig {
+function mixedConfig(family: Family, candidates: MixedFormat[], decisions: Decision[]): QuantizationConfig | null {
   const skip = keptLinearModules(decisions);
   const q = decisions.filter((d): d is Quantized => d.kind === 'quantize');
+  if (!q.length) return null;
   if (family === 'bitsandbytes') {
-    const c = q[0]!.codec;
+    const c = candidates.find((x) => x !== 'keep')!;
     return { kind: 'bitsandbytes', type: c.startsWith('nf4') ? 'nf4' : 'fp4', doubleQuant: c.endsWith('-dq'), computeDtype: 'bfloat16', skip };
   }
   if (family === 'fp8-block') return { kind: 'fp8-block', skip };

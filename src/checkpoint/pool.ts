@@ -59,7 +59,9 @@ export class Pool {
     this.local = null;
     this.size = workers;
     for (let k = 0; k < workers; k++) {
-      const w = new Worker(script.code, { eval: script.eval });
+      // memory flags carry over to the workers; others (an --eval, loaders) belong to the parent alone
+      const execArgv = process.execArgv.filter((a) => /^--(max-old-space-size|max-semi-space-size|stack-size)=/.test(a));
+      const w = new Worker(script.code, { eval: script.eval, execArgv });
       w.on('message', (m: { result?: unknown; error?: TaskError }) => {
         const p = this.pending.get(w);
         this.pending.delete(w);
@@ -113,12 +115,21 @@ export class Pool {
 
   /**
    * Runs tasks from `source` with at most `inFlight` at a time, calling `done` with each
-   * result (in completion order). Stops at the first error, which it throws.
+   * result (in completion order). `done` may return a promise: no further result is handed over
+   * until it settles (backpressure, e.g. for an asynchronous write). Stops at the first error,
+   * which it throws.
    */
-  async runAll<T extends AnyTask, R>(source: Iterable<T>, done: (task: T, result: R) => void, inFlight = Math.max(2, 2 * this.size)): Promise<void> {
+  async runAll<T extends AnyTask, R>(
+    source: Iterable<T>,
+    done: (task: T, result: R) => void | Promise<void>,
+    inFlight = Math.max(2, 2 * this.size),
+  ): Promise<void> {
     const it = source[Symbol.iterator]();
+    // on this thread tasks run one after another anyway: take the next only after the last is done
+    if (this.local) inFlight = 1;
     let error: Error | null = null;
     let active = 0;
+    let chain: Promise<void> = Promise.resolve();
     await new Promise<void>((resolve) => {
       const pump = () => {
         while (!error && active < inFlight) {
@@ -128,19 +139,23 @@ export class Pool {
           const task = n.value;
           this.run<R>(task).then(
             (r) => {
-              active--;
-              if (!error)
-                try {
-                  done(task, r);
-                } catch (e) {
-                  error = e as Error;
-                }
-              pump();
+              chain = chain.then(async () => {
+                if (!error)
+                  try {
+                    await done(task, r);
+                  } catch (e) {
+                    error = e as Error;
+                  }
+                active--;
+                pump();
+              });
             },
             (e: Error) => {
-              active--;
               error ??= e;
-              pump();
+              chain = chain.then(() => {
+                active--;
+                pump();
+              });
             },
           );
         }
@@ -148,6 +163,7 @@ export class Pool {
       };
       pump();
     });
+    await chain;
     if (error) throw error;
   }
 

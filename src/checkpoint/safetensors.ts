@@ -2,7 +2,7 @@ import { closeSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { DTYPE_BITS, tensorBytes, type DType } from '../quant/dtypes.js';
 import { quoted, SafetensorsError } from './errors.js';
-import { openRegular, parseJsonText, pathKind, readExact, readSmallText } from './files.js';
+import { openRegular, otherKind, parseJsonText, pathKind, readExact, readSmallText } from './files.js';
 import { HeaderSyntaxError, parseHeaderJson } from './header-json.js';
 import { streamFileAtomic } from '../util/files.js';
 
@@ -45,7 +45,8 @@ export function readHeader(fd: number, file: string, fileSize: number): Safetens
   const lenBuf = new Uint8Array(8);
   readExact(fd, lenBuf, 0, file, () => 'the header length');
   const n = new DataView(lenBuf.buffer).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit of the format's reference reader`, file);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit of the format's reference reader`, file);
   const headerLen = Number(n);
   if (8 + headerLen > fileSize) throw new SafetensorsError(`header length ${headerLen} runs past the end of the ${fileSize}-byte file (truncated?)`, file);
   const hb = new Uint8Array(headerLen);
@@ -56,7 +57,8 @@ export function readHeader(fd: number, file: string, fileSize: number): Safetens
 /** Validates a header's JSON bytes (what follows the 8-byte length) for a file of `fileSize` bytes. */
 export function parseHeaderBytes(hb: Uint8Array, fileSize: number, file: string): SafetensorsHeader {
   const headerLen = hb.length;
-  if (headerLen > MAX_HEADER_BYTES) throw new SafetensorsError(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit of the format's reference reader`, file);
+  if (headerLen > MAX_HEADER_BYTES)
+    throw new SafetensorsError(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit of the format's reference reader`, file);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(hb);
@@ -79,7 +81,8 @@ export function parseHeaderBytes(hb: Uint8Array, fileSize: number, file: string)
     for (const d of t.shape) elems *= d;
     if (!Number.isSafeInteger(elems)) throw new SafetensorsError(`tensor ${quoted(name)} of shape [${t.shape.join(', ')}] has more than 2^53 elements`, file);
     const bytes = tensorBytes(t.dtype, elems);
-    if (bytes === null) throw new SafetensorsError(`tensor ${quoted(name)}: ${elems} ${t.dtype} values (${DTYPE_BITS[t.dtype]} bits) do not end on a byte boundary`, file);
+    if (bytes === null)
+      throw new SafetensorsError(`tensor ${quoted(name)}: ${elems} ${t.dtype} values (${DTYPE_BITS[t.dtype]} bits) do not end on a byte boundary`, file);
     if (t.end < t.begin) throw new SafetensorsError(`tensor ${quoted(name)} ends before it begins`, file);
     if (bytes !== t.end - t.begin)
       throw new SafetensorsError(`tensor ${quoted(name)} of shape [${t.shape.join(', ')}] ${t.dtype} needs ${bytes} bytes but spans ${t.end - t.begin}`, file);
@@ -183,11 +186,15 @@ export class Checkpoint {
           const f = this.where.get(name);
           const expected = join(path, shard);
           if (!f || f.path !== expected)
-            throw new SafetensorsError(`the index places tensor ${quoted(name)} in shard ${quoted(shard)}, which ${f ? `does not hold it (it is in ${f.path})` : 'does not hold it'}`, index!);
+            throw new SafetensorsError(
+              `the index places tensor ${quoted(name)} in shard ${quoted(shard)}, which ${f ? `does not hold it (it is in ${f.path})` : 'does not hold it'}`,
+              index!,
+            );
         }
         for (const sf of this.files)
           for (const t of sf.tensors)
-            if (!Object.hasOwn(weightMap, t.name)) throw new SafetensorsError(`shard holds tensor ${quoted(t.name)}, which the index ${index} does not list`, sf.path);
+            if (!Object.hasOwn(weightMap, t.name))
+              throw new SafetensorsError(`shard holds tensor ${quoted(t.name)}, which the index ${index} does not list`, sf.path);
       }
     } catch (e) {
       this.close();
@@ -235,7 +242,7 @@ export class Checkpoint {
 export function checkpointFiles(path: string): { files: string[]; index: string | null; weightMap: Record<string, string> | null } {
   const kind = pathKind(path);
   if (kind === 'none') throw new SafetensorsError('no such file or folder', path);
-  if (kind === 'other') throw new SafetensorsError('is neither a regular file nor a folder (or is a dangling symlink)', path);
+  if (kind === 'other') throw new SafetensorsError(`is ${otherKind(path)}, not a safetensors file or a checkpoint folder`, path);
   if (kind === 'file') return { files: [path], index: null, weightMap: null };
   const index = join(path, INDEX_FILE);
   const indexKind = pathKind(index);
@@ -292,7 +299,8 @@ export function layoutHeader(tensors: PlannedTensor[], metadata: Record<string, 
   const offsets: HeaderLayout['offsets'] = [];
   const seen = new Set<string>();
   for (const t of tensors) {
-    if (t.name === '__metadata__' || seen.has(t.name) || !wellFormed(t.name)) throw new SafetensorsError(`cannot write a tensor named ${quoted(t.name)} (reserved, repeated or not valid Unicode)`, file);
+    if (t.name === '__metadata__' || seen.has(t.name) || !wellFormed(t.name))
+      throw new SafetensorsError(`cannot write a tensor named ${quoted(t.name)} (reserved, repeated or not valid Unicode)`, file);
     seen.add(t.name);
     const elems = t.shape.reduce((a, b) => a * b, 1);
     const bytes = tensorBytes(t.dtype, elems);
@@ -301,12 +309,16 @@ export function layoutHeader(tensors: PlannedTensor[], metadata: Record<string, 
     offsets.push({ name: t.name, begin: offset, end: offset + bytes });
     offset += bytes;
   }
-  for (const [k, v] of Object.entries(metadata)) if (!wellFormed(k) || !wellFormed(v)) throw new SafetensorsError(`metadata ${quoted(k)} is not valid Unicode`, file);
+  for (const [k, v] of Object.entries(metadata))
+    if (!wellFormed(k) || !wellFormed(v)) throw new SafetensorsError(`metadata ${quoted(k)} is not valid Unicode`, file);
   let json = JSON.stringify(header);
   while (Buffer.byteLength(json) % 8 !== 0) json += ' ';
   const hb = Buffer.from(json, 'utf8');
   if (hb.length > MAX_HEADER_BYTES)
-    throw new SafetensorsError(`the header would be ${hb.length} bytes, more than the ${MAX_HEADER_BYTES} the format's reference reader accepts (too many tensors or too much metadata)`, file);
+    throw new SafetensorsError(
+      `the header would be ${hb.length} bytes, more than the ${MAX_HEADER_BYTES} the format's reference reader accepts (too many tensors or too much metadata)`,
+      file,
+    );
   const prefix = new Uint8Array(8 + hb.length);
   new DataView(prefix.buffer).setBigUint64(0, BigInt(hb.length), true);
   prefix.set(hb, 8);

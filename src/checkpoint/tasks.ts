@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { toFloat32 } from '../quant/dtypes.js';
-import { firstNonFinite, weightCodec, type CodecId, type CodecParams, type CodecStats, type Piece } from '../quant/weight-codecs.js';
+import { toFloat32Checked } from '../quant/dtypes.js';
+import { weightCodec, type CodecId, type CodecParams, type CodecStats, type Piece } from '../quant/weight-codecs.js';
 import { CheckpointError, ioError } from './errors.js';
 import { openRegular, readExact } from './files.js';
 
@@ -91,6 +91,20 @@ export class FileCache {
     }
     return fd;
   }
+  private readonly scratchBytes = new Map<string, Uint8Array>();
+  /** A reusable buffer of at least `bytes` bytes (one per name per runner: fresh pages cost page faults). */
+  scratch(name: string, bytes: number): Uint8Array {
+    let b = this.scratchBytes.get(name);
+    if (!b || b.length < bytes) {
+      b = new Uint8Array(Math.max(bytes, Math.ceil((b?.length ?? 0) * 1.25)));
+      this.scratchBytes.set(name, b);
+    }
+    return b.subarray(0, bytes);
+  }
+  floats(name: string, n: number): Float32Array {
+    const b = this.scratch(name, 4 * n);
+    return new Float32Array(b.buffer, b.byteOffset, n);
+  }
   closeAll(): void {
     for (const fd of [...this.readers.values(), ...this.writers.values()]) closeSync(fd);
     this.readers.clear();
@@ -125,18 +139,23 @@ export function writePiece(fd: number, file: string, base: number, p: Piece): nu
   return p.data.byteLength;
 }
 
+/** The range's values as float32, read and converted into the runner's scratch buffers, and where the first NaN or infinity is (-1: none). */
+function values(files: FileCache, src: SourceRange, source: CodecParams['source']): { raw: Uint8Array; x: Float32Array; bad: number } {
+  const raw = readSource(files, src, files.scratch('raw', src.length));
+  const n = src.length / (source === 'F32' ? 4 : 2);
+  const x = files.floats('x', n);
+  return { raw, x, bad: toFloat32Checked(raw, source, x) };
+}
+
 export function runScan(files: FileCache, t: ScanTask): ScanResult {
-  const x = toFloat32(readSource(files, t.src), t.params.source);
-  const bad = firstNonFinite(x);
+  const { x, bad } = values(files, t.src, t.params.source);
   if (bad >= 0) return { nonFinite: bad };
   const r = weightCodec(t.codec).scan!(x, t.params);
   return typeof r === 'number' ? { amax: r, nonFinite: -1 } : { absmax: r, nonFinite: -1 };
 }
 
 export function runEncode(files: FileCache, t: EncodeTask): EncodeResult {
-  const raw = readSource(files, t.src);
-  const x = toFloat32(raw, t.params.source);
-  const bad = firstNonFinite(x);
+  const { raw, x, bad } = values(files, t.src, t.params.source);
   if (bad >= 0) return { sqErr: 0, sqRef: 0, nonFinite: bad, written: {} };
   const r = weightCodec(t.codec).encode(x, raw, t.e0, t.params, t.stats);
   const fd = files.writer(t.out);
@@ -151,9 +170,9 @@ export function runEncode(files: FileCache, t: EncodeTask): EncodeResult {
 
 const COPY_CHUNK = 16 * 1024 * 1024;
 
-export function runCopy(files: FileCache, t: CopyTask, scratch?: Uint8Array): CopyResult {
+export function runCopy(files: FileCache, t: CopyTask): CopyResult {
   const fd = files.writer(t.out);
-  const buf = scratch && scratch.length >= Math.min(COPY_CHUNK, t.src.length) ? scratch : new Uint8Array(Math.min(COPY_CHUNK, t.src.length));
+  const buf = files.scratch('copy', Math.min(COPY_CHUNK, t.src.length));
   for (let off = 0; off < t.src.length; off += COPY_CHUNK) {
     const n = Math.min(COPY_CHUNK, t.src.length - off);
     const part = readSource(files, { ...t.src, position: t.src.position + off, length: n }, buf);
@@ -209,9 +228,7 @@ export interface AnalyzeResult {
 }
 
 export function runAnalyze(files: FileCache, t: AnalyzeTask): AnalyzeResult {
-  const raw = readSource(files, t.src);
-  const x = toFloat32(raw, t.codecs[0]!.params.source);
-  const bad = firstNonFinite(x);
+  const { raw, x, bad } = values(files, t.src, t.codecs[0]!.params.source);
   if (bad >= 0) return { sqErr: [], sqRef: 0, nonFinite: bad };
   let sqRef = 0;
   const sqErr = t.codecs.map((c) => {

@@ -26,6 +26,7 @@ export function transferables(result: unknown): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   if (result && typeof result === 'object')
     for (const v of Object.values(result as Record<string, unknown>))
-      if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && !out.includes(v.buffer)) out.push(v.buffer);
+      if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && !out.includes(v.buffer))
+        out.push(v.buffer);
   return out;
 }

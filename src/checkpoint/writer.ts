@@ -31,11 +31,16 @@ export interface Quantized {
 }
 export type Decision = Quantized | { kind: 'keep'; t: TensorInfo; note?: string };
 
-
 export function registryOptions(p: CodecParams, stats: CodecStats) {
-  return { blocksize: p.blocksize, groupSize: p.groupSize, sym: p.sym, layout: p.layout, sourceDtype: p.source, ...(stats.nestedOffset !== undefined ? { nestedOffset: stats.nestedOffset } : {}) };
+  return {
+    blocksize: p.blocksize,
+    groupSize: p.groupSize,
+    sym: p.sym,
+    layout: p.layout,
+    sourceDtype: p.source,
+    ...(stats.nestedOffset !== undefined ? { nestedOffset: stats.nestedOffset } : {}),
+  };
 }
-
 
 /** The tensors one decision writes, with their exact sizes (the registry's, for quantized weights). */
 export function outputTensors(d: Decision): (PlannedTensor & { bytes: number })[] {
@@ -104,7 +109,8 @@ export async function prepass(ck: Checkpoint, quantized: Quantized[], pool: Pool
     for (const d of need) {
       const c = weightCodec(d.codec);
       const bytesPer = d.t.dtype === 'F32' ? 4 : 2;
-      if (c.prepass === 'absmax-mean') sums.set(d, { sum: new TorchSumF32(Math.ceil((d.params.out * d.params.in) / d.params.blocksize)), next: 0, parked: new Map() });
+      if (c.prepass === 'absmax-mean')
+        sums.set(d, { sum: new TorchSumF32(Math.ceil((d.params.out * d.params.in) / d.params.blocksize)), next: 0, parked: new Map() });
       else d.stats.amax = 0;
       for (const [e0, e1] of units(d.params.out * d.params.in, c.align(d.params)))
         yield { kind: 'scan', src: sourceOf(ck, d.t, e0 * bytesPer, (e1 - e0) * bytesPer), codec: d.codec, params: d.params, d, e0 };
@@ -151,7 +157,11 @@ export async function writeWeights(
   const groups = single ? [decisions.map((_, i) => i)] : shardBySize(sizes, shardBytes);
   const meta = { ...ck.metadata(), format: 'pt', quantized_by: 'sinan', ...metadata };
   const files: OutFile[] = groups.map((g, k) => {
-    const name = single ? '' : groups.length === 1 ? 'model.safetensors' : `model-${String(k + 1).padStart(5, '0')}-of-${String(groups.length).padStart(5, '0')}.safetensors`;
+    const name = single
+      ? ''
+      : groups.length === 1
+        ? 'model.safetensors'
+        : `model-${String(k + 1).padStart(5, '0')}-of-${String(groups.length).padStart(5, '0')}.safetensors`;
     const path = single ? out.file() : out.file(name);
     const ts = g.flatMap((i) => planned[i]!);
     const layout = layoutHeader(ts, meta, path);
@@ -172,7 +182,9 @@ export async function writeWeights(
   const add = (name: string, n: number) => written.set(name, (written.get(name) ?? 0) + n);
   const errors = new Map<Quantized, { e: number; s: number }>();
   const tasksOf = (d: Decision): number =>
-    d.kind === 'keep' ? Math.ceil((d.t.end - d.t.begin) / COPY_BYTES) : Math.ceil((d.params.out * d.params.in) / unitStep(weightCodec(d.codec).align(d.params)));
+    d.kind === 'keep'
+      ? Math.ceil((d.t.end - d.t.begin) / COPY_BYTES)
+      : Math.ceil((d.params.out * d.params.in) / unitStep(weightCodec(d.codec).align(d.params)));
   const total = decisions.reduce((s, d) => s + tasksOf(d), 0);
   let done = 0;
   function* tasks(): Generator<(EncodeTask | CopyTask) & { d: Decision; e0?: number }> {
@@ -182,16 +194,28 @@ export async function writeWeights(
       if (d.kind === 'keep') {
         const len = d.t.end - d.t.begin;
         const at = f.dataStart + f.offsets.get(d.t.name)!.begin;
-        for (let b0 = 0; b0 < len; b0 += COPY_BYTES) yield { kind: 'copy', src: sourceOf(ck, d.t, b0, Math.min(COPY_BYTES, len - b0)), out: f.path, position: at + b0, d };
+        for (let b0 = 0; b0 < len; b0 += COPY_BYTES)
+          yield { kind: 'copy', src: sourceOf(ck, d.t, b0, Math.min(COPY_BYTES, len - b0)), out: f.path, position: at + b0, d };
         continue;
       }
       const c = weightCodec(d.codec);
       const bytesPer = d.t.dtype === 'F32' ? 4 : 2;
       const targets: Record<string, number> = {};
-      for (const s of weightFormat(d.codec)!.tensors(d.params.out, d.params.in, registryOptions(d.params, d.stats))) targets[s.suffix] = f.dataStart + f.offsets.get(`${d.module}.${s.suffix}`)!.begin;
+      for (const s of weightFormat(d.codec)!.tensors(d.params.out, d.params.in, registryOptions(d.params, d.stats)))
+        targets[s.suffix] = f.dataStart + f.offsets.get(`${d.module}.${s.suffix}`)!.begin;
       errors.set(d, { e: 0, s: 0 });
       for (const [e0, e1] of units(d.params.out * d.params.in, c.align(d.params)))
-        yield { kind: 'encode', src: sourceOf(ck, d.t, e0 * bytesPer, (e1 - e0) * bytesPer), e0, codec: d.codec, params: d.params, stats: d.stats, out: f.path, targets, d };
+        yield {
+          kind: 'encode',
+          src: sourceOf(ck, d.t, e0 * bytesPer, (e1 - e0) * bytesPer),
+          e0,
+          codec: d.codec,
+          params: d.params,
+          stats: d.stats,
+          out: f.path,
+          targets,
+          d,
+        };
     }
   }
   await pool.runAll(tasks(), (task, r: EncodeResult | CopyResult) => {
@@ -229,7 +253,8 @@ export async function writeWeights(
   for (const f of files)
     for (const t of f.tensors) {
       const o = f.offsets.get(t.name)!;
-      if ((written.get(t.name) ?? 0) !== o.end - o.begin) throw new Error(`internal: tensor ${t.name} got ${written.get(t.name) ?? 0} of ${o.end - o.begin} bytes`);
+      if ((written.get(t.name) ?? 0) !== o.end - o.begin)
+        throw new Error(`internal: tensor ${t.name} got ${written.get(t.name) ?? 0} of ${o.end - o.begin} bytes`);
     }
   if (files.length > 1) {
     const weightMap: Record<string, string> = {};
@@ -244,4 +269,3 @@ export async function writeWeights(
   }
   return files;
 }
-

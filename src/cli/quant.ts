@@ -50,7 +50,8 @@ const clearProgress = (io: Io, json: boolean) => {
 function sizeFlag(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const b = parseBytes(v);
-  if (b === null || b <= 0) throw new ScenarioError([{ code: 'invalid_value', path: [`--${name}`], message: `--${name} needs a size such as 5GB or 500MiB, got '${v}'` }]);
+  if (b === null || b <= 0)
+    throw new ScenarioError([{ code: 'invalid_value', path: [`--${name}`], message: `--${name} needs a size such as 5GB or 500MiB, got '${v}'` }]);
   return b;
 }
 
@@ -159,12 +160,21 @@ export async function compressCommand(input: string, output: string, f: Containe
   const json = !!f.json;
   return guard(json, io, async (): Promise<ExitCode> => {
     const r = await engine(input, () =>
-      compressFile(input, output, { force: !!f.force, ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}) }, progressTo(io, json, 'compressing chunk')),
+      compressFile(
+        input,
+        output,
+        { force: !!f.force, ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}) },
+        progressTo(io, json, 'compressing chunk'),
+      ),
     );
     clearProgress(io, json);
     if (json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
-      io.out(heading(`${r.input} → ${r.output}: ${bytes(r.bytesIn)} → ${bytes(r.bytesOut)} (${r.ratio.toFixed(3)}x, lossless, ${bytes(r.overheadBytes)} of header, index and footer)`) + '\n');
+      io.out(
+        heading(
+          `${r.input} → ${r.output}: ${bytes(r.bytesIn)} → ${bytes(r.bytesOut)} (${r.ratio.toFixed(3)}x, lossless, ${bytes(r.overheadBytes)} of header, index and footer)`,
+        ) + '\n',
+      );
       io.out(
         table(
           ['tensor', 'dtype', 'bits/weight', 'entropy bound', 'ratio'],
@@ -181,7 +191,12 @@ export async function decompressCommand(input: string, output: string, f: Contai
   const json = !!f.json;
   return guard(json, io, async (): Promise<ExitCode> => {
     const r = await engine(input, () =>
-      decompressFile(input, output, { force: !!f.force, ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}) }, progressTo(io, json, 'restoring chunk')),
+      decompressFile(
+        input,
+        output,
+        { force: !!f.force, ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}) },
+        progressTo(io, json, 'restoring chunk'),
+      ),
     );
     clearProgress(io, json);
     io.out(json ? JSON.stringify(r) + '\n' : `${r.input} → ${r.output}: ${bytes(r.bytes)} restored, every chunk verified\n`);
@@ -210,7 +225,8 @@ export async function mixedCommand(input: string, output: string, f: MixedFlags,
       ]);
     const formats = (f.formats ?? DEFAULT_CANDIDATES.join(',')).split(',').map((s) => s.trim()) as MixedFormat[];
     for (const x of formats)
-      if (!MIXED_FORMATS.includes(x)) throw new ScenarioError([{ code: 'invalid_value', path: ['--formats'], message: `unknown format '${x}': one of ${MIXED_FORMATS.join(', ')}` }]);
+      if (!MIXED_FORMATS.includes(x))
+        throw new ScenarioError([{ code: 'invalid_value', path: ['--formats'], message: `unknown format '${x}': one of ${MIXED_FORMATS.join(', ')}` }]);
     const groupSize = intFlag('group-size', f.groupSize);
     const r = await engine(input, () =>
       mixedPrecision(
@@ -261,7 +277,9 @@ export function registerQuantCommands(program: Command, io: Io, setCode: (c: Exi
 
   program
     .command('quantize')
-    .description('quantize the linear layers of a safetensors checkpoint into a checkpoint its loader reads (bitsandbytes NF4/FP4, GPTQ or compressed-tensors INT4/INT8, compressed-tensors FP8, DeepSeek FP8 blocks)')
+    .description(
+      'quantize the linear layers of a safetensors checkpoint into a checkpoint its loader reads (bitsandbytes NF4/FP4, GPTQ or compressed-tensors INT4/INT8, compressed-tensors FP8, DeepSeek FP8 blocks)',
+    )
     .argument('<input>', 'safetensors file or checkpoint folder')
     .argument('<output>', 'output folder (a checkpoint: weights, config.json, tokenizer) or a single .safetensors file')
     .option('--format <format>', QUANT_FORMATS.join(' | '), 'nf4')

@@ -9,7 +9,8 @@ const bf16 = (x: Float32Array) => x.map((v) => bf16ToF32(f32ToBf16(v)));
 
 describe('the weight-format registry', () => {
   it('covers every format serving uses today', () => {
-    for (const id of ['bf16', 'fp16', 'fp8', 'fp8-channel', 'fp8-block', 'fp8-e5m2', 'int8', 'int4', 'nf4', 'nf4-dq', 'fp4', 'nvfp4', 'mxfp4']) expect(WEIGHT_FORMAT_IDS).toContain(id);
+    for (const id of ['bf16', 'fp16', 'fp8', 'fp8-channel', 'fp8-block', 'fp8-e5m2', 'int8', 'int4', 'nf4', 'nf4-dq', 'fp4', 'nvfp4', 'mxfp4'])
+      expect(WEIGHT_FORMAT_IDS).toContain(id);
   });
 
   // every format Sinan writes, every layout and source dtype that changes its bytes
@@ -27,10 +28,19 @@ describe('the weight-format registry', () => {
       const p = params(out, inF, o);
       const x = bf16(gaussian(out * inF, out + inF).map((v) => v * 0.02));
       const r = runCodec(id as (typeof CODEC_IDS)[number], p, x, 5000);
-      const reg = weightFormat(id)!.tensors(out, inF, { blocksize: p.blocksize, groupSize: p.groupSize, sym: p.sym, layout: p.layout, sourceDtype: p.source, nestedOffset: r.stats.nestedOffset });
+      const reg = weightFormat(id)!.tensors(out, inF, {
+        blocksize: p.blocksize,
+        groupSize: p.groupSize,
+        sym: p.sym,
+        layout: p.layout,
+        sourceDtype: p.source,
+        nestedOffset: r.stats.nestedOffset,
+      });
       expect([...r.written.keys()].sort()).toEqual(reg.map((t) => t.suffix).sort());
       for (const t of reg) expect(r.written.get(t.suffix), `${id} ${t.suffix}`).toBe(t.bytes);
-      expect(storedBytes(id, out, inF, { ...p, sourceDtype: p.source, nestedOffset: r.stats.nestedOffset })).toBe([...r.written.values()].reduce((a, b) => a + b, 0));
+      expect(storedBytes(id, out, inF, { ...p, sourceDtype: p.source, nestedOffset: r.stats.nestedOffset })).toBe(
+        [...r.written.values()].reduce((a, b) => a + b, 0),
+      );
     }
   });
 

@@ -1,7 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { dequantize4bit, doubleDequantize, doubleQuantize, doubleQuantizeInto, dynamicMap, nf4SimdAvailable, pythonFloat, quantize4bit, quantize4bitBf16, quantize4bitInto, quantStateJson } from './bnb.js';
+import {
+  dequantize4bit,
+  doubleDequantize,
+  doubleQuantize,
+  doubleQuantizeInto,
+  dynamicMap,
+  nf4SimdAvailable,
+  pythonFloat,
+  quantize4bit,
+  quantize4bitBf16,
+  quantize4bitInto,
+  quantStateJson,
+} from './bnb.js';
 import { f32ToBf16, toFloat32 } from './dtypes.js';
 import { gaussian, relRmse as rmse } from '../../test/quant-data.js';
 
@@ -137,8 +149,12 @@ describe('NF4 straight from BF16 bytes (WebAssembly SIMD kernel)', () => {
 describe('byte-identical to bitsandbytes.functional.quantize_4bit (CPU backend, torch 2.13, one thread)', () => {
   // Reference values printed by bitsandbytes 0.50 (../shared/tools/python) for these exact inputs;
   // the inputs are exact in float32 (integers times powers of two), so both sides see the same values.
-  const data = (n: number) => Float32Array.from({ length: n }, (_, i) => ((((i * 7919) % 2003) - 1001) * 2 ** -10) * (1 + ((i >> 6) % 5)));
-  const sha = (a: ArrayBufferView) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 16);
+  const data = (n: number) => Float32Array.from({ length: n }, (_, i) => (((i * 7919) % 2003) - 1001) * 2 ** -10 * (1 + ((i >> 6) % 5)));
+  const sha = (a: ArrayBufferView) =>
+    createHash('sha256')
+      .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+      .digest('hex')
+      .slice(0, 16);
   it.each([
     [19200, 64, 'nf4', '7586e85a22f30d34', '4fc1f324f75f7b53', [1.9836034774780273, 1.9787206649780273], 2.9040918350219727],
     [19200, 128, 'nf4', '5ff580c82eafad9d', 'fbf02dc9dd211ede', [1.7641797065734863], 3.6782422065734863],
@@ -160,7 +176,9 @@ describe('byte-identical to bitsandbytes.functional.quantize_4bit (CPU backend, 
     const m = new Uint32Array(dynamicMap().buffer);
     // entries where torch's fused-multiply-add linspace differs from separate float32 multiply and add
     // (indices and bits printed by bitsandbytes on this machine's torch, AVX2 build)
-    expect([m[18], m[20], m[23], m[25], m[28], m[30], m[34], m[39]]).toEqual([3208472166, 3208000308, 3207292518, 3206820660, 3206112870, 3205641012, 3204697292, 3202587034]);
+    expect([m[18], m[20], m[23], m[25], m[28], m[30], m[34], m[39]]).toEqual([
+      3208472166, 3208000308, 3207292518, 3206820660, 3206112870, 3205641012, 3204697292, 3202587034,
+    ]);
     expect(createHash('sha256').update(new Uint8Array(m.buffer)).digest('hex').slice(0, 16)).toBe(DYNAMIC_MAP_SHA);
   });
   it('writes the quant_state JSON with Python separators and key order', () => {

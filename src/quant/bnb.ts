@@ -60,10 +60,12 @@ function nf4Code(y: number): number {
 }
 
 function fp4Code(y: number): number {
+  // the number of (sorted) thresholds strictly below y, as for NF4, then the code at that sorted position
   const T = FP4_THRESHOLDS;
-  let c = 0;
-  for (let k = 0; k < 15; k++) c += +(y > T[k]!);
-  return FP4_ORDER[c]!;
+  let c = +(y > T[7]!) << 3;
+  c += +(y > T[c + 3]!) << 2;
+  c += +(y > T[c + 1]!) << 1;
+  return FP4_ORDER[c + +(y > T[c]!)]!;
 }
 
 const clamp1 = (y: number) => (y > 1 ? 1 : y < -1 ? -1 : y);
@@ -142,7 +144,15 @@ export function nf4SimdAvailable(): boolean {
  * size that is a multiple of 8 runs the WebAssembly SIMD kernel over whole blocks, a chunk at a
  * time; a partial last block and every other case use the scalar coder.
  */
-export function quantize4bitBf16Into(bytes: Uint8Array, blocksize: number, type: FourBit, packed: Uint8Array, absmax: Float32Array, last = true, simd = true): void {
+export function quantize4bitBf16Into(
+  bytes: Uint8Array,
+  blocksize: number,
+  type: FourBit,
+  packed: Uint8Array,
+  absmax: Float32Array,
+  last = true,
+  simd = true,
+): void {
   const n = bytes.length >> 1;
   const k = simd && type === 'nf4' && blocksize % 8 === 0 ? nf4Kernel() : null;
   const per = Math.max(1, Math.floor(65536 / blocksize));
@@ -236,7 +246,14 @@ export const NESTED_BLOCKSIZE = 256;
  * float32 midpoints). `offset` is the float32 mean of all the tensor's block scales
  * (torchMeanF32), the same for every range.
  */
-export function doubleQuantizeInto(absmax: Float32Array, offset: number, codes: Uint8Array, nested: Float32Array, last = true, map: Float32Array = createDynamicMap()): void {
+export function doubleQuantizeInto(
+  absmax: Float32Array,
+  offset: number,
+  codes: Uint8Array,
+  nested: Float32Array,
+  last = true,
+  map: Float32Array = createDynamicMap(),
+): void {
   const n = absmax.length;
   if (!last && n % NESTED_BLOCKSIZE !== 0) throw new RangeError('a range that does not end the tensor must hold whole nested blocks');
   const mid = midpoints(map);

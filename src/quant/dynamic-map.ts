@@ -34,8 +34,7 @@ export function createDynamicMap(): Float32Array {
   for (let i = 0; i < 7; i++) {
     const b = linspaceF32(0.1, 1, (1 << i) + 1);
     const scale = Math.fround(POWERS[i]!);
-    for (const sign of [1, -1])
-      for (let k = 0; k + 1 < b.length; k++) data.push(Math.fround(sign * scale * Math.fround(Math.fround(b[k]! + b[k + 1]!) / 2)));
+    for (const sign of [1, -1]) for (let k = 0; k + 1 < b.length; k++) data.push(Math.fround(sign * scale * Math.fround(Math.fround(b[k]! + b[k + 1]!) / 2)));
   }
   data.push(0, 1);
   data.sort((x, y) => x - y);

@@ -13,7 +13,7 @@ function neighbours(x: number): [number, number] {
       u[0] = delta > 0 ? 1 : 0x80000001;
       return f[0]!;
     }
-    u[0] = (x > 0) === delta > 0 ? b + 1 : b - 1;
+    u[0] = x > 0 === delta > 0 ? b + 1 : b - 1;
     const v = f[0]!;
     u[0] = b;
     return v;

@@ -1,4 +1,4 @@
-import { e4m3ToF32, e5m2ToF32, f32ToE4m3Fast, f32ToE5m2 } from './dtypes.js';
+import { e4m3ToF32, e5m2ToF32, encodeE4m3Saturating, f32ToE5m2 } from './dtypes.js';
 
 /**
  * FP8 weight quantization: scale = amax / fmax (448 for E4M3FN, 57344 for E5M2) per tensor, per
@@ -54,15 +54,33 @@ export function fp8Scale(amax: number, kind: Fp8Kind = 'e4m3'): number {
  * Codes of a [rows, cols] band: x / scale cast with saturation. `scales` holds one value
  * (tensor), one per row (channel), or one per 128x128 tile of the band (block).
  */
-export function encodeFp8(x: Float32Array, rows: number, cols: number, granularity: Fp8Granularity, scales: Float32Array, kind: Fp8Kind, codes: Uint8Array, block = 128): void {
-  const enc = kind === 'e4m3' ? f32ToE4m3Fast : f32ToE5m2;
+export function encodeFp8(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  granularity: Fp8Granularity,
+  scales: Float32Array,
+  kind: Fp8Kind,
+  codes: Uint8Array,
+  block = 128,
+): void {
   const bc = Math.ceil(cols / block);
+  const row = new Float32Array(cols);
   for (let r = 0; r < rows; r++) {
     const base = granularity === 'block' ? Math.floor(r / block) * bc : granularity === 'channel' ? r : 0;
-    for (let c = 0; c < cols; c++) {
-      const s = scales[granularity === 'block' ? base + Math.floor(c / block) : base]!;
-      codes[r * cols + c] = enc(x[r * cols + c]! / s, true);
+    const off = r * cols;
+    if (granularity === 'block')
+      for (let c0 = 0; c0 < cols; c0 += block) {
+        const sc = scales[base + c0 / block]!;
+        const hi = Math.min(cols, c0 + block);
+        for (let c = c0; c < hi; c++) row[c] = x[off + c]! / sc;
+      }
+    else {
+      const sc = scales[base]!;
+      for (let c = 0; c < cols; c++) row[c] = x[off + c]! / sc;
     }
+    if (kind === 'e4m3') encodeE4m3Saturating(row, codes.subarray(off, off + cols));
+    else for (let c = 0; c < cols; c++) codes[off + c] = f32ToE5m2(row[c]!, true);
   }
 }
 
@@ -82,7 +100,14 @@ export interface Fp8Quant {
 }
 
 /** Whole-tensor FP8 quantization with fp32 scales. */
-export function quantizeFp8(w: Float32Array, rows: number, cols: number, granularity: Fp8Granularity = 'tensor', format: Fp8Kind = 'e4m3', block = 128): Fp8Quant {
+export function quantizeFp8(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  granularity: Fp8Granularity = 'tensor',
+  format: Fp8Kind = 'e4m3',
+  block = 128,
+): Fp8Quant {
   const amax = granularity === 'block' ? tileAmax(w, rows, cols, block) : granularity === 'channel' ? rowAmax(w, rows, cols) : Float32Array.of(amaxOf(w));
   const scales = amax.map((a) => fp8Scale(a, format));
   const codes = new Uint8Array(rows * cols);

@@ -136,42 +136,45 @@ export interface DecodeTables {
 export function decodeTables(lengths: Uint8Array): DecodeTables {
   const enc = encoderTable(lengths);
   const size = 1 << TABLE_BITS;
-  const full = new Uint16Array(1 << MAX_CODE_LENGTH); // over 16 bits, LSB-first index
+  const single = new Uint16Array(size);
+  const longBase = new Int32Array(size).fill(-1);
+  const long: number[] = [];
   const present: number[] = [];
   for (let s = 0; s < 256; s++) if (lengths[s]) present.push(s);
-  if (present.length === 1) full.fill((present[0]! << 5) | 1);
+  if (present.length === 1) single.fill((present[0]! << 5) | 1);
   else
     for (const s of present) {
       const len = lengths[s]!;
       const code = enc[s]! >>> 5;
-      for (let hi = 0; hi < 1 << (MAX_CODE_LENGTH - len); hi++) full[code | (hi << len)] = (s << 5) | len;
-    }
-  const single = new Uint16Array(size);
-  const pair = new Uint32Array(size);
-  const longBase = new Map<number, number>();
-  const long: number[] = [];
-  for (let idx = 0; idx < size; idx++) {
-    const e = full[idx]!; // the code for these 12 bits with zero bits above (its length decides if the prefix suffices)
-    const len = e & 31;
-    if (len === 0) continue;
-    if (len > TABLE_BITS) {
-      // a long code: the next 4 bits select it
-      let base = longBase.get(idx);
-      if (base === undefined) {
-        base = long.length;
-        longBase.set(idx, base);
-        for (let k = 0; k < 16; k++) long.push(full[idx | (k << TABLE_BITS)]!);
+      const entry = (s << 5) | len;
+      if (len <= TABLE_BITS) {
+        for (let hi = 0; hi < 1 << (TABLE_BITS - len); hi++) single[code | (hi << len)] = entry;
+        continue;
       }
-      pair[idx] = base << 8;
+      // a long code: its first 12 bits select a 16-entry block, the next 4 bits the entry
+      const prefix = code & (size - 1);
+      let base = longBase[prefix]!;
+      if (base < 0) {
+        base = long.length;
+        longBase[prefix] = base;
+        for (let k = 0; k < 16; k++) long.push(0);
+      }
+      const sub = code >>> TABLE_BITS;
+      const extra = len - TABLE_BITS;
+      for (let hi = 0; hi < 1 << (MAX_CODE_LENGTH - len); hi++) long[base + (sub | (hi << extra))] = entry;
+    }
+  const pair = new Uint32Array(size);
+  for (let idx = 0; idx < size; idx++) {
+    const e = single[idx]!;
+    if (e === 0) {
+      pair[idx] = Math.max(0, longBase[idx]!) << 8;
       continue;
     }
-    single[idx] = e;
-    let total = len;
+    let total = e & 31;
     let count = 1;
     let syms = e >>> 5;
     for (let k = 1; k < 3; k++) {
-      const rest = idx >>> total;
-      const e2 = full[rest]!;
+      const e2 = single[idx >>> total]!;
       const l2 = e2 & 31;
       if (l2 === 0 || total + l2 > TABLE_BITS) break;
       syms |= (e2 >>> 5) << (8 * k);

@@ -78,9 +78,14 @@ export function quantizeInt(
       const s16 = roundScale(scale32); // checkpoints store rounded scales; quantize against them
       scales[gi * rows + r] = s16;
       zeros[gi * rows + r] = zero;
+      const base = r * cols;
       for (let c = lo; c < hi; c++) {
-        const v = roundHalfEven(w[r * cols + c]! / s16) + zero;
-        q[r * cols + c] = v < 0 ? 0 : v > maxq ? maxq : v;
+        // round half to even, inline: Math.round rounds halves up, so step back from odd results of exact halves
+        const t = w[base + c]! / s16;
+        let k = Math.round(t);
+        if (k - t === 0.5 && (k & 1) !== 0) k -= 1;
+        const v = k + zero;
+        q[base + c] = v < 0 ? 0 : v > maxq ? maxq : v;
       }
     }
   }
@@ -111,10 +116,15 @@ export function packGptq(x: IntQuant): { qweight: Int32Array; qzeros: Int32Array
   if (inp % per !== 0 || out % per !== 0) throw new Error(`GPTQ packing needs both dimensions to be multiples of ${per}`);
   const groups = Math.ceil(inp / x.groupSize);
   const qweight = new Int32Array((inp / per) * out);
-  for (let i = 0; i < inp; i++) {
-    const row = Math.floor(i / per);
-    const shift = (i % per) * x.bits;
-    for (let o = 0; o < out; o++) qweight[row * out + o] = qweight[row * out + o]! | ((x.q[o * inp + i]! & mask) << shift);
+  const words = inp / per;
+  for (let o = 0; o < out; o++) {
+    // per output: read its codes in order, write one word per `per` inputs (column o of qweight)
+    const src = o * inp;
+    for (let r = 0; r < words; r++) {
+      let v = 0;
+      for (let j = 0; j < per; j++) v |= (x.q[src + r * per + j]! & mask) << (j * x.bits);
+      qweight[r * out + o] = v;
+    }
   }
   const qzeros = new Int32Array(groups * (out / per));
   for (let g = 0; g < groups; g++) {

@@ -197,19 +197,40 @@ function xxh64Body(): number[] {
   f.get(PTR).get(LEN).op(OP.i32add).set(END);
   f.get(LEN).i32(32).op(OP.i32geu, OP.if, 0x40);
   {
-    f.i64(P1 + P2).set(V1).i64(P2).set(V2).i64(0n).set(V3).i64(-P1).set(V4);
+    f.i64(P1 + P2)
+      .set(V1)
+      .i64(P2)
+      .set(V2)
+      .i64(0n)
+      .set(V3)
+      .i64(-P1)
+      .set(V4);
     f.while(
       () => f.get(P).i32(32).op(OP.i32add).get(END).op(OP.i32leu),
       () => {
         [V1, V2, V3, V4].forEach((v, k) => {
-          f.get(v).get(P).mem(OP.i64load, 3, 8 * k);
+          f.get(v)
+            .get(P)
+            .mem(OP.i64load, 3, 8 * k);
           round();
           f.set(v);
         });
         f.inc(P, 32);
       },
     );
-    f.get(V1).i64(1n).op(OP.i64rotl).get(V2).i64(7n).op(OP.i64rotl, OP.i64add).get(V3).i64(12n).op(OP.i64rotl, OP.i64add).get(V4).i64(18n).op(OP.i64rotl, OP.i64add).set(H);
+    f.get(V1)
+      .i64(1n)
+      .op(OP.i64rotl)
+      .get(V2)
+      .i64(7n)
+      .op(OP.i64rotl, OP.i64add)
+      .get(V3)
+      .i64(12n)
+      .op(OP.i64rotl, OP.i64add)
+      .get(V4)
+      .i64(18n)
+      .op(OP.i64rotl, OP.i64add)
+      .set(H);
     for (const v of [V1, V2, V3, V4]) {
       f.get(H).i64(0n).get(v);
       round();
@@ -258,7 +279,11 @@ function histBody(): number[] {
   const f = new Fn();
   f.i32(0).set(I);
   f.while(
-    () => f.get(I).i32(4 * 1024).op(OP.i32ltu),
+    () =>
+      f
+        .get(I)
+        .i32(4 * 1024)
+        .op(OP.i32ltu),
     () => {
       f.get(I).i32(0).mem(OP.i32store, 2, HIST);
       f.inc(I, 4);
@@ -271,7 +296,11 @@ function histBody(): number[] {
     () => {
       for (let k = 0; k < 4; k++) {
         f.get(I).mem(OP.i32load8u, 0, k).i32(2).op(OP.i32shl).tee(A);
-        f.get(A).mem(OP.i32load, 2, HIST + 1024 * k).i32(1).op(OP.i32add).mem(OP.i32store, 2, HIST + 1024 * k);
+        f.get(A)
+          .mem(OP.i32load, 2, HIST + 1024 * k)
+          .i32(1)
+          .op(OP.i32add)
+          .mem(OP.i32store, 2, HIST + 1024 * k);
       }
       f.inc(I, 4);
     },
@@ -298,7 +327,10 @@ function histTailBody(): number[] {
     () => {
       f.get(I);
       f.get(I).mem(OP.i32load, 2, HIST);
-      for (let k = 1; k < 4; k++) f.get(I).mem(OP.i32load, 2, HIST + 1024 * k).op(OP.i32add);
+      for (let k = 1; k < 4; k++)
+        f.get(I)
+          .mem(OP.i32load, 2, HIST + 1024 * k)
+          .op(OP.i32add);
       f.mem(OP.i32store, 2, HIST);
       f.inc(I, 4);
     },
@@ -331,8 +363,20 @@ function splitBody(): number[] {
       f.op(OP.else);
       {
         // fp16: sym = high byte, raw = low byte
-        f.get(SYM).get(I).op(OP.i32add).get(A).get(B).v(V.shuffle, ...odd).vstore();
-        f.get(RAW).get(I).op(OP.i32add).get(A).get(B).v(V.shuffle, ...even).vstore();
+        f.get(SYM)
+          .get(I)
+          .op(OP.i32add)
+          .get(A)
+          .get(B)
+          .v(V.shuffle, ...odd)
+          .vstore();
+        f.get(RAW)
+          .get(I)
+          .op(OP.i32add)
+          .get(A)
+          .get(B)
+          .v(V.shuffle, ...even)
+          .vstore();
       }
       f.op(OP.end);
       f.inc(I, 16);
@@ -368,8 +412,22 @@ function mergeBody(): number[] {
         f.vstore(off);
       }
       f.op(OP.else);
-      f.get(OUT).get(I).i32(1).op(OP.i32shl, OP.i32add).get(R).get(S).v(V.shuffle, ...lo).vstore(0);
-      f.get(OUT).get(I).i32(1).op(OP.i32shl, OP.i32add).get(R).get(S).v(V.shuffle, ...hi).vstore(16);
+      f.get(OUT)
+        .get(I)
+        .i32(1)
+        .op(OP.i32shl, OP.i32add)
+        .get(R)
+        .get(S)
+        .v(V.shuffle, ...lo)
+        .vstore(0);
+      f.get(OUT)
+        .get(I)
+        .i32(1)
+        .op(OP.i32shl, OP.i32add)
+        .get(R)
+        .get(S)
+        .v(V.shuffle, ...hi)
+        .vstore(16);
       f.op(OP.end);
       f.inc(I, 16);
     },
@@ -408,7 +466,12 @@ function encodeBody(): number[] {
     minWith(() => f.get(Q).i32(k).op(OP.i32mul));
     f.op(OP.i32add).set(PK[k]!);
     f.get(SYM);
-    minWith(() => f.get(Q).i32(k + 1).op(OP.i32mul));
+    minWith(() =>
+      f
+        .get(Q)
+        .i32(k + 1)
+        .op(OP.i32mul),
+    );
     f.op(OP.i32add).set(END[k]!);
     f.get(OUT[k]!).set(O[k]!);
     f.i32(0).set(N[k]!);
@@ -498,7 +561,12 @@ function decodeBody(): number[] {
     minWith(() => f.get(Q).i32(k).op(OP.i32mul));
     f.op(OP.i32add).set(O[k]!);
     f.get(OUTP);
-    minWith(() => f.get(Q).i32(k + 1).op(OP.i32mul));
+    minWith(() =>
+      f
+        .get(Q)
+        .i32(k + 1)
+        .op(OP.i32mul),
+    );
     f.op(OP.i32add).set(END[k]!);
     f.i32(0).set(BP[k]!);
   }
@@ -568,7 +636,9 @@ function decodeBody(): number[] {
         f.addTo(BP[k]!, () => f.get(L).i32(31).op(OP.i32and));
       },
     );
-    f.i32(16 + 4 * k).get(BP[k]!).mem(OP.i32store, 2);
+    f.i32(16 + 4 * k)
+      .get(BP[k]!)
+      .mem(OP.i32store, 2);
   }
   return f.body([
     [16, T.i32],

@@ -5,7 +5,17 @@ import { bf16ToF32, f32ToBf16 } from './dtypes.js';
 import { CODEC_IDS, firstNonFinite, weightCodec, type CodecId } from './weight-codecs.js';
 
 // relative RMS error on N(0,1) weights (research/quant-specs.md section 7), within 3%
-const REF: Partial<Record<CodecId, number>> = { nf4: 0.092, 'nf4-dq': 0.0921, fp4: 0.122, 'fp4-dq': 0.1221, int4: 0.1107, int8: 0.00651, fp8: 0.02647, 'fp8-channel': 0.02649, 'fp8-block': 0.02648 };
+const REF: Partial<Record<CodecId, number>> = {
+  nf4: 0.092,
+  'nf4-dq': 0.0921,
+  fp4: 0.122,
+  'fp4-dq': 0.1221,
+  int4: 0.1107,
+  int8: 0.00651,
+  fp8: 0.02647,
+  'fp8-channel': 0.02649,
+  'fp8-block': 0.02648,
+};
 
 describe.each(CODEC_IDS)('weight codec %s', (id) => {
   const out = 512;
@@ -21,7 +31,8 @@ describe.each(CODEC_IDS)('weight codec %s', (id) => {
     const align = weightCodec(id).align(p);
     for (const range of [align, 3 * align, 5 * align + 7]) {
       const parts = runCodec(id, p, x, range);
-      for (const [suffix, bytes] of whole.tensors) expect(Buffer.from(parts.tensors.get(suffix)!).equals(Buffer.from(bytes)), `${suffix} in ranges of ${range}`).toBe(true);
+      for (const [suffix, bytes] of whole.tensors)
+        expect(Buffer.from(parts.tensors.get(suffix)!).equals(Buffer.from(bytes)), `${suffix} in ranges of ${range}`).toBe(true);
       expect(parts.sqErr).toBeCloseTo(whole.sqErr, 6);
     }
   });

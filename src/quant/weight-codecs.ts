@@ -76,22 +76,95 @@ export interface WeightCodec {
 
 const bytes = (x: ArrayBufferView): Uint8Array => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
 
-function sqErrors(x: Float32Array, y: Float32Array): { sqErr: number; sqRef: number } {
-  let e = 0;
-  let s = 0;
-  for (let i = 0; i < x.length; i++) {
-    const d = x[i]! - y[i]!;
-    e += d * d;
-    s += x[i]! * x[i]!;
-  }
-  return { sqErr: e, sqRef: s };
-}
-
 /** Scales stored in the weight's own dtype (compressed-tensors): the rounding and the encoding. */
 function sourceScale(source: CodecParams['source']): { round: ScaleRounding; encode: (v: Float32Array) => Uint8Array } {
   if (source === 'F32') return { round: roundToF32, encode: (v) => bytes(Float32Array.from(v)) };
   const to = source === 'BF16' ? f32ToBf16 : f32ToF16;
   return { round: source === 'BF16' ? roundToBf16 : roundToF16, encode: (v) => bytes(Uint16Array.from(v, (x) => to(x))) };
+}
+
+/** Squared error of 4-bit codes (even elements in the high nibble) times their block scales, and squared values. */
+function nibbleErrors(x: Float32Array, packed: Uint8Array, scales: Float32Array, table: Float32Array, bs: number): { sqErr: number; sqRef: number } {
+  let e = 0;
+  let s = 0;
+  const n = x.length;
+  for (let b = 0; b < scales.length; b++) {
+    const a = scales[b]!;
+    const lo = b * bs;
+    const hi = Math.min(n, lo + bs);
+    let i = lo;
+    for (; i + 1 < hi; i += 2) {
+      const byte = packed[i >> 1]!;
+      const v0 = x[i]!;
+      const v1 = x[i + 1]!;
+      const d0 = v0 - Math.fround(table[byte >> 4]! * a);
+      const d1 = v1 - Math.fround(table[byte & 15]! * a);
+      e += d0 * d0 + d1 * d1;
+      s += v0 * v0 + v1 * v1;
+    }
+    if (i < hi) {
+      const v = x[i]!;
+      const d = v - Math.fround(table[packed[i >> 1]! >> 4]! * a);
+      e += d * d;
+      s += v * v;
+    }
+  }
+  return { sqErr: e, sqRef: s };
+}
+
+/** Squared error of FP8 codes times their scale (one per row and 128-column span), and squared values. */
+function codeErrors(
+  x: Float32Array,
+  codes: Uint8Array,
+  table: Float32Array,
+  rows: number,
+  cols: number,
+  scaleAt: (r: number, c0: number) => number,
+): { sqErr: number; sqRef: number } {
+  let e = 0;
+  let s = 0;
+  for (let r = 0; r < rows; r++) {
+    const off = r * cols;
+    for (let c0 = 0; c0 < cols; c0 += 128) {
+      const sc = scaleAt(r, c0);
+      const hi = off + Math.min(cols, c0 + 128);
+      for (let i = off + c0; i < hi; i++) {
+        const v = x[i]!;
+        const d = v - Math.fround(table[codes[i]!]! * sc);
+        e += d * d;
+        s += v * v;
+      }
+    }
+  }
+  return { sqErr: e, sqRef: s };
+}
+
+/** Squared error of integer codes dequantized as scale * (q - zero) per row and group, and squared values. */
+function groupErrors(
+  x: Float32Array,
+  q: Uint8Array,
+  scales: Float32Array,
+  zeros: Uint8Array,
+  rows: number,
+  cols: number,
+  g: number,
+): { sqErr: number; sqRef: number } {
+  let e = 0;
+  let s = 0;
+  const groups = cols / g;
+  for (let r = 0; r < rows; r++)
+    for (let gi = 0; gi < groups; gi++) {
+      const sc = scales[gi * rows + r]!;
+      const z = zeros[gi * rows + r]!;
+      const base = r * cols + gi * g;
+      for (let i = base; i < base + g; i++) {
+        const v = x[i]!;
+        const d = v - Math.fround(sc * (q[i]! - z));
+        e += d * d;
+        s += v * v;
+      }
+    }
+  return { sqErr: e, sqRef: s };
 }
 
 function fourBit(type: FourBit, dq: boolean): WeightCodec {
@@ -121,21 +194,14 @@ function fourBit(type: FourBit, dq: boolean): WeightCodec {
         const nested = new Float32Array(Math.ceil(absmax.length / NESTED_BLOCKSIZE));
         const map = dynamicMap();
         doubleQuantizeInto(absmax, stats.nestedOffset!, codes, nested, last, map);
-        pieces.push({ suffix: 'weight.absmax', offset: b0, data: codes }, { suffix: 'weight.nested_absmax', offset: (b0 / NESTED_BLOCKSIZE) * 4, data: bytes(nested) });
+        pieces.push(
+          { suffix: 'weight.absmax', offset: b0, data: codes },
+          { suffix: 'weight.nested_absmax', offset: (b0 / NESTED_BLOCKSIZE) * 4, data: bytes(nested) },
+        );
         scales = new Float32Array(codes.length);
         for (let i = 0; i < codes.length; i++) scales[i] = Math.fround(Math.fround(map[codes[i]!]! * nested[i >> 8]!) + stats.nestedOffset!);
       } else pieces.push({ suffix: 'weight.absmax', offset: b0 * 4, data: bytes(absmax) });
-      // error against what a loader reconstructs
-      let e = 0;
-      let s = 0;
-      for (let i = 0; i < n; i++) {
-        const byte = packed[i >> 1]!;
-        const y = Math.fround(table[i & 1 ? byte & 0xf : byte >> 4]! * scales[Math.floor(i / bs)]!);
-        const d = x[i]! - y;
-        e += d * d;
-        s += x[i]! * x[i]!;
-      }
-      return { pieces, sqErr: e, sqRef: s };
+      return { pieces, ...nibbleErrors(x, packed, scales, table, bs) };
     },
     fixed(p, stats) {
       const json = quantStateJson(type, p.blocksize, TORCH_DTYPE[p.source], [p.out, p.in], dq ? stats.nestedOffset! : null);
@@ -176,17 +242,13 @@ function integer(bits: 4 | 8): WeightCodec {
         const sc = new Float32Array(rows * groups);
         for (let r = 0; r < rows; r++) for (let gi = 0; gi < groups; gi++) sc[r * groups + gi] = q.scales[gi * rows + r]!;
         const scaleBytes = p.source === 'F32' ? 4 : 2;
-        pieces.push({ suffix: 'weight_packed', offset: r0 * (p.in / per) * 4, data: bytes(c.packed) }, { suffix: 'weight_scale', offset: r0 * groups * scaleBytes, data: src.encode(sc) });
+        pieces.push(
+          { suffix: 'weight_packed', offset: r0 * (p.in / per) * 4, data: bytes(c.packed) },
+          { suffix: 'weight_scale', offset: r0 * groups * scaleBytes, data: src.encode(sc) },
+        );
         if (c.zeroPoints) pieces.push({ suffix: 'weight_zero_point', offset: (r0 / per) * groups * 4, data: bytes(c.zeroPoints) });
       }
-      // error: dequantize with the stored scales
-      const y = new Float32Array(x.length);
-      for (let r = 0; r < rows; r++)
-        for (let col = 0; col < p.in; col++) {
-          const gi = Math.floor(col / p.groupSize);
-          y[r * p.in + col] = Math.fround(q.scales[gi * rows + r]! * (q.q[r * p.in + col]! - q.zeros[gi * rows + r]!));
-        }
-      return { pieces, ...sqErrors(x, y) };
+      return { pieces, ...groupErrors(x, q.q, q.scales, q.zeros, rows, p.in, p.groupSize) };
     },
     fixed(p) {
       if (p.layout === 'gptq') {
@@ -220,14 +282,12 @@ function fp8(granularity: Fp8Granularity): WeightCodec {
       const pieces: Piece[] = [{ suffix: 'weight', offset: e0, data: codes }];
       if (granularity === 'channel') pieces.push({ suffix: 'weight_scale', offset: r0 * (p.source === 'F32' ? 4 : 2), data: src.encode(scales) });
       if (granularity === 'block') pieces.push({ suffix: 'weight_scale_inv', offset: (r0 / 128) * Math.ceil(p.in / 128) * 4, data: bytes(scales) });
-      const bc = Math.ceil(p.in / 128);
-      const y = new Float32Array(x.length);
-      for (let r = 0; r < rows; r++)
-        for (let c = 0; c < p.in; c++) {
-          const s = granularity === 'block' ? scales[Math.floor(r / 128) * bc + Math.floor(c / 128)]! : granularity === 'channel' ? scales[r]! : scales[0]!;
-          y[r * p.in + c] = Math.fround(table[codes[r * p.in + c]!]! * s);
-        }
-      return { pieces, ...sqErrors(x, y) };
+      return {
+        pieces,
+        ...codeErrors(x, codes, table, rows, p.in, (r, c0) =>
+          granularity === 'block' ? scales[Math.floor(r / 128) * Math.ceil(p.in / 128) + c0 / 128]! : granularity === 'channel' ? scales[r]! : scales[0]!,
+        ),
+      };
     },
     fixed(p, stats) {
       if (granularity !== 'tensor') return [];

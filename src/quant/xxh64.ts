@@ -32,12 +32,12 @@ export function xxh64Js(b: Uint8Array): bigint {
       v4 = round(v4, dv.getBigUint64(p + 24, true));
     }
     h = (rotl(v1, 1n) + rotl(v2, 7n) + rotl(v3, 12n) + rotl(v4, 18n)) & M;
-    for (const v of [v1, v2, v3, v4]) h = (((h ^ round(0n, v)) * P1) & M) + P4 & M;
+    for (const v of [v1, v2, v3, v4]) h = ((((h ^ round(0n, v)) * P1) & M) + P4) & M;
   } else h = P5;
   h = (h + BigInt(n)) & M;
-  for (; p + 8 <= n; p += 8) h = ((rotl(h ^ round(0n, dv.getBigUint64(p, true)), 27n) * P1) & M) + P4 & M;
+  for (; p + 8 <= n; p += 8) h = (((rotl(h ^ round(0n, dv.getBigUint64(p, true)), 27n) * P1) & M) + P4) & M;
   if (p + 4 <= n) {
-    h = ((rotl(h ^ ((BigInt(dv.getUint32(p, true)) * P1) & M), 23n) * P2) & M) + P3 & M;
+    h = (((rotl(h ^ ((BigInt(dv.getUint32(p, true)) * P1) & M), 23n) * P2) & M) + P3) & M;
     p += 4;
   }
   for (; p < n; p++) h = (rotl(h ^ ((BigInt(b[p]!) * P5) & M), 11n) * P1) & M;
