@@ -18,7 +18,7 @@ const REF: Partial<Record<CodecId, number>> = {
 };
 
 describe.each(CODEC_IDS)('weight codec %s', (id) => {
-  const out = 512;
+  const out = 256;
   const inF = 1024;
   const x = gaussian(out * inF, 17).map((v) => bf16ToF32(f32ToBf16(v)));
 

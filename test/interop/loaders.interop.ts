@@ -97,7 +97,7 @@ describe.skipIf(!haveBase || !bnb)(
       ['nf4', {}, 0.1],
       ['nf4-dq', { doubleQuant: true }, 0.1],
       ['fp4', { format: 'fp4' }, 0.14],
-    ])('%s loads as Linear4bit and dequantizes to within %s of the original weights', async (name, o, bound) => {
+    ])('%s %o loads as Linear4bit and dequantizes to within %s of the original weights', async (name, o, bound) => {
       const r = load('bnb', await quantized(name, o), [bnb!]);
       const lin = linear(r.weights);
       expect(lin.length).toBe(14);
@@ -142,7 +142,7 @@ describe.skipIf(!haveCt)(
       ['int8-ct', { format: 'int8', layout: 'compressed-tensors' }, 0.01],
       ['int4-ct', { format: 'int4', layout: 'compressed-tensors' }, 0.12],
       ['int4-ct-asym', { format: 'int4', layout: 'compressed-tensors', sym: false }, 0.11],
-    ])('%s decompresses to within %s of the original weights', async (name, o, bound) => {
+    ])('%s %o decompresses to within %s of the original weights', async (name, o, bound) => {
       const r = load('ct', await quantized(name, o));
       const lin = linear(r.weights);
       expect(lin.length).toBe(14);
