@@ -10,6 +10,7 @@ import { modelFromHfConfig } from '../src/model/hf.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { evaluatePlan } from '../src/train/report.js';
 import { searchPlans } from '../src/train/search.js';
+import { stackOf } from '../src/train/stack.js';
 import type { TrainJob } from '../src/train/types.js';
 
 const ctx = defaultContext();
@@ -34,6 +35,7 @@ function job(model: ModelSpec, acc: string, devices: number, seq: number, gbs: n
     kernels: fw.kernels,
     framework: fw.id,
     memoryReserve: fw.memory,
+    stack: stackOf(fw),
   };
 }
 
@@ -80,6 +82,8 @@ for (const [name, j] of cases) {
     zero: best.parallelism.zero as 0 | 1 | 2 | 3,
     microBatchSize: best.training.microBatchSize,
     recompute: best.training.recompute as 'none',
+    recomputeLayers: 0,
+    offloadLayers: 0,
     precision: best.training.precision as 'bf16',
   };
   let n = 0;

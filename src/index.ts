@@ -121,5 +121,4 @@ export { planCluster, planGoodput, type ClusterReport, type GoodputReport } from
 export { scaleUpSweep, weakScaling } from './fleet/sweep.js';
 
 // validation
-export { validateTraining } from './validate/training.js';
-export { validateInference } from './validate/inference.js';
+export { validateTraining, validateInference, validateCorpus, type ValidationSummary } from './validate/validate.js';

@@ -4,6 +4,7 @@ import type { RawScenario } from '../src/scenario/load.js';
 import type { TrainJob } from '../src/train/types.js';
 import type { ModelSpec } from '../src/model/types.js';
 import type { Accelerator } from '../src/hardware/types.js';
+import { stackOf } from '../src/train/stack.js';
 import type { CpuSocket } from '../src/hardware/cpu.js';
 
 export const ctx = defaultContext();
@@ -51,6 +52,7 @@ export function trainJob(m: ModelSpec, accelerator: string, devices: number, seq
     kernels: fw.kernels,
     framework: fw.id,
     memoryReserve: fw.memory,
+    stack: stackOf(fw),
     ...o,
   };
 }

@@ -165,10 +165,22 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--dir <dir>', 'corpus folder (default: ../shared/validation, else the copy in data/validation)')
     .option('--no-rows', 'print only the summary')
     .option('--no-engine-profiles', 'inference: ignore data/validation-engines.json (every row on the default engine)')
+    .option('--no-framework-profiles', 'training: ignore data/validation-frameworks.json (every row on the default framework)')
+    .option('--no-out-of-sample', 'skip the leave-one-source-group-out refits (in-sample errors only; faster)')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean; kind?: string; dir?: string; rows?: boolean; engineProfiles?: boolean }) => {
-      code = await validateCommand(opts, io);
-    });
+    .action(
+      async (opts: {
+        json?: boolean;
+        kind?: string;
+        dir?: string;
+        rows?: boolean;
+        engineProfiles?: boolean;
+        frameworkProfiles?: boolean;
+        outOfSample?: boolean;
+      }) => {
+        code = await validateCommand(opts, io);
+      },
+    );
 
   program
     .command('profiles')

@@ -1,12 +1,14 @@
 import pc from 'picocolors';
 import { corpusDir } from '../validate/corpus.js';
-import { validateInference } from '../validate/inference.js';
-import { validateTraining, type ValidationSummary } from '../validate/training.js';
+import { validateCorpus, type ValidationSummary } from '../validate/validate.js';
 import { mkIssue } from '../core/issues.js';
 import { context, guard, reportIssues, type ExitCode, type Io } from './common.js';
 import { heading, num, pct, table } from './format.js';
 
-export async function validateCommand(f: { json?: boolean; kind?: string; dir?: string; rows?: boolean; engineProfiles?: boolean }, io: Io): Promise<ExitCode> {
+export async function validateCommand(
+  f: { json?: boolean; kind?: string; dir?: string; rows?: boolean; engineProfiles?: boolean; frameworkProfiles?: boolean; outOfSample?: boolean },
+  io: Io,
+): Promise<ExitCode> {
   const json = !!f.json;
   return guard(json, io, () => {
     const kind = f.kind ?? 'training';
@@ -19,7 +21,11 @@ export async function validateCommand(f: { json?: boolean; kind?: string; dir?: 
     }
     const dir = corpusDir(f.dir);
     const ctx = context();
-    const s = kind === 'training' ? validateTraining(dir, ctx) : validateInference(dir, ctx, f.engineProfiles !== false);
+    const s = validateCorpus(dir, kind, ctx, {
+      engineProfiles: f.engineProfiles !== false,
+      frameworkProfiles: f.frameworkProfiles !== false,
+      outOfSample: f.outOfSample !== false,
+    });
     if (json) io.out(JSON.stringify({ corpus: dir, ...s }, null, 2) + '\n');
     else io.out(renderValidation(s, dir, f.rows !== false));
     return 0;
@@ -45,11 +51,43 @@ export function renderValidation(s: ValidationSummary, dir: string, rows: boolea
       ),
     );
   }
+  const oos = s.outOfSample;
+  const byId = new Map(oos?.rows.map((r) => [r.id, r]) ?? []);
+  if (rows && oos) {
+    out.push(heading('Out of sample: each row predicted by a fit that never saw its source group'));
+    out.push(
+      table(
+        ['id', 'source', 'measured', 'predicted', 'error', 'in sample'],
+        s.rows
+          .filter((r) => r.ape !== null)
+          .map((r) => {
+            const o = byId.get(r.id);
+            return [
+              r.id,
+              r.group,
+              num(r.measured),
+              o?.predicted === null || o?.predicted === undefined ? '-' : num(o.predicted),
+              o?.ape === null || o?.ape === undefined ? '-' : o.ape > 25 ? pc.red(`${o.ape.toFixed(1)}%`) : `${o.ape.toFixed(1)}%`,
+              `${r.ape!.toFixed(1)}%`,
+            ];
+          }),
+        { align: ['left', 'left', 'right', 'right', 'right', 'right'] },
+      ),
+    );
+  }
   out.push(heading('By source'));
+  const og = new Map(oos?.groups.map((g) => [g.group, g]) ?? []);
   out.push(
     table(
-      ['source', 'rows', 'median error', 'p90 error', 'median bias'],
-      s.groups.map((g) => [g.group, g.n, `${g.medianApe.toFixed(1)}%`, `${g.p90Ape.toFixed(1)}%`, `${g.bias >= 0 ? '+' : ''}${(g.bias * 100).toFixed(0)}%`]),
+      ['source', 'rows', 'median error', 'p90 error', 'median bias', ...(oos ? ['held out: median', 'p90'] : [])],
+      s.groups.map((g) => [
+        g.group,
+        g.n,
+        `${g.medianApe.toFixed(1)}%`,
+        `${g.p90Ape.toFixed(1)}%`,
+        `${g.bias >= 0 ? '+' : ''}${(g.bias * 100).toFixed(0)}%`,
+        ...(oos ? [og.get(g.group) ? `${og.get(g.group)!.medianApe.toFixed(1)}%` : '-', og.get(g.group) ? `${og.get(g.group)!.p90Ape.toFixed(1)}%` : '-'] : []),
+      ]),
     ),
   );
   if (s.profiles?.length) {
@@ -64,10 +102,14 @@ export function renderValidation(s: ValidationSummary, dir: string, rows: boolea
     out.push(heading('Rows Sinan cannot express'));
     for (const r of unsupported) out.push(`  ${r.id}: ${r.unsupported}`);
   }
+  if (oos)
+    out.push(
+      pc.bold(
+        `Out of sample (leave one source group out, refitting the ${oos.fittedConstants.length} fitted constants): median absolute error ${oos.medianApe.toFixed(1)}%, p90 ${oos.p90Ape.toFixed(1)}%, mean ${oos.meanApe.toFixed(1)}%; within 10%: ${pct(oos.within10, 0)}, 25%: ${pct(oos.within25, 0)}`,
+      ),
+    );
   out.push(
-    pc.bold(
-      `${s.predicted} rows predicted, ${s.unsupported} not expressible: median absolute error ${s.medianApe.toFixed(1)}%, p90 ${s.p90Ape.toFixed(1)}%, mean ${s.meanApe.toFixed(1)}%; within 10%: ${pct(s.within10, 0)}, 25%: ${pct(s.within25, 0)}, 50%: ${pct(s.within50, 0)}; predicted not to fit: ${s.notFitting}`,
-    ),
+    `In sample (the shipped constants, fitted to these rows): ${s.predicted} rows predicted, ${s.unsupported} not expressible: median absolute error ${s.medianApe.toFixed(1)}%, p90 ${s.p90Ape.toFixed(1)}%, mean ${s.meanApe.toFixed(1)}%; within 10%: ${pct(s.within10, 0)}, 25%: ${pct(s.within25, 0)}, 50%: ${pct(s.within50, 0)}; predicted not to fit: ${s.notFitting}`,
   );
   return out.join('\n') + '\n';
 }

@@ -8,6 +8,7 @@ export type WarningCode =
   | 'uncalibrated_hardware'
   | 'memory_headroom'
   | 'default_engine'
+  | 'assumed_kv_format'
   | 'default_framework'
   | 'unstable_queue'
   | 'does_not_fit'

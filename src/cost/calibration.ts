@@ -51,16 +51,31 @@ export interface Calibration {
   scaleOutHop: number;
   collectiveLaunch: number;
   overlapSlowdown: number;
+  /** Expert-parallel all-to-all bandwidth relative to the links' all-reduce bandwidth (dispatchers reach less of the link). */
+  allToAllFraction: number;
   elementwiseBytesFactor: number;
   stepOverhead: number;
+  /** CPU time to launch one kernel from an eager training step (a step can be no faster than its launches). */
+  hostLaunch: number;
+  /** CPU cost of one kernel inside a replayed CUDA graph. */
+  graphLaunch: number;
   /** NCCL's per-protocol (LL, LL128, Simple) latencies and bandwidth factors for scale-out all-reduce. */
   nccl: { ringNetHop: number[]; treeNetHop: number[]; protocolBandwidth: number[]; treeBandwidth: number[]; ringSimplePlateau: number };
+  /**
+   * The unfitted value of every fitted constant (a microbenchmark or a stated estimate), by fit key
+   * ('efficiency.hopper.gemmBf16', 'servingPrefillLayerOverhead'): where a fit starts when it must
+   * not have seen the data the shipped values were fitted to (cross-validation).
+   */
+  priors: Record<string, { value: number; source: string }>;
 }
 
 export interface CalibrationEntry {
   value: unknown;
   source: string;
   fitted?: boolean;
+  /** The unfitted value of a fitted constant, and where it comes from. */
+  prior?: unknown;
+  priorSource?: string;
 }
 
 export type RawCalibration = Record<string, Record<string, CalibrationEntry | string>>;
@@ -83,8 +98,18 @@ export function parseCalibration(c: RawCalibration, gemmCeilings: Record<string,
     if (!isEntry(e)) throw new Error(`calibration lacks ${group}.${key}`);
     return e.value as T;
   };
+  const priors: Calibration['priors'] = {};
+  for (const [gen, e] of Object.entries(c.efficiency ?? {})) {
+    if (!isEntry(e) || e.prior === undefined) continue;
+    for (const [k, v] of Object.entries(e.prior as Record<string, number>)) priors[`efficiency.${gen}.${k}`] = { value: v, source: e.priorSource ?? '' };
+  }
+  const a2a = c.collectives?.allToAllFraction;
+  if (isEntry(a2a) && typeof a2a.prior === 'number') priors.allToAllFraction = { value: a2a.prior, source: a2a.priorSource ?? '' };
+  const pe = c.serving?.prefillLayerOverheadSeconds;
+  if (isEntry(pe) && typeof pe.prior === 'number') priors.servingPrefillLayerOverhead = { value: pe.prior, source: pe.priorSource ?? '' };
   return {
     name,
+    priors,
     efficiency: profiles(c.efficiency),
     servingEfficiency: profiles(c.servingEfficiency),
     servingValidated: ((c.servingEfficiency?.validatedGenerations as CalibrationEntry | undefined)?.value as string[]) ?? [],
@@ -105,8 +130,11 @@ export function parseCalibration(c: RawCalibration, gemmCeilings: Record<string,
     scaleOutHop: v('collectives', 'scaleOutHopSeconds'),
     collectiveLaunch: v('collectives', 'launchSeconds'),
     overlapSlowdown: v('collectives', 'overlapSlowdown'),
+    allToAllFraction: v('collectives', 'allToAllFraction'),
     elementwiseBytesFactor: v('framework', 'elementwiseBytesFactor'),
     stepOverhead: v('framework', 'stepOverheadSeconds'),
+    hostLaunch: v('framework', 'hostLaunchSeconds'),
+    graphLaunch: v('framework', 'graphLaunchSeconds'),
     nccl: {
       ringNetHop: v('nccl', 'ringNetHopSeconds'),
       treeNetHop: v('nccl', 'treeNetHopSeconds'),

@@ -87,12 +87,23 @@ export function interNodeAllReduce(bytes: number, nodes: number, f: Fabric): num
  * Seconds for an all-to-all in which every rank sends `bytesPerRank` spread evenly over
  * the group: the share to peers in the domain crosses NVLink, the rest each rank's NIC.
  */
-export function allToAllSeconds(bytesPerRank: number, p: Placement, f: Fabric): number {
+/**
+ * DeepEP's normal (training and prefill) kernels reach most of the raw links: 153-158 GB/s of the
+ * H800's ~160 GB/s NVLink inside a node, and 43-58 GB/s per GPU across nodes on 400 Gb/s InfiniBand,
+ * whose ~50 GB/s they fill (logical bandwidth, NVLink forwarding included): DeepEP README
+ * (docs/legacy.md at dd758ca). HybridEP, NVIDIA's TMA/IBGDA variant, is taken to be as efficient.
+ */
+export const DEEPEP_LINK_FRACTION = { scaleUp: 0.96, scaleOut: 1.0 };
+
+export function allToAllSeconds(bytesPerRank: number, p: Placement, f: Fabric, dispatcher: 'alltoall' | 'deepep' | 'hybridep' = 'alltoall'): number {
   if (p.size <= 1 || bytesPerRank <= 0) return 0;
   const intraShare = (p.local - 1) / p.size;
   const interShare = (p.size - p.local) / p.size;
-  const intra = (bytesPerRank * intraShare) / f.scaleUpBw;
-  const inter = (bytesPerRank * interShare) / f.scaleOutBw;
+  const flex = dispatcher !== 'alltoall';
+  const upBw = flex ? f.scaleUpPeak * DEEPEP_LINK_FRACTION.scaleUp : f.scaleUpBw * f.allToAllFraction;
+  const outBw = flex ? f.scaleOutPeak * DEEPEP_LINK_FRACTION.scaleOut : f.scaleOutBw * f.allToAllFraction;
+  const intra = (bytesPerRank * intraShare) / upBw;
+  const inter = (bytesPerRank * interShare) / outBw;
   return f.launch + Math.max(intra, inter) + (p.nodes > 1 ? f.scaleOutHop * 2 : f.scaleUpHop * 2);
 }
 

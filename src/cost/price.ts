@@ -54,7 +54,7 @@ export interface PricedComms {
 }
 
 /** Prices a list of collectives on the fabric: TP groups are adjacent ranks, CP groups stride over TP, EP groups adjacent. */
-export function priceComms(comms: Comm[], s: Split, f: Fabric): PricedComms {
+export function priceComms(comms: Comm[], s: Split, f: Fabric, dispatcher: 'alltoall' | 'deepep' | 'hybridep' = 'alltoall'): PricedComms {
   const tpPl = place(s.tp, 1, f);
   const cpPl = place(s.cp, s.tp, f);
   const epPl = place(s.ep, 1, f);
@@ -75,7 +75,7 @@ export function priceComms(comms: Comm[], s: Split, f: Fabric): PricedComms {
         r.cpBytes += c.bytes;
         break;
       case 'ep_alltoall':
-        r.ep += c.count * allToAllSeconds(c.bytes, epPl, f);
+        r.ep += c.count * allToAllSeconds(c.bytes, epPl, f, dispatcher);
         r.epBytes += c.count * c.bytes;
         break;
     }

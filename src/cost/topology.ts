@@ -20,6 +20,11 @@ export interface Fabric {
   scaleOutInNetwork: boolean;
   /** Effective bytes/s per device per direction across the scale-out network. */
   scaleOutBw: number;
+  /** Share of those bandwidths an all-to-all reaches (NCCL's all-to-all, as the alltoall MoE dispatcher uses). */
+  allToAllFraction: number;
+  /** Raw link bandwidths (per device per direction), for kernels whose own efficiency is measured (DeepEP). */
+  scaleUpPeak: number;
+  scaleOutPeak: number;
   /** Effective bytes/s per device per direction over its host link (PCIe). */
   hostLinkBw: number;
   scaleUpHop: number;
@@ -53,6 +58,9 @@ export function fabricFor(a: Accelerator, perNode: number, cal: Calibration, o: 
     inNetworkAlgBw: (o.scaleUpInNetwork ?? a.scaleUp.inNetworkReduction) && !pcie ? upPeak * cal.inNetworkAlgBwFraction : 0,
     scaleOutInNetwork: o.scaleOutInNetwork ?? false,
     scaleOutBw: (o.scaleOutGBps !== undefined ? o.scaleOutGBps * 1e9 : a.scaleOut.bandwidth) * cal.scaleOutFraction,
+    allToAllFraction: cal.allToAllFraction,
+    scaleUpPeak: upPeak,
+    scaleOutPeak: o.scaleOutGBps !== undefined ? o.scaleOutGBps * 1e9 : a.scaleOut.bandwidth,
     hostLinkBw: a.hostLinkBandwidth * cal.pcieFraction,
     scaleUpHop: pcie ? cal.pcieHop : cal.scaleUpHop,
     scaleOutHop: o.scaleOutLatencyUs !== undefined ? o.scaleOutLatencyUs * 1e-6 : cal.scaleOutHop,
@@ -81,6 +89,9 @@ export function cpuFabric(c: CpuSocket, sockets: number, cal: Calibration): Fabr
     inNetworkAlgBw: 0,
     scaleOutInNetwork: false,
     scaleOutBw: 12.5e9 * cal.scaleOutFraction,
+    allToAllFraction: cal.allToAllFraction,
+    scaleUpPeak: c.socketLinkBandwidth,
+    scaleOutPeak: 12.5e9,
     hostLinkBw: Infinity,
     scaleUpHop: 0,
     scaleOutHop: cal.scaleOutHop,

@@ -20,7 +20,7 @@ export function layerClasses(m: ModelSpec): LayerClass[] {
 }
 
 const ONE: Split = { tp: 1, cp: 1, ep: 1, etp: 1, moeTokenReplicas: 1, sp: false };
-const PLAIN: KernelTraits = { decodeAttention: 'grouped', elementwiseKernelsPerLayer: 0 };
+const PLAIN: KernelTraits = { decodeAttention: 'grouped', elementwiseKernelsPerLayer: 0, attention: 'fused' };
 
 /**
  * Model FLOPs per token (forward + backward = 3x forward, causal attention counted as the

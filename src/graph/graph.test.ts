@@ -16,7 +16,7 @@ import { buildLayer, keysAttended } from './layer.js';
 import type { Load, Numerics, Split } from './types.js';
 
 const bf16: Numerics = { gemm: 'bf16', weightBytes: () => 2, kvBytes: 2 };
-const kt = { decodeAttention: 'grouped' as const, elementwiseKernelsPerLayer: 8 };
+const kt = { decodeAttention: 'grouped' as const, elementwiseKernelsPerLayer: 8, attention: 'fused' as const };
 const flopsOf = (g: ReturnType<typeof buildLayer>) => g.attention.flops + g.gemms.reduce((s, x) => s + 2 * x.m * x.n * x.k * x.count, 0);
 const MODELS = ['llama-3.1-70b', 'mixtral-8x7b', 'deepseek-v3', 'qwen3-30b-a3b', 'gpt-oss-120b', 'gpt3-175b'];
 

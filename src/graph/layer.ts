@@ -171,6 +171,7 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
         k: g.k,
         count: touched,
         grouped: true,
+        ...(shape.kernels.groupedGemm === 'multi-stream' ? { separate: true, launches: Math.max(1, Math.round(touched)) } : {}),
         precision,
         weightBytes: g.weightBytes,
         actBytes: act,
@@ -187,7 +188,16 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
   const kvTok = shape.kvBytesPerToken;
   let attnFlops = 0;
   let kvRead = 0;
+  let scoreElements = 0;
+  let scoreFlops = 0;
+  const unfused = shape.kernels.attention === 'unfused';
   for (const g of load.segments) {
+    // unfused attention materialises every query x key score of its (causal-masked) square
+    if (unfused) {
+      const sq = (g.seqs * headsDev * g.newTokens * (g.pastTokens + g.newTokens)) / s.cp;
+      scoreElements += sq;
+      scoreFlops += 2 * (a.headDim + a.vHeadDim) * sq;
+    }
     const keys = keysAttended(g.pastTokens, g.newTokens, window, chunk);
     attnFlops += (2 * dims * headsDev * g.seqs * keys) / s.cp;
     // each tile of queries streams the K/V of the keys it attends to (causal: on average the
@@ -204,14 +214,18 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
   let actOut: number;
   let extraBytes = 0;
   let moeExtraEw = 0;
+  let tokensInMoe = 0;
   if (isMoe && e) {
     const Fe = e.expertIntermediate / s.etp;
+    tokensInMoe = T / (s.moeTokenReplicas === 1 ? tp : 1);
     const Fs = e.sharedIntermediate;
     upIn = pairs * h * gin;
     extraBytes = pairs * h * BF16 + 4 * T * e.experts; // expert outputs for the weighted combine; fp32 router logits
     upOut = pairs * mats * Fe + (T * mats * Fs) / tp;
     actOut = pairs * Fe + (T * Fs) / tp;
-    moeExtraEw = 4 * pairs * h; // permute and unpermute: read + write of the routed tokens
+    // permute (read the tokens, write one row per routed pair) and unpermute with the weighted combine
+    // (read the pairs, write the tokens): elements moved, at 16 bits
+    moeExtraEw = 2 * (pairs + tokensInMoe) * h;
     if (s.ep > 1 && s.moeTokenReplicas < s.ep * s.etp) {
       // dispatch travels in fp8 when the experts run in fp8 (DeepEP / Megatron fp8 dispatch)
       comms.push({ kind: 'ep_alltoall', bytes: pairs * h * gin, count: 1 }, { kind: 'ep_alltoall', bytes: pairs * h * BF16, count: 1 });
@@ -264,6 +278,9 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
   // fp8 training: inputs of the four GEMMs are cast (read 2 bytes, write 1); backward adds cast-transposes
   // of inputs and output gradients (Hopper FP8 GEMMs take only the TN layout)
   if (train && fp8) ew += 3 * (2 * Tr * h + T * vWidth + T * actWidth) * 2;
+  // fp8 experts: the routed rows are cast again after the permutation (dispatch travels in bf16 with
+  // the alltoall dispatcher); the act output's cast is in actWidth above
+  if (train && fp8 && isMoe) ew += 3 * 2 * (pairs - tokensInMoe) * h;
   // inference writes the new tokens' K and V into the cache
   if (!train) ew += T * kvTok;
 
@@ -273,20 +290,31 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
   const qkv = BF16 * T * (qkvOut + extraStored);
   const attnOut = gin * T * vWidth + 4 * T * (a.heads / tp); // out-projection input and fp32 log-sum-exp
   const lf = m.localizedFiltering ? (BF16 * T * (h + h / 2)) / tp : 0;
-  const none = normIn + normOut + qkv + attnOut + upIn + extraBytes + BF16 * upOut + gin * actOut + lf;
-  // selective: recompute norms, core attention and activation functions (Megatron-Core
-  // recompute_modules layernorm / core_attn / mlp act / moe_act): cheap to redo, large to keep
-  const selective = none - normOut - attnOut - gin * actOut;
   const full = BF16 * Tr * h;
+  // unfused attention keeps the softmax output (2 bytes), the dropout mask (1) and the dropout output (2)
+  // of every score for the backward pass: Korthikanti et al.'s 5as^2b term
+  const scores = 5 * scoreElements;
 
   return {
     gemms,
-    attention: { flops: attnFlops, kvBytesRead: kvRead },
+    attention: { flops: attnFlops, kvBytesRead: kvRead, scoreElements, scoreFlops, kernel: shape.kernels.attention, headDim: a.headDim },
     elementwiseBytes: ew,
     elementwiseKernels: shape.kernels.elementwiseKernelsPerLayer,
+    launches: {
+      // norm, QKV GEMM, rotary, attention, output GEMM, residual (+ fp8 casts of the two GEMM inputs, + TP collectives)
+      attention: 6 + (fp8 ? 2 : 0) + (shape.kernels.attention === 'unfused' ? 3 : 0) + (tp > 1 ? 2 : 0),
+      // dense: norm, two GEMMs, activation, residual (+ casts); MoE: norm, router GEMM, top-k and
+      // probabilities, load-balancing loss (a few small ops), permute, dispatch, sort, activation,
+      // unsort, combine, unpermute and weighted sum, residual (+ fp8 casts)
+      mlp: isMoe ? 16 + (fp8 ? 2 : 0) + (s.ep > 1 ? 2 : 0) : 5 + (fp8 ? 2 : 0) + (tp > 1 ? 2 : 0),
+      // per local expert with tokens: its two GEMMs (+ fp8 casts of their inputs)
+      perExpert: isMoe ? 2 + (fp8 ? 2 : 0) : 0,
+      experts: isMoe ? touched : 0,
+    },
     comms,
-    activations: { none, selective, full },
-    selectiveRecomputeBytes: BF16 * (4 * Tr * h + 2 * elementAct),
+    activations: { residual: normIn, normOut, qkv, attnOut, scores, mlpIn: upIn + extraBytes, mlpUp: BF16 * upOut, mlpAct: gin * actOut, other: lf, full },
+    normBytes: BF16 * 4 * Tr * h,
+    actFnBytes: BF16 * 2 * elementAct,
     params: shape.params,
     weightBytes: shape.weightBytes,
     kvBytesPerToken: kvTok,

@@ -58,6 +58,18 @@ export interface Numerics {
 export interface KernelTraits {
   decodeAttention: 'grouped' | 'per-query-head';
   elementwiseKernelsPerLayer: number;
+  /**
+   * The attention kernel of prefill and training: 'fused' (cuDNN FusedAttention, FlashAttention-3
+   * on Hopper and later; FlashAttention-2 on Ampere), 'flash2' (FlashAttention-2 on any GPU), or
+   * 'unfused' (Q.K^T and P.V as batched GEMMs with the s x s scores written to memory).
+   */
+  attention: 'fused' | 'flash2' | 'unfused';
+  /**
+   * Expert GEMMs as one grouped kernel ('fused': CUTLASS/cuBLASLt grouped GEMM, vLLM's fused MoE)
+   * or one GEMM per expert spread over a few streams ('multi-stream': Transformer Engine's
+   * GroupedLinear), each with its own last, partly filled wave of tiles and its own launch.
+   */
+  groupedGemm?: 'fused' | 'multi-stream';
 }
 
 export interface Gemm {
@@ -75,6 +87,8 @@ export interface Gemm {
   actBytes: number;
   /** Kernel launches this entry stands for; default 1. */
   launches?: number;
+  /** The `count` GEMMs run one at a time (their tiles do not share waves). */
+  separate?: boolean;
 }
 
 export type CommKind = 'tp_allgather' | 'tp_reducescatter' | 'tp_allreduce' | 'ep_alltoall' | 'cp_sendrecv';
@@ -92,6 +106,43 @@ export interface AttentionOp {
   flops: number;
   /** Bytes of K and V streamed from memory (the cache for decode; re-reads per query block for long queries). */
   kvBytesRead: number;
+  /**
+   * Unfused attention only: score elements (batch x heads x queries x keys, the whole square: the
+   * causal mask is applied after Q.K^T) that are written to and read from memory; 0 for fused kernels.
+   */
+  scoreElements: number;
+  /** Unfused attention only: FLOPs of Q.K^T and P.V over the whole square of scores. */
+  scoreFlops: number;
+  kernel: KernelTraits['attention'];
+  /** Query/key head dimension (fused kernels run smaller heads less efficiently). */
+  headDim: number;
+}
+
+/**
+ * Activation bytes one layer keeps for its backward pass, by what produces them: the parts a
+ * recomputation module (Megatron-Core --recompute-modules) drops and redoes.
+ */
+export interface ActivationParts {
+  /** Inputs of the two norms (the residual stream): kept unless the whole layer is recomputed. */
+  residual: number;
+  /** Normalised inputs of the QKV and MLP GEMMs (module 'layernorm'). */
+  normOut: number;
+  /** Q, K, V as attention reads them (module 'mla_up_proj' recomputes them for MLA). */
+  qkv: number;
+  /** Attention output and its softmax statistics (module 'core_attn'). */
+  attnOut: number;
+  /** Unfused attention: the softmax output, dropout mask and output of the s x s scores (module 'core_attn'). */
+  scores: number;
+  /** MLP or expert inputs after routing and the expert outputs kept for the weighted combine (module 'mlp' / 'moe'). */
+  mlpIn: number;
+  /** Gate and up projections, the activation function's input (module 'mlp' / 'moe'). */
+  mlpUp: number;
+  /** Activation function output, the down projection's input (modules 'mlp_act' / 'moe_act'). */
+  mlpAct: number;
+  /** Anything else (Yuan 2.0 localized filtering). */
+  other: number;
+  /** What full recomputation keeps: the layer input. */
+  full: number;
 }
 
 export interface LayerGraph {
@@ -100,12 +151,20 @@ export interface LayerGraph {
   /** Bytes read and written by memory-bound ops (norms, activations, residuals, rotary, casts, MoE permutation, KV writes). */
   elementwiseBytes: number;
   elementwiseKernels: number;
+  /**
+   * Kernels one forward pass of the layer launches, by part: the attention block and the dense MLP
+   * (or the MoE block's router, permutation and combine), and the per-expert GEMMs of a grouped
+   * GEMM that loops over experts (Transformer Engine's multi-stream GroupedLinear); 0 per expert
+   * when one kernel does every expert.
+   */
+  launches: { attention: number; mlp: number; perExpert: number; experts: number };
   /** Forward-pass communication; the backward pass mirrors it. */
   comms: Comm[];
-  /** Activation bytes kept for the backward pass, by recomputation mode (training). */
-  activations: { none: number; selective: number; full: number };
-  /** Element-wise bytes that selective recomputation redoes (norms and activation functions). */
-  selectiveRecomputeBytes: number;
+  /** Activation bytes kept for the backward pass (training), by what produces them. */
+  activations: ActivationParts;
+  /** Element-wise bytes of the forward pass's norms and of its activation functions (what modules 'layernorm' and '*_act' redo). */
+  normBytes: number;
+  actFnBytes: number;
   /** Parameters held on this device. */
   params: { dense: number; expert: number };
   /** Bytes of weights this device stores for the layer (in the run's formats). */

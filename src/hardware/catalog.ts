@@ -29,6 +29,8 @@ export interface Platform {
   priceSource: string;
   /** Device memory a program sees, MiB (nvidia-smi memory.total), where sourced. */
   memoryMiB?: number;
+  sms?: number;
+  smSource?: string;
   memorySource?: string;
 }
 
@@ -108,6 +110,7 @@ function normalize(a: Raw, p: Platform | undefined): Accelerator {
     },
     scaleOut: { bandwidth: ((p?.nicGbps ?? 100) / 8) * 1e9, source: p?.nicSource ?? 'ESTIMATE: 100 Gb/s default' },
     hostLinkBandwidth: hostDir * 1e9,
+    ...(p?.sms ? { sms: p.sms } : {}),
     perNode: Math.min(perNode, domain > perNode ? domain : perNode),
     tdpWatts: n(a.tdp_w),
     pricePerHour: p?.pricePerHour ?? 2,

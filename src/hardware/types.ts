@@ -26,6 +26,8 @@ export interface Accelerator {
   };
   /** Host link (PCIe) per direction, bytes/s. */
   hostLinkBandwidth: number;
+  /** Streaming multiprocessors (GEMM tiles run in waves of this many); absent where unknown. */
+  sms?: number;
   perNode: number;
   tdpWatts: number | null;
   pricePerHour: number;

@@ -6,7 +6,7 @@ import type { CpuSocket } from '../hardware/cpu.js';
 import type { Accelerator } from '../hardware/types.js';
 import type { ModelSpec } from '../model/types.js';
 import { checkRules } from '../rules/table.js';
-import { formatProblem } from '../serve/formats.js';
+import { formatProblem, type KvFormat } from '../serve/formats.js';
 import { SERVE_RULES } from '../serve/rules.js';
 import type { ServeJob, ServeRequest, ServeSplit } from '../serve/types.js';
 import type { RawScenario } from './load.js';
@@ -72,7 +72,19 @@ export function normalizeInference(raw: RawScenario, ctx: PlanContext, files: Fi
   };
 
   const weights = sc.quantization?.weights ?? 'bf16';
-  const kvCache = sc.quantization?.kvCache ?? 'bf16';
+  // the KV format the engine picks when the scenario names none: the model's 16 bits, or (TensorRT-LLM)
+  // what the checkpoint carries, FP8 for an FP8 checkpoint made by TensorRT Model Optimizer
+  let kvCache: KvFormat = sc.quantization?.kvCache ?? 'bf16';
+  if (sc.quantization?.kvCache === undefined && eng.profile.kv.kvDtype === 'checkpoint' && weights.startsWith('fp8')) {
+    kvCache = 'fp8';
+    w.push(
+      warning(
+        'assumed_kv_format',
+        `no quantization.kvCache given: ${eng.id} keeps the checkpoint's KV format, assumed FP8 for an FP8 checkpoint (TensorRT Model Optimizer's default); name kvCache to say otherwise`,
+        ['quantization', 'kvCache'],
+      ),
+    );
+  }
   if (accelerator) {
     const prob = formatProblem(weights, accelerator);
     if (prob)
@@ -133,8 +145,8 @@ export function normalizeInference(raw: RawScenario, ctx: PlanContext, files: Fi
       outputTokens: wl.outputTokens,
       concurrency: wl.concurrency ?? null,
       requestRate: wl.requestRate ?? null,
-      chunkedPrefill: wl.chunkedPrefill ?? false,
-      maxBatchTokens: wl.maxBatchTokens ?? 8192,
+      chunkedPrefill: wl.chunkedPrefill ?? eng.profile.kv.chunkedPrefill ?? false,
+      maxBatchTokens: wl.maxBatchTokens ?? eng.profile.kv.maxBatchedTokens ?? 8192,
     },
     slo: sc.slo ?? null,
     offload: sc.offload ? { weights: sc.offload.weights, to: sc.offload.to ?? 'host' } : null,

@@ -78,7 +78,21 @@ export const trainingSchema = z.strictObject({
   sequenceLength: posInt,
   globalBatchSize: posInt.describe('sequences per optimizer step'),
   microBatchSize: posInt.optional(),
-  recompute: z.enum(['none', 'selective', 'full']).optional(),
+  recompute: z
+    .union([
+      z.enum(['none', 'selective', 'full']),
+      z.strictObject({
+        modules: z.array(z.enum(RECOMPUTE_MODULES)).min(1).optional().describe('selective recomputation of these modules (Megatron-Core --recompute-modules)'),
+        layers: posInt.optional().describe("full recomputation of this many of each pipeline stage's layers (Megatron --recompute-num-layers)"),
+      }),
+    ])
+    .optional()
+    .describe('none | selective | full, or { modules: [...] } or { layers: N }; left out: searched'),
+  activationOffload: z
+    .strictObject({
+      layers: z.number().int().min(0).describe('layers of each pipeline stage whose activations wait in host memory (Megatron --cpu-offloading-num-layers)'),
+    })
+    .optional(),
   precision: z.enum(['bf16', 'fp8', 'auto']).optional().describe('bf16 (default) | fp8 | auto (search both)'),
   tokens: z
     .union([pos, z.literal('chinchilla')])
@@ -87,7 +101,28 @@ export const trainingSchema = z.strictObject({
   gradientPrecision: z.enum(['bf16', 'fp32']).optional(),
   tpCommOverlap: z.boolean().optional(),
   epCommOverlap: z.boolean().optional(),
-  framework: z.string().optional().describe("software profile, e.g. megatron-core@0.14 ('sinan profiles')"),
+  framework: z
+    .union([
+      z.string(),
+      z.strictObject({
+        id: z.string().describe("the profile, e.g. megatron-core@0.14 ('sinan profiles')"),
+        cudaGraphs: z
+          .enum(['none', 'partial', 'full'])
+          .optional()
+          .describe('CUDA graphs: none, attention + MoE router/preprocess scopes, or the whole iteration'),
+        groupedGemm: z.enum(['fused', 'multi-stream']).optional().describe('expert GEMMs as one grouped kernel, or one GEMM per expert over streams'),
+        attention: z
+          .enum(['fused', 'flash2', 'unfused'])
+          .optional()
+          .describe('attention kernel: cuDNN / FlashAttention-3 class, FlashAttention-2, or unfused (scores in memory)'),
+        moeDispatcher: z
+          .enum(['alltoall', 'deepep', 'hybridep'])
+          .optional()
+          .describe("MoE token exchange: NCCL all-to-all, or DeepEP / HybridEP kernels (Megatron's flex dispatcher)"),
+      }),
+    ])
+    .optional()
+    .describe("software profile, e.g. megatron-core@0.14, or { id, cudaGraphs, groupedGemm } ('sinan profiles')"),
 });
 
 const common = {
@@ -203,3 +238,4 @@ export const SCENARIO_SCHEMAS = {
   goodput: goodputScenarioSchema,
 } as const;
 export type ScenarioKind = keyof typeof SCENARIO_SCHEMAS;
+import { RECOMPUTE_MODULES } from '../train/types.js';

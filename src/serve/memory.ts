@@ -110,10 +110,49 @@ export function memoryFor(e: Engine, concurrency: number): MemoryUse {
   };
 }
 
+/**
+ * Bytes of the engine's KV pool on one device: a fraction of what the weights, workspace and
+ * runtime leave ('free': TensorRT-LLM's free_gpu_memory_fraction), or a fraction of the device's
+ * total minus the weights and the rest ('total': vLLM's gpu_memory_utilization; SGLang's
+ * mem_fraction_static after its reserved memory, which holds the workspace).
+ */
+export function kvPoolBytes(e: Engine): number {
+  const mem = memoryFor(e, 1);
+  const cap = capacityOf(e.job);
+  const kv = e.job.kv;
+  if (kv.poolBase === 'total') {
+    const reserve = kv.poolReserveBytes ?? 0;
+    return kv.poolFraction * (cap - reserve) - mem.weights - (reserve > 0 ? 0 : mem.activations + mem.other);
+  }
+  return kv.poolFraction * (cap - mem.weights - mem.activations - mem.other);
+}
+
 /** Largest concurrency (requests in flight per replica) whose KV cache fits in the engine's pool. */
 export function maxConcurrency(e: Engine): number {
-  const mem = memoryFor(e, 1);
-  const free = capacityOf(e.job) - mem.weights - mem.activations - mem.other;
-  if (free <= 0 || mem.kvPerRequest <= 0) return 0;
-  return Math.floor((e.job.kv.poolFraction * free) / mem.kvPerRequest);
+  const pool = kvPoolBytes(e);
+  const per = memoryFor(e, 1).kvPerRequest;
+  if (pool <= 0 || per <= 0) return 0;
+  return Math.floor(pool / per);
+}
+
+/**
+ * The engine's own cap on sequences in a batch: a fixed max_num_seqs, or trtllm-bench's heuristic
+ * (KV capacity from total memory, a request's whole length, rounded up; research/profiles
+ * engines.json trtllm@1.0). Infinity when the engine has none.
+ */
+export function engineBatchLimit(e: Engine): number {
+  const lim = e.job.kv.maxSeqs;
+  if (lim === undefined) return Infinity;
+  if (typeof lim === 'number') return lim;
+  const job = e.job;
+  const w = job.workload;
+  const tp = e.split.tensor;
+  const pp = e.split.pipeline;
+  const st = memoryFor(e, 1);
+  const cache = (capacityOf(job) * tp * pp - st.weightsTotal) * e.job.kv.poolFraction;
+  const perToken = (st.kvPerRequest * tp * pp) / Math.max(1, heldTokens(e));
+  const kvMax = cache / (perToken * (w.inputTokens + w.outputTokens));
+  const raw = Math.min(kvMax, 4096) / pp;
+  const step = raw < 512 ? 32 : raw < 2048 ? 128 : 256;
+  return Math.max(64, Math.ceil(raw / step) * step);
 }

@@ -2,7 +2,7 @@ import { warning, type Warning } from '../core/warnings.js';
 import { countParameters } from '../model/params.js';
 import { disaggregate, type Disaggregation } from './disaggregation.js';
 import type { Engine } from './engine.js';
-import { averageContext, capacityOf, maxConcurrency, memoryFor } from './memory.js';
+import { averageContext, capacityOf, engineBatchLimit, maxConcurrency, memoryFor } from './memory.js';
 import { timed } from './offload.js';
 import { prefillTime } from './prefill.js';
 import { queue } from './queue.js';
@@ -143,7 +143,8 @@ export function evaluateServe(e: Engine): ServeReport {
     C = 1;
   } else {
     mode = 'saturation';
-    C = Math.max(1, maxC);
+    // the engine fills its batch up to what the KV pool holds and its own batch limit allows
+    C = Math.max(1, Math.min(maxC, engineBatchLimit(e)));
   }
   const fits = maxC >= 1 && C <= maxC;
 
@@ -155,9 +156,10 @@ export function evaluateServe(e: Engine): ServeReport {
   if (mode === 'request-rate' && fits) {
     const lam = w.requestRate! / replicas;
     // the smallest batch that keeps up with the arrivals; the largest that fits bounds what can be served
-    const capacity = Math.max(1, maxC) / cycle(e, Math.max(1, maxC)).total;
+    const top = Math.max(1, Math.min(maxC, engineBatchLimit(e)));
+    const capacity = top / cycle(e, top).total;
     let c = 1;
-    while (c < maxC && c / cycle(e, c).total < lam) c = Math.min(maxC, Math.ceil(c * 1.25) + (c < 8 ? 1 : 0));
+    while (c < top && c / cycle(e, c).total < lam) c = Math.min(top, Math.ceil(c * 1.25) + (c < 8 ? 1 : 0));
     C = c;
     cyc = cycle(e, C);
     rate = C / cyc.total;

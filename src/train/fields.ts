@@ -30,5 +30,6 @@ export const F = {
   imbalance: 27,
   dpSentPerRank: 28,
   memStates: 29,
+  offloadExposed: 30,
 } as const;
-export const FIELDS = 30;
+export const FIELDS = 31;

@@ -19,7 +19,7 @@ export interface TrainingResult extends TrainReport {
 }
 
 /** True when every plan key is fixed, so no search is needed. */
-export function isComplete(c: PlanConstraints): c is TrainPlan {
+export function isComplete(c: PlanConstraints): c is Omit<TrainPlan, 'recomputeLayers' | 'offloadLayers'> & PlanConstraints {
   return (
     c.tensor !== undefined &&
     c.pipeline !== undefined &&
@@ -60,7 +60,7 @@ function outputWarnings(r: TrainReport, job: TrainJob): Warning[] {
 export function planTraining(req: TrainRequest, o: { alternatives?: number } = {}): TrainingResult {
   const c = req.constraints;
   const finish = (r: TrainingResult, extra: Warning[] = []): TrainingResult => ({ ...r, warnings: [...req.warnings, ...extra, ...outputWarnings(r, req.job)] });
-  if (isComplete(c)) return finish({ ...evaluatePlan(req.job, c), searched: false });
+  if (isComplete(c)) return finish({ ...evaluatePlan(req.job, { recomputeLayers: 0, offloadLayers: 0, ...c } as TrainPlan), searched: false });
   const s = searchPlans(req.job, c, { alternatives: o.alternatives ?? 4 });
   const stats = { evaluated: s.evaluated, feasible: s.feasible, distinctLayerCosts: s.distinctLayerCosts };
   if (s.best) return finish({ ...s.best, searched: true, alternatives: s.alternatives, search: stats });

@@ -5,7 +5,9 @@ import { fabricFor, type Fabric } from '../cost/topology.js';
 import { layerClasses } from '../graph/flops.js';
 import { buildHead } from '../graph/head.js';
 import { buildLayer } from '../graph/layer.js';
-import type { Load, Numerics, Split } from '../graph/types.js';
+import type { ActivationParts, LayerGraph, Load, Numerics, Split } from '../graph/types.js';
+import type { PricedOps } from '../cost/price.js';
+import type { RecomputeModule, TrainStack } from './types.js';
 import type { TrainJob, TrainPlan } from './types.js';
 
 /**
@@ -24,8 +26,10 @@ export interface SplitCost {
   /** Extra forward work for full and selective recomputation. */
   recomputeFull: number;
   recomputeSelective: number;
-  /** Exposed communication inside fwd+bwd, all layers. */
+  /** Exposed communication inside fwd+bwd, all layers (host launch waits included). */
   exposedComm: number;
+  /** GPU time spent waiting for the CPU to launch kernels, fwd+bwd, all layers. */
+  hostWait: number;
   /** Raw communication seconds by group, all layers, fwd+bwd (before overlap). */
   tpSeconds: number;
   cpSeconds: number;
@@ -87,6 +91,7 @@ export function priceSplit(job: TrainJob, mb: MicroBatch): SplitCost {
     recomputeFull: 0,
     recomputeSelective: 0,
     exposedComm: 0,
+    hostWait: 0,
     tpSeconds: 0,
     cpSeconds: 0,
     epSeconds: 0,
@@ -111,10 +116,13 @@ export function priceSplit(job: TrainJob, mb: MicroBatch): SplitCost {
     device: d,
   };
   const slow = cal.overlapSlowdown;
+  const mods = new Set(job.stack.selectiveModules);
   for (const c of layerClasses(job.model)) {
     const g = buildLayer(job.model, c.spec, s, load, num, job.kernels);
     const o = priceOps(g, d);
-    const cm = priceComms(g.comms, s, f);
+    const moe = c.spec.mlp === 'moe' && job.model.moe !== null;
+    const sel = selectiveRecompute(g, o, d, mods, moe, job.model.attention.mla !== null);
+    const cm = priceComms(g.comms, s, f, job.stack.moeDispatcher ?? 'alltoall');
     const gemm = o.gemm.seconds;
     const fwdC = gemm + o.attnFwd.seconds + o.ewFwd;
     const bwdC = 2 * gemm + o.attnBwd.seconds + o.ewBwd;
@@ -128,26 +136,35 @@ export function priceSplit(job: TrainJob, mb: MicroBatch): SplitCost {
     // Megatron-Core's combined 1F1B all-to-all overlap), else fully exposed
     const epExpF = job.epCommOverlap ? overlapped(cm.ep, fwdC, slow) : cm.ep;
     const epExpB = job.epCommOverlap ? overlapped(cm.ep, bwdC, slow) : cm.ep;
-    const exposedFwd = tpExposed + cpExpF + epExpF;
-    const exposedBwd = tpExposed + cpExpB + epExpB;
+    let exposedFwd = tpExposed + cpExpF + epExpF;
+    let exposedBwd = tpExposed + cpExpB + epExpB;
+    // the CPU launches the layer's kernels; where it takes longer than the GPU runs them, the GPU waits
+    // (MoE layers synchronise on the tokens per expert, so the host cannot run ahead of them)
+    const host = hostSeconds(g, job.stack, cal, job.kernels.groupedGemm ?? 'fused');
+    const waitFwd = Math.max(0, host - (fwdC + exposedFwd));
+    const waitBwd = Math.max(0, 2 * host - (bwdC + exposedBwd));
+    exposedFwd += waitFwd;
+    exposedBwd += waitBwd;
     const n = c.count;
+    r.hostWait += n * (waitFwd + waitBwd);
     r.fwdCompute += n * fwdC;
     r.bwdCompute += n * bwdC;
     r.fwd += n * (fwdC + exposedFwd);
     r.bwd += n * (bwdC + exposedBwd);
     r.exposedComm += n * (exposedFwd + exposedBwd);
     r.recomputeFull += n * (fwdC + exposedFwd);
-    r.recomputeSelective += n * (o.attnFwd.seconds + elementwiseSeconds(g.selectiveRecomputeBytes, 4, d));
+    r.recomputeSelective += n * sel.seconds;
     r.tpSeconds += n * 2 * cm.tp;
     r.cpSeconds += n * 3 * cm.cp;
     r.epSeconds += n * 2 * cm.ep;
     r.tpBytes += n * 2 * cm.tpBytes;
     r.cpBytes += n * 3 * cm.cpBytes;
     r.epBytes += n * 2 * cm.epBytes;
-    r.actNone += n * g.activations.none;
-    r.actSelective += n * g.activations.selective;
+    const none = keptNone(g.activations);
+    r.actNone += n * none;
+    r.actSelective += n * (none - sel.dropped);
     r.actFull += n * g.activations.full;
-    r.actLayerMax = Math.max(r.actLayerMax, g.activations.none);
+    r.actLayerMax = Math.max(r.actLayerMax, none);
     r.denseParams += n * g.params.dense;
     r.expertParams += n * g.params.expert;
     r.layerParamsMax = Math.max(r.layerParamsMax, g.params.dense + g.params.expert);
@@ -169,4 +186,64 @@ export function priceSplit(job: TrainJob, mb: MicroBatch): SplitCost {
   r.embeddingParams = hg.params.embedding;
   r.headParams = hg.params.head;
   return r;
+}
+
+/** Activation bytes a layer keeps when nothing is recomputed. */
+export function keptNone(a: ActivationParts): number {
+  return a.residual + a.normOut + a.qkv + a.attnOut + a.scores + a.mlpIn + a.mlpUp + a.mlpAct + a.other;
+}
+
+/**
+ * Selective recomputation of the named modules (Megatron-Core --recompute-modules) in one layer:
+ * the activation bytes no longer kept, and the forward work done again in the backward pass.
+ */
+export function selectiveRecompute(
+  g: LayerGraph,
+  o: PricedOps,
+  d: Device,
+  mods: ReadonlySet<RecomputeModule>,
+  moe: boolean,
+  mla: boolean,
+): { dropped: number; seconds: number } {
+  const a = g.activations;
+  let dropped = 0;
+  let seconds = 0;
+  const gemmSeconds = (names: readonly string[]) => g.gemms.filter((x) => names.includes(x.name)).reduce((t, x) => t + gemmCost(x, d).seconds, 0);
+  if (mods.has('core_attn')) {
+    dropped += a.attnOut + a.scores;
+    seconds += o.attnFwd.seconds;
+  }
+  if (mods.has('layernorm')) {
+    dropped += a.normOut;
+    seconds += elementwiseSeconds(g.normBytes, 2, d);
+  }
+  const wholeMlp = moe ? mods.has('moe') : mods.has('mlp');
+  if (wholeMlp) {
+    // the whole MLP (or MoE block) from its input: its GEMMs and activation function again
+    dropped += a.mlpIn + a.mlpUp + a.mlpAct;
+    seconds += gemmSeconds(moe ? ['experts_gate_up', 'experts_down', 'shared_gate_up', 'shared_down', 'router'] : ['mlp_gate_up', 'mlp_down']);
+    seconds += elementwiseSeconds(g.actFnBytes, 1, d);
+  } else if (moe ? mods.has('moe_act') : mods.has('mlp_act')) {
+    dropped += a.mlpAct;
+    seconds += elementwiseSeconds(g.actFnBytes, 1, d);
+  }
+  if (mla && mods.has('mla_up_proj')) {
+    // MLA's up-projected queries, keys and values, from the kept latents
+    dropped += a.qkv;
+    seconds += gemmSeconds(['q_b', 'kv_b']);
+  }
+  return { dropped, seconds };
+}
+
+/**
+ * CPU seconds to launch one forward pass of a layer (the backward launches about twice as many):
+ * eager kernels at the host launch cost, kernels inside CUDA graphs at the replay cost. 'partial'
+ * graphs capture the attention block and the MoE router and preprocessing, not the expert GEMMs.
+ */
+export function hostSeconds(g: LayerGraph, st: TrainStack, cal: { hostLaunch: number; graphLaunch: number }, grouped: 'fused' | 'multi-stream'): number {
+  const l = g.launches;
+  const experts = grouped === 'multi-stream' ? l.perExpert * l.experts : l.experts > 0 ? l.perExpert : 0;
+  if (st.cudaGraphs === 'full') return (l.attention + l.mlp + experts) * cal.graphLaunch;
+  if (st.cudaGraphs === 'partial') return (l.attention + l.mlp) * cal.graphLaunch + experts * cal.hostLaunch;
+  return (l.attention + l.mlp + experts) * cal.hostLaunch;
 }

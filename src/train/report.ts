@@ -24,7 +24,20 @@ export interface TrainReport {
     sequenceParallel: boolean;
     zero: number;
   };
-  training: { sequenceLength: number; globalBatchSize: number; microBatchSize: number; recompute: string; precision: string; microBatches: number };
+  training: {
+    sequenceLength: number;
+    globalBatchSize: number;
+    microBatchSize: number;
+    recompute: string;
+    /** Full recomputation of only this many layers of each pipeline stage. */
+    recomputeLayers?: number;
+    /** What selective recomputation redoes. */
+    recomputeModules?: string[];
+    /** Layers of each stage whose activations are offloaded to host memory. */
+    activationOffloadLayers?: number;
+    precision: string;
+    microBatches: number;
+  };
   memory: {
     perDeviceBytes: number;
     capacityBytes: number;
@@ -45,6 +58,8 @@ export interface TrainReport {
       dataSeconds: number;
       dataExposedSeconds: number;
       pipelineExposedSeconds: number;
+      /** Host transfers of offloaded activations the compute did not hide. */
+      offloadExposedSeconds: number;
       stageImbalanceSeconds: number;
       optimizerSeconds: number;
     };
@@ -128,6 +143,9 @@ export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array, profi
       globalBatchSize: job.globalBatchSize,
       microBatchSize: p.microBatchSize,
       recompute: p.recompute,
+      ...(p.recompute === 'full' && p.recomputeLayers > 0 ? { recomputeLayers: p.recomputeLayers } : {}),
+      ...(p.recompute === 'selective' ? { recomputeModules: [...job.stack.selectiveModules] } : {}),
+      ...(p.offloadLayers > 0 ? { activationOffloadLayers: p.offloadLayers } : {}),
       precision: p.precision,
       microBatches: out[F.microBatches]!,
     },
@@ -155,6 +173,7 @@ export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array, profi
         dataSeconds: out[F.dpSeconds]!,
         dataExposedSeconds: out[F.dpExposed]!,
         pipelineExposedSeconds: out[F.ppExposed]!,
+        offloadExposedSeconds: out[F.offloadExposed]!,
         stageImbalanceSeconds: out[F.imbalance]!,
         optimizerSeconds: out[F.optimizerSeconds]!,
       },

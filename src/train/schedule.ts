@@ -2,7 +2,7 @@ import { allGatherSeconds, allReduceBytesPerRank, allReduceSeconds, reduceScatte
 import { overlapped } from '../cost/overlap.js';
 import { place } from '../cost/topology.js';
 import { F } from './fields.js';
-import { deviceMemory } from './memory.js';
+import { deviceMemory, offloadedFraction, recomputedFraction } from './memory.js';
 import type { SplitCost } from './price-split.js';
 import type { TrainJob, TrainPlan } from './types.js';
 
@@ -13,6 +13,10 @@ import type { TrainJob, TrainPlan } from './types.js';
  */
 
 const BUCKET_BYTES = 40e6 * 4; // Megatron's default DDP bucket (40M fp32 elements)
+
+function buckets(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / BUCKET_BYTES));
+}
 
 export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Float64Array): void {
   const cal = job.cal;
@@ -27,17 +31,19 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   const seq = job.sequenceLength;
 
   // ---- per micro-batch, per stage
-  const rec = p.recompute === 'full' ? sc.recomputeFull : p.recompute === 'selective' ? sc.recomputeSelective : 0;
-  const layerMb = (sc.fwd + sc.bwd + rec) / L; // one average layer, fwd + bwd (+ recompute)
   const chunkLayers = Math.ceil(L / (pp * v));
   const stageLayers = chunkLayers * v;
+  const rf = recomputedFraction(p, Math.min(stageLayers, L));
+  const recFwd = p.recompute === 'full' ? rf * sc.recomputeFull : 0; // full recompute redoes the forward (its compute share as well)
+  const rec = p.recompute === 'full' ? recFwd : p.recompute === 'selective' ? sc.recomputeSelective : 0;
+  const layerMb = (sc.fwd + sc.bwd + rec) / L; // one average layer, fwd + bwd (+ recompute)
   const headMb = sc.headFwd + sc.headBwd;
   const totalMb = L * layerMb + headMb;
   const stageAvg = totalMb / pp;
   // layers are whole; the output head's work is balanced by giving its stage fewer layers
   const stageMax = Math.max(Math.min(stageLayers, L) * layerMb, stageAvg, pp === 1 ? totalMb : 0);
   const computeShare =
-    (sc.fwdCompute + sc.bwdCompute + (p.recompute === 'full' ? sc.fwdCompute : p.recompute === 'selective' ? sc.recomputeSelective : 0)) /
+    (sc.fwdCompute + sc.bwdCompute + (p.recompute === 'full' ? rf * sc.fwdCompute : p.recompute === 'selective' ? sc.recomputeSelective : 0)) /
     (sc.fwd + sc.bwd + rec);
   const pipe = m * stageMax + ((pp - 1) / v) * stageAvg;
 
@@ -63,27 +69,33 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   const dpPl = place(dp, tp * cp, f);
   const edpPl = place(edp, p.expert, f);
   const gradB = job.gradientBytes;
+  // parameters are gathered in bf16, or in fp8 when fp8 is their primary format
+  const paramB = p.precision === 'fp8' && job.stack.fp8PrimaryWeights ? 1 : 2;
 
   // ---- data-parallel traffic and its overlap
   const dParams = denseStage + (pp === 1 ? firstExtra + lastExtra : Math.max(firstExtra, lastExtra));
   const eParams = expertStage;
-  const bwdMb = (stageMax * (sc.bwd + (p.recompute === 'full' ? sc.recomputeFull : 0))) / (sc.fwd + sc.bwd + rec || 1);
+  const bwdMb = (stageMax * (sc.bwd + rec)) / (sc.fwd + sc.bwd + rec || 1);
   const fwdMb = (stageMax * sc.fwd) / (sc.fwd + sc.bwd + rec || 1);
   let dpSeconds = 0;
   let dpExposed = 0;
   let dpBytes = 0;
   let dpSent = 0;
-  const buckets = (bytes: number) => Math.max(1, Math.ceil(bytes / BUCKET_BYTES));
   if (p.zero === 3) {
-    const ag = dParams * 2;
+    const ag = dParams * paramB;
     const rs = dParams * gradB;
-    const eag = eParams * 2;
+    const eag = eParams * paramB;
     const ers = eParams * gradB;
     const tAg = allGatherSeconds(ag, dpPl, f) + allGatherSeconds(eag, edpPl, f) + 2 * stageLayers * f.launch;
     const tRs = allGatherSeconds(rs, dpPl, f) + allGatherSeconds(ers, edpPl, f) + stageLayers * f.launch;
     dpSeconds = m * (2 * tAg + tRs);
     dpBytes = m * (2 * (ag + eag) + rs + ers);
-    dpExposed = m * (overlapped(tAg, fwdMb, cal.overlapSlowdown) + overlapped(tAg + tRs, bwdMb, cal.overlapSlowdown));
+    // each layer's weights are gathered just before it runs: the first layer's gather (forward and
+    // backward) and the last layer's gradient reduce-scatter wait on nothing to hide behind
+    const perLayer = 1 / Math.max(1, Math.min(stageLayers, L));
+    const edge = (2 * tAg + tRs) * perLayer;
+    dpExposed =
+      m * (overlapped(tAg * (1 - perLayer), fwdMb, cal.overlapSlowdown) + overlapped((tAg + tRs) * (1 - perLayer), bwdMb, cal.overlapSlowdown) + edge);
   } else {
     const g = dParams * gradB;
     const eg = eParams * gradB;
@@ -105,13 +117,13 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
       dpSent = allReduceBytesPerRank(g, dp, f.scaleOutInNetwork && dpPl.nodes > 1) + allReduceBytesPerRank(eg, edp, f.scaleOutInNetwork && edpPl.nodes > 1);
     } else {
       gradBucket = reduceScatterSeconds(g / nd, dpPl, f);
-      paramBucket = allGatherSeconds((dParams * 2) / nd, dpPl, f);
+      paramBucket = allGatherSeconds((dParams * paramB) / nd, dpPl, f);
       if (ne) {
         eGradBucket = reduceScatterSeconds(eg / ne, edpPl, f);
-        eParamBucket = allGatherSeconds((eParams * 2) / ne, edpPl, f);
+        eParamBucket = allGatherSeconds((eParams * paramB) / ne, edpPl, f);
       }
-      dpBytes = g + eg + 2 * (dParams + eParams);
-      dpSent = ((dp - 1) / dp) * (g + 2 * dParams) + ((edp - 1) / edp) * (eg + 2 * eParams);
+      dpBytes = g + eg + paramB * (dParams + eParams);
+      dpSent = ((dp - 1) / dp) * (g + paramB * dParams) + ((edp - 1) / edp) * (eg + paramB * eParams);
     }
     const tGrad = nd * gradBucket + ne * eGradBucket;
     const tParam = nd * paramBucket + ne * eParamBucket;
@@ -122,6 +134,8 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
       overlapped(Math.max(0, tParam - paramBucket), fwdMb, cal.overlapSlowdown) +
       paramBucket;
   }
+  // frameworks that reduce gradients only after the whole backward (Megatron-LM 2021's local DDP) expose all of it
+  if (!job.stack.dpOverlap) dpExposed = dpSeconds;
   if (dp === 1 && edp === 1) {
     dpSeconds = 0;
     dpExposed = 0;
@@ -135,8 +149,18 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   const shard = dParams / shardDiv + eParams / eShardDiv;
   const optimizerSeconds = (shard * (24 + gradB + 2 + 4)) / (sc.device.bandwidth * cal.memFraction);
 
+  // ---- activation offload: the offloaded layers' activations go to host memory during the forward
+  // pass and come back during the backward, on the host link, overlapped with the stage's compute
+  let offloadExposed = 0;
+  const og = offloadedFraction(p, Math.min(stageLayers, L));
+  if (og > 0) {
+    const actPerLayer = (p.recompute === 'full' ? rf * sc.actFull + (1 - rf) * sc.actNone : p.recompute === 'selective' ? sc.actSelective : sc.actNone) / L;
+    const t = (og * Math.min(stageLayers, L) * actPerLayer) / (job.accelerator.hostLinkBandwidth * cal.pcieFraction);
+    offloadExposed = m * (Math.max(0, t - fwdMb) + Math.max(0, t - bwdMb));
+  }
+
   const other = optimizerSeconds + cal.stepOverhead;
-  const step = pipe + ppExposed + dpExposed + other;
+  const step = pipe + ppExposed + dpExposed + offloadExposed + other;
 
   // ---- memory on the busiest device
   deviceMemory(job, p, sc, m, out);
@@ -144,7 +168,7 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   const stageCompute = m * stageAvg * computeShare;
   out[F.step] = step;
   out[F.compute] = stageCompute;
-  out[F.exposedComm] = m * stageAvg * (1 - computeShare) + ppExposed + dpExposed;
+  out[F.exposedComm] = m * stageAvg * (1 - computeShare) + ppExposed + dpExposed + offloadExposed;
   out[F.bubble] = pipe - m * stageAvg;
   out[F.imbalance] = m * (stageMax - stageAvg);
   out[F.other] = other;
@@ -157,11 +181,12 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   out[F.epBytes] = m * sc.epBytes * mbStage;
   out[F.cpBytes] = m * sc.cpBytes * mbStage;
   // hardware FLOPs per device per step: 3x forward, plus recomputed forward work
-  const recFlops = p.recompute === 'full' ? sc.fwdFlops : p.recompute === 'selective' ? sc.attnFlops : 0;
+  const recFlops = p.recompute === 'full' ? rf * sc.fwdFlops : p.recompute === 'selective' ? sc.attnFlops : 0;
   out[F.hwFlopsPerStep] = (m * (3 * sc.fwdFlops + recFlops)) / pp;
   out[F.dpSeconds] = dpSeconds;
   out[F.dpExposed] = dpExposed;
   out[F.ppExposed] = ppExposed;
+  out[F.offloadExposed] = offloadExposed;
   out[F.layerExposed] = m * stageAvg * (1 - computeShare);
   out[F.microBatches] = m;
   out[F.optimizerSeconds] = optimizerSeconds;

@@ -64,7 +64,11 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   const cap = job.accelerator.memoryBytes;
   const fabric = fabricFor(job.accelerator, job.perNode, job.cal, job.fabric);
   const maxMb = o.maxMicroBatch ?? 16;
-  const precisions: TrainPrecision[] = c.precision !== undefined ? [c.precision] : job.accelerator.peakFlops.fp8 ? ['bf16', 'fp8'] : ['bf16'];
+  const offers = job.stack.offers;
+  const precisions: TrainPrecision[] =
+    c.precision !== undefined
+      ? [c.precision]
+      : ((job.accelerator.peakFlops.fp8 ? ['bf16', 'fp8'] : ['bf16']).filter((x) => offers.precision.includes(x as TrainPrecision)) as TrainPrecision[]);
 
   const out = new Float64Array(FIELDS);
   const plan: TrainPlan = basePlan();
@@ -78,18 +82,41 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   const tpList =
     c.tensor !== undefined
       ? [c.tensor]
-      : divisors(N).filter((t) => t <= Math.max(fabric.domain, 1) && t <= 64 && a.heads % t === 0 && (a.mla !== null || a.kvHeads % t === 0));
-  const recList: readonly Recompute[] = c.recompute !== undefined ? [c.recompute] : RECOMPUTE;
-  const zeroList = c.zero !== undefined ? [c.zero] : ZEROS;
+      : offers.tensorParallel === false
+        ? [1]
+        : divisors(N).filter((t) => t <= Math.max(fabric.domain, 1) && t <= 64 && a.heads % t === 0 && (a.mla !== null || a.kvHeads % t === 0));
+  const recList: readonly Recompute[] = c.recompute !== undefined ? [c.recompute] : RECOMPUTE.filter((r) => offers.recompute.includes(r));
+  const zeroList = c.zero !== undefined ? [c.zero] : ZEROS.filter((z) => offers.zero.includes(z));
+  // partial recomputation and activation offload: the fewest layers that make the plan fit, found
+  // from memory being linear in the number of layers (two evaluations), then checked
+  const searchLayers = c.recomputeLayers === undefined && offers.recomputeLayers;
+  const searchOffload = c.offloadLayers === undefined && offers.activationOffload;
+
+  // evaluates the plan as it stands (no allocation unless it enters the top list) and returns its memory
+  const consider = (sc: SplitCost): number => {
+    scheduleStep(job, plan, sc, out);
+    evaluated++;
+    const mem = out[F.memTotal]!;
+    if (mem <= cap) {
+      feasible++;
+      const score = out[F.tokensPerSecond]!;
+      if (top.length < TOPK || score > top[top.length - 1]!.score) insert(top, { score, mem, plan: { ...plan }, sc });
+    } else if (closest === null || mem < closest.mem) {
+      closest = { score: 0, mem, plan: { ...plan }, sc };
+    }
+    return mem;
+  };
 
   for (const tp of tpList) {
     if (N % tp !== 0) continue;
     const cpList =
-      c.context !== undefined ? [c.context] : [1, 2, 4, 8, 16, 32].filter((x) => (N / tp) % x === 0 && seq % (2 * x) === 0 && (x === 1 || seq / x >= 1024));
+      c.context !== undefined
+        ? [c.context]
+        : [1, 2, 4, 8, 16, 32].filter((x) => (x === 1 || offers.contextParallel) && (N / tp) % x === 0 && seq % (2 * x) === 0 && (x === 1 || seq / x >= 1024));
     for (const cp of cpList) {
       if ((N / tp) % cp !== 0) continue;
       const rest = N / (tp * cp);
-      const ppList = c.pipeline !== undefined ? [c.pipeline] : divisors(rest).filter((p) => p <= L);
+      const ppList = c.pipeline !== undefined ? [c.pipeline] : divisors(rest).filter((p) => p <= L && (p === 1 || offers.pipelineParallel !== false));
       for (const pp of ppList) {
         if (rest % pp !== 0) continue;
         const dp = rest / pp;
@@ -97,9 +124,9 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
         if (gbs % dp !== 0) continue;
         const local = gbs / dp;
         const mbsList = c.microBatchSize !== undefined ? [c.microBatchSize] : divisors(local).filter((x) => x <= maxMb);
-        const epList = !m.moe ? [1] : c.expert !== undefined ? [c.expert] : divisors(gcd(m.moe.experts, tp * dp * cp));
-        const spList = tp === 1 ? [false] : c.sequenceParallel !== undefined ? [c.sequenceParallel] : [true, false];
-        const vList = c.virtualStages !== undefined ? [c.virtualStages] : pp === 1 ? [1] : VSTAGES.filter((v) => pp * v <= L);
+        const epList = !m.moe ? [1] : c.expert !== undefined ? [c.expert] : offers.expertParallel ? divisors(gcd(m.moe.experts, tp * dp * cp)) : [1];
+        const spList = tp === 1 ? [false] : c.sequenceParallel !== undefined ? [c.sequenceParallel] : offers.sequenceParallel ? [true, false] : [false];
+        const vList = c.virtualStages !== undefined ? [c.virtualStages] : pp === 1 || !offers.virtualStages ? [1] : VSTAGES.filter((v) => pp * v <= L);
         for (const precision of precisions) {
           for (const ep of epList) {
             for (const sp of spList) {
@@ -115,6 +142,8 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
                 plan.virtualStages = 1;
                 plan.zero = 0;
                 plan.recompute = 'none';
+                plan.recomputeLayers = c.recomputeLayers ?? 0;
+                plan.offloadLayers = c.offloadLayers ?? 0;
                 const problem = firstBroken(TRAIN_RULES, job, plan);
                 if (problem !== null) {
                   firstProblem ??= problem;
@@ -130,15 +159,41 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
                     plan.recompute = rc;
                     for (const z of zeroList) {
                       plan.zero = z;
-                      scheduleStep(job, plan, sc, out);
-                      evaluated++;
-                      const mem = out[F.memTotal]!;
-                      if (mem <= cap) {
-                        feasible++;
-                        const score = out[F.tokensPerSecond]!;
-                        if (top.length < TOPK || score > top[top.length - 1]!.score) insert(top, { score, mem, plan: { ...plan }, sc });
-                      } else if (closest === null || mem < closest.mem) {
-                        closest = { score: 0, mem, plan: { ...plan }, sc };
+                      const mem = consider(sc);
+                      const S = Math.min(Math.ceil(L / (pp * v)) * v, L);
+                      if (rc === 'full' && searchLayers && plan.recomputeLayers === 0 && mem <= cap && S > 1) {
+                        // full recomputation of every layer fits: recompute only as many layers as the memory needs
+                        plan.recomputeLayers = 1;
+                        scheduleStep(job, plan, sc, out);
+                        const per = (out[F.memTotal]! - mem) / (S - 1);
+                        const k = per > 0 ? Math.max(1, Math.ceil(S - (cap - mem) / per)) : 1;
+                        if (k < S) {
+                          plan.recomputeLayers = k;
+                          if (consider(sc) > cap && k + 1 < S) {
+                            plan.recomputeLayers = k + 1;
+                            consider(sc);
+                          }
+                        }
+                        plan.recomputeLayers = 0;
+                      }
+                      if (mem > cap && S > 1 && searchOffload && plan.offloadLayers === 0 && !(rc === 'full' && plan.recomputeLayers > 0)) {
+                        plan.offloadLayers = S;
+                        scheduleStep(job, plan, sc, out);
+                        const all = out[F.memTotal]!;
+                        if (all <= cap) {
+                          plan.offloadLayers = 1;
+                          scheduleStep(job, plan, sc, out);
+                          const one = out[F.memTotal]!;
+                          const per = (one - all) / (S - 1);
+                          let k = per > 0 ? Math.max(1, Math.ceil(S - (cap - all) / per)) : S;
+                          k = Math.min(S, k);
+                          plan.offloadLayers = k;
+                          if (consider(sc) > cap && k < S) {
+                            plan.offloadLayers = k + 1;
+                            consider(sc);
+                          }
+                        }
+                        plan.offloadLayers = 0;
                       }
                     }
                   }

@@ -3,7 +3,7 @@ import type { Accelerator } from '../hardware/types.js';
 import type { FabricOverrides } from '../cost/topology.js';
 import type { KernelTraits } from '../graph/types.js';
 import type { ModelSpec } from '../model/types.js';
-import type { MemoryReserve } from '../profiles/types.js';
+import type { CudaGraphs, FrameworkOffers, FrameworkProfile, MemoryReserve } from '../profiles/types.js';
 
 export type Recompute = 'none' | 'selective' | 'full';
 export type TrainPrecision = 'bf16' | 'fp8';
@@ -21,7 +21,32 @@ export interface TrainPlan {
   zero: 0 | 1 | 2 | 3;
   microBatchSize: number;
   recompute: Recompute;
+  /**
+   * With full recomputation: how many of each pipeline stage's layers are recomputed (Megatron
+   * --recompute-num-layers); the others keep their activations. 0: every layer.
+   */
+  recomputeLayers: number;
+  /** Layers of each stage whose activations wait in host memory for the backward pass (Megatron --cpu-offloading-num-layers). */
+  offloadLayers: number;
   precision: TrainPrecision;
+}
+
+/** Modules selective recomputation redoes (Megatron-Core --recompute-modules). */
+export const RECOMPUTE_MODULES = ['core_attn', 'layernorm', 'mlp_act', 'moe_act', 'mla_up_proj', 'mlp', 'moe', 'shared_experts'] as const;
+export type RecomputeModule = (typeof RECOMPUTE_MODULES)[number];
+/** What 'selective' means when no modules are named: the attention core, the norms and the activation functions. */
+export const DEFAULT_SELECTIVE: readonly RecomputeModule[] = ['core_attn', 'layernorm', 'mlp_act', 'moe_act'];
+
+/** The software stack's switches a training plan depends on (from the framework profile). */
+export interface TrainStack {
+  /** Gradient reduction and parameter gathers overlap the backward and forward passes. */
+  dpOverlap: boolean;
+  moeDispatcher: FrameworkProfile['moeDispatcher'];
+  fp8PrimaryWeights: boolean;
+  cudaGraphs: CudaGraphs;
+  offers: FrameworkOffers;
+  /** The modules 'selective' recomputes. */
+  selectiveModules: readonly RecomputeModule[];
 }
 
 /** The job, independent of how it is split. */
@@ -49,6 +74,7 @@ export interface TrainJob {
   framework: string;
   /** What the stack holds beyond the plan's tensors (the framework profile's). */
   memoryReserve: MemoryReserve;
+  stack: TrainStack;
 }
 
 /** A partial plan: the keys the user fixed; the rest are searched. */
@@ -67,6 +93,8 @@ export function basePlan(p: Partial<TrainPlan> = {}): TrainPlan {
     zero: 0,
     microBatchSize: 1,
     recompute: 'none',
+    recomputeLayers: 0,
+    offloadLayers: 0,
     precision: 'bf16',
     ...p,
   };
