@@ -8,6 +8,7 @@ import { compressCommand, decompressCommand, inspectCommand, mixedCommand, quant
 import { serveCommand, type ServeFlags } from './serve.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
+import { exportCommand, type ExportFlags } from './export.js';
 
 const defaultIo: Io = {
   out: (s) => process.stdout.write(s),
@@ -35,6 +36,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .name('sinan')
     .description('Sinan (司南): plan LLM training and serving from chip to cluster')
     .version('0.1.0')
+    .enablePositionalOptions() // so 'sinan export --version V' is the framework release, not sinan's
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err, getOutHelpWidth: () => base.columns ?? 100, getErrHelpWidth: () => base.columns ?? 100 })
     .showHelpAfterError('(run sinan --help for usage)')
@@ -97,6 +99,19 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--catalog', 'search accelerators, sizes, splits, formats and batch sizes for the cheapest plan meeting the SLO')
     .action(async (scenario: string, opts: ServeFlags) => {
       code = await serveCommand(scenario, opts, io);
+    });
+
+  program
+    .command('export')
+    .description(
+      'print the runnable command or config file of the plan for a framework (megatron, megatron-bridge, torchtitan, vllm, sglang, trtllm, llama.cpp)',
+    )
+    .argument('<scenario>', "training or inference scenario, or '-' for standard input")
+    .requiredOption('--to <target>', 'megatron | megatron-bridge | torchtitan | vllm | sglang | trtllm | llama.cpp')
+    .option('--version <v>', "the framework release whose arguments to use (default: the newest Sinan's data covers)")
+    .option('--json', 'print the contract JSON object only')
+    .action(async (scenario: string, opts: ExportFlags) => {
+      code = await exportCommand(scenario, opts, io);
     });
 
   program
