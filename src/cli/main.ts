@@ -9,6 +9,7 @@ import { serveCommand, type ServeFlags } from './serve.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
 import { exportCommand, type ExportFlags } from './export.js';
+import { uiCommand } from './ui.js';
 
 const defaultIo: Io = {
   out: (s) => process.stdout.write(s),
@@ -112,6 +113,16 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--json', 'print the contract JSON object only')
     .action(async (scenario: string, opts: ExportFlags) => {
       code = await exportCommand(scenario, opts, io);
+    });
+
+  program
+    .command('ui')
+    .description('serve the web UI and the HTTP API on 127.0.0.1 (prints the URL; Ctrl-C stops it)')
+    .option('--port <n>', 'port (0: any free port)', '8250')
+    .option('--time-limit <seconds>', 'longest a request may plan before it is stopped with 503', '30')
+    .option('--workers <n>', 'plans computed at once')
+    .action(async (opts: { port?: string; timeLimit?: string; workers?: string }) => {
+      code = await uiCommand(opts, io);
     });
 
   program
