@@ -69,6 +69,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--tokens <n>', 'total training tokens (for time-to-train and cost)')
     .option('--price <usd>', 'price per device-hour')
     .option('--alternatives <n>', 'how many runner-up plans to show', '4')
+    .option('--html <file>', 'also write one self-contained HTML report (charts, derivations, data)')
+    .option('--svg <dir>', 'also write each chart as an SVG file into this folder')
     .action(async (scenario: string, opts: TrainFlags) => {
       code = await trainCommand(scenario, opts, io);
     });
@@ -98,6 +100,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--engine <profile>', "serving-engine profile (see 'sinan profiles')")
     .option('--alternatives <n>', 'how many runner-up splits to show', '4')
     .option('--catalog', 'search accelerators, sizes, splits, formats and batch sizes for the cheapest plan meeting the SLO')
+    .option('--html <file>', 'also write one self-contained HTML report (charts, derivations, data)')
+    .option('--svg <dir>', 'also write each chart as an SVG file into this folder')
     .action(async (scenario: string, opts: ServeFlags) => {
       code = await serveCommand(scenario, opts, io);
     });
