@@ -75,8 +75,8 @@ export function trainingStepChart(r: TrainReport): ChartSpec {
     caption: `One step of ${fixed(r.step.seconds, 3)} s: the four terms add up to it; the bars on the right are the communication times before overlap.`,
     option: base('Step time (s)', {
       grid: [
-        { left: 150, right: '55%', top: 40, bottom: 30 },
-        { left: '62%', right: 20, top: 40, bottom: 30 },
+        { left: 160, right: 70, top: 36, height: '34%' },
+        { left: 160, right: 70, top: '58%', bottom: 28 },
       ],
       xAxis: [
         { type: 'value', gridIndex: 0, name: 's' },
@@ -98,7 +98,7 @@ export function trainingStepChart(r: TrainReport): ChartSpec {
         { name: 'before overlap', type: 'bar', xAxisIndex: 1, yAxisIndex: 1, data: comm.map((p) => fixed(p[1], 6)), itemStyle: { color: COLORS[1] } },
       ],
     }),
-    height: 280,
+    height: 380,
   };
 }
 

@@ -6,6 +6,16 @@ import type { HttpLimits } from './limits.js';
 import { openApi } from './openapi.js';
 import type { Outcome, Runner } from './pool.js';
 import { staticFile } from './static.js';
+import { loadExportData } from '../export/data.js';
+import { exportVersions, TARGET_INFO } from '../export/export.js';
+import { EXPORT_TARGETS } from '../export/types.js';
+
+/** GET /v1/export/targets: each target's plan kind and the versions its data has, newest first. */
+function exportTargets(): string {
+  const data = loadExportData();
+  const targets = EXPORT_TARGETS.map((t) => ({ target: t, kind: TARGET_INFO[t].kind, label: TARGET_INFO[t].label, versions: exportVersions(t, data[t]) }));
+  return JSON.stringify({ targets }, null, 2) + '\n';
+}
 
 /**
  * The HTTP API and the web UI's files. Routes are thin: check the request, hand the body to a
@@ -109,6 +119,7 @@ export function createApp(o: AppOptions): Hono {
     '/v1/hardware': o.listings.hardware,
     '/v1/calibration': o.listings.calibration,
     '/v1/profiles': o.listings.profiles,
+    '/v1/export/targets': exportTargets,
     '/v1/openapi.json': () => JSON.stringify(openApi(lim, o.version ?? '0.1.0'), null, 2) + '\n',
   };
   for (const [path, f] of Object.entries(listings)) app.get(path, (c) => send(c, 200, once(path, f)));

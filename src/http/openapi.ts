@@ -90,6 +90,7 @@ export function openApi(limits: HttpLimits, version: string): Record<string, unk
           responses: ok('{ kind: export, target, version, command | files, plan }'),
         },
       },
+      '/v1/export/targets': get('export targets, their plan kind and the versions Sinan has argument lists for'),
       '/v1/models': get('built-in models (sinan models --json)'),
       '/v1/hardware': get('the hardware catalog (sinan hardware --json)'),
       '/v1/calibration': get('calibration constants with sources (sinan calibration --json)'),
