@@ -50,13 +50,14 @@ export function validationChart(rows: ValidationRowLike[], title: string, overla
   const ok = rows.filter((r) => r.predicted !== null && r.predicted > 0 && r.measured > 0);
   const groups = [...new Set(ok.map((r) => r.group))];
   const vals = [...ok.flatMap((r) => [r.measured, r.predicted!]), ...overlay.flatMap((r) => [r.measured, r.predictedBefore, r.predictedAfter])];
-  const lo = vals.length ? Math.min(...vals) / 1.5 : 1;
-  const hi = vals.length ? Math.max(...vals) * 1.5 : 10;
+  const lo = vals.length ? 10 ** Math.floor(Math.log10(Math.min(...vals))) : 1;
+  const hi = vals.length ? 10 ** Math.ceil(Math.log10(Math.max(...vals))) : 10;
   const band = (f: number, name: string, dash: string) => ({
     name,
     type: 'line',
     symbol: 'none',
     lineStyle: { color: '#999', type: dash, width: 1 },
+    itemStyle: { color: '#999' },
     data: [
       [lo, lo * f],
       [hi, hi * f],
