@@ -8,7 +8,12 @@ import { serve as serveLib, train as trainLib } from '../src/api.js';
 import { CLI_LISTINGS } from '../src/cli/ui.js';
 import { startServer } from '../src/http/server.js';
 
-const SERVE = { kind: 'inference', model: 'llama-3.1-8b', system: { accelerator: 'nvidia-h100-sxm', count: 1 }, workload: { inputTokens: 1024, outputTokens: 256, concurrency: 16 } };
+const SERVE = {
+  kind: 'inference',
+  model: 'llama-3.1-8b',
+  system: { accelerator: 'nvidia-h100-sxm', count: 1 },
+  workload: { inputTokens: 1024, outputTokens: 256, concurrency: 16 },
+};
 const TRAIN = {
   kind: 'training',
   model: 'llama-3.1-8b',
@@ -57,7 +62,9 @@ const server = await startServer({ port: 0, listings: CLI_LISTINGS });
 console.log(`server ${server.url} (loopback), ${MAX_SECONDS} s at most per run`);
 try {
   const base = { serve: inProcess(() => serveLib(SERVE, { files: null }), 200), train: inProcess(() => trainLib(TRAIN, { files: null }), 20) };
-  console.log(`baseline (library in this process, one thread): serve ${base.serve.perSecond.toFixed(0)} plans/s, p50 ${base.serve.p50.toFixed(2)} ms; train ${base.train.perSecond.toFixed(1)} plans/s, p50 ${base.train.p50.toFixed(1)} ms`);
+  console.log(
+    `baseline (library in this process, one thread): serve ${base.serve.perSecond.toFixed(0)} plans/s, p50 ${base.serve.p50.toFixed(2)} ms; train ${base.train.perSecond.toFixed(1)} plans/s, p50 ${base.train.p50.toFixed(1)} ms`,
+  );
   // warm the workers
   await load(new URL('/v1/serve', server.url).href, JSON.stringify(SERVE), 4, 40);
   console.log('route        clients  requests  req/s    p50 ms   p99 ms   p50 / in-process  errors');

@@ -53,19 +53,64 @@ export { SERVE_RULES } from './serve/rules.js';
 export { WEIGHTS, WEIGHT_FORMATS, KV_FORMATS, kvBytesPerElement, type WeightFormat, type KvFormat } from './serve/formats.js';
 export type { ServeJob, ServeSplit, ServeRequest } from './serve/types.js';
 
-// checkpoint engine
-export { SafetensorsFile, Checkpoint, writeSafetensors, readHeader, SafetensorsError, type TensorInfo } from './quant/safetensors.js';
-export { toFloat32, fromFloat32, f32ToBf16, bf16ToF32, f32ToF16, f16ToF32, f32ToE4m3, e4m3ToF32, f32ToE5m2, e5m2ToF32, type DType } from './quant/dtypes.js';
-export { quantize4bit, quantize4bitBf16, dequantize4bit, doubleQuantize, doubleDequantize, NF4_CODE, FP4_CODE } from './quant/bnb.js';
-export { quantizeInt, dequantizeInt, packGptq } from './quant/intq.js';
+// numeric formats and codecs (pure)
+export {
+  toFloat32,
+  fromFloat32,
+  f32ToBf16,
+  bf16ToF32,
+  f32ToF16,
+  f16ToF32,
+  f32ToE4m3,
+  e4m3ToF32,
+  f32ToE5m2,
+  e5m2ToF32,
+  DTYPE_BITS,
+  type DType,
+} from './quant/dtypes.js';
+export {
+  quantize4bit,
+  quantize4bitBf16,
+  quantize4bitInto,
+  dequantize4bit,
+  doubleQuantize,
+  doubleQuantizeInto,
+  doubleDequantize,
+  quantStateJson,
+  NF4_CODE,
+  FP4_CODE,
+} from './quant/bnb.js';
+export { createDynamicMap } from './quant/dynamic-map.js';
+export { TorchSumF32, torchMeanF32 } from './quant/torch-sum.js';
+export { quantizeInt, dequantizeInt, packGptq, packCompressedTensors } from './quant/intq.js';
 export { quantizeFp8, dequantizeFp8 } from './quant/fp8q.js';
-export { quantizeKv, dequantizeKv } from './quant/kv.js';
-export { compress16, decompress16, entropyBound, boundFromCounts } from './quant/lossless.js';
-export { compressFile, decompressFile } from './quant/container.js';
-export { quantizeCheckpoint, type QuantizeReport } from './quant/convert.js';
-export { quantizeParallel } from './quant/parallel.js';
-export { mixedPrecision, allocate } from './quant/mixed.js';
-export { inspectCheckpoint } from './quant/inspect.js';
+export { quantizeKv, dequantizeKv, packKv } from './quant/kv.js';
+export { encodeChunk16, decodeChunk16, entropyBound, boundFromCounts } from './quant/lossless.js';
+export { xxh64 } from './quant/xxh64.js';
+export { weightCodec, CODEC_IDS, type CodecId, type CodecParams } from './quant/weight-codecs.js';
+
+// the format registry (pure): weight and KV-cache formats, exact stored bytes, hardware needs
+export {
+  weightFormat,
+  storedBytes,
+  bitsPerWeight,
+  formatProblem as weightFormatProblem,
+  computeMode as weightComputeMode,
+  WEIGHT_FORMAT_IDS,
+  type WeightFormat as RegistryWeightFormat,
+  type WeightOptions,
+  type StoredTensor,
+  type HardwareCaps,
+} from './formats/weights.js';
+export { kvBytesPerElement as kvCacheBytesPerElement, kvCacheBytes, kvBytesPerToken, KV_FORMAT_IDS, type KvCacheFormat, type KvSide } from './formats/kv.js';
+
+// checkpoint engine (file I/O)
+export { SafetensorsFile, Checkpoint, writeSafetensors, readHeader, MAX_HEADER_BYTES, type TensorInfo } from './checkpoint/safetensors.js';
+export { CheckpointError, SafetensorsError } from './checkpoint/errors.js';
+export { compressFile, decompressFile, type CompressionReport } from './checkpoint/container.js';
+export { quantizeCheckpoint, planQuantization, type QuantizeReport, type QuantizeOptions } from './checkpoint/convert.js';
+export { mixedPrecision, allocate, type MixedReport } from './checkpoint/mixed.js';
+export { inspectCheckpoint } from './checkpoint/inspect.js';
 
 // fleet
 export { sizeFabric, maxAcceleratorsByTiers, type FabricInput, type FabricDesign } from './fleet/fabric.js';

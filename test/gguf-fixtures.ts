@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { f32ToBf16, f32ToF16, bf16ToF32, f16ToF32 } from '../src/quant/dtypes.js';
-import { writeSafetensors, type TensorToWrite } from '../src/quant/safetensors.js';
+import { writeSafetensors, type TensorToWrite } from '../src/checkpoint/safetensors.js';
 import { gaussian } from './quant-data.js';
 
 export interface Fixture {

@@ -221,7 +221,7 @@ describe('sinan serve', () => {
 describe('sinan inspect / quantize / compress / mixed', () => {
   async function model(): Promise<string> {
     const { mkdtempSync } = await import('node:fs');
-    const { writeSafetensors } = await import('../quant/safetensors.js');
+    const { writeSafetensors } = await import('../checkpoint/safetensors.js');
     const { f32ToBf16 } = await import('../quant/dtypes.js');
     const dir = mkdtempSync(join(tmpdir(), 'sinan-cli-q-'));
     const data = new Uint8Array(2 * 64 * 64);

@@ -4,7 +4,7 @@ import { calibrationCommand, hardwareCommand, modelsCommand, profilesCommand, sc
 import { fitLines, setTableWidth } from './format.js';
 import { clusterCommand, goodputCommand, sweepCommand } from './fleet.js';
 import type { ExitCode, Io } from './common.js';
-import { compressCommand, decompressCommand, inspectCommand, mixedCommand, quantizeCommand, type QuantizeFlags } from './quant.js';
+import { registerQuantCommands } from './quant.js';
 import { serveCommand, type ServeFlags } from './serve.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
@@ -169,64 +169,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
       },
     );
 
-  program
-    .command('inspect')
-    .description('summarise a safetensors file or checkpoint folder: tensors, dtypes, sizes, parameter count')
-    .argument('<path>', '.safetensors file, or a folder (with model.safetensors.index.json or shards)')
-    .option('--all', 'list every tensor')
-    .option('--json', 'print JSON')
-    .action(async (path: string, opts: { json?: boolean; all?: boolean }) => {
-      code = await inspectCommand(path, opts, io);
-    });
-
-  program
-    .command('quantize')
-    .description('quantize the linear layers of a safetensors checkpoint (NF4/FP4 as bitsandbytes writes them, GPTQ INT4/INT8, FP8)')
-    .argument('<input>', 'safetensors file or checkpoint folder')
-    .argument('<output>', 'output .safetensors file or folder')
-    .option('--format <format>', 'nf4 | fp4 | int4 | int8 | fp8 | fp8-channel | fp8-block | fp8-e5m2', 'nf4')
-    .option('--double-quant', 'NF4/FP4: double-quantize the block scales')
-    .option('--blocksize <n>', 'NF4/FP4 block size (default 64)')
-    .option('--group-size <n>', 'INT4/INT8 group size (default 128)')
-    .option('--asym', 'INT4/INT8: asymmetric (zero point) instead of symmetric')
-    .option('--include-embeddings', 'also quantize embeddings and the output head')
-    .option('--workers <n>', 'worker threads (default: every core; an output folder becomes a sharded checkpoint)')
-    .option('--json', 'print JSON')
-    .action(async (input: string, output: string, opts: QuantizeFlags) => {
-      code = await quantizeCommand(input, output, opts, io);
-    });
-
-  program
-    .command('compress')
-    .description('losslessly compress the BF16/FP16 tensors of a safetensors file (Huffman-coded exponents)')
-    .argument('<input>', '.safetensors file')
-    .argument('<output>', 'compressed output (itself a safetensors file)')
-    .option('--json', 'print JSON')
-    .action(async (input: string, output: string, opts: { json?: boolean }) => {
-      code = await compressCommand(input, output, opts, io);
-    });
-
-  program
-    .command('decompress')
-    .description('rebuild the original safetensors file, byte for byte, from sinan compress output')
-    .argument('<input>', 'compressed file')
-    .argument('<output>', 'restored .safetensors file')
-    .option('--json', 'print JSON')
-    .action(async (input: string, output: string, opts: { json?: boolean }) => {
-      code = await decompressCommand(input, output, opts, io);
-    });
-
-  program
-    .command('mixed')
-    .description('choose a format per tensor minimising total error under a size budget, and write the checkpoint')
-    .argument('<input>', 'safetensors file or checkpoint folder')
-    .argument('<output>', 'output .safetensors file or folder')
-    .requiredOption('--budget <size>', 'total size, e.g. 40GB or 1.5GiB')
-    .option('--formats <list>', 'candidate formats, comma-separated (keep = source precision)', 'keep,fp8,int8,nf4,int4')
-    .option('--json', 'print JSON')
-    .action(async (input: string, output: string, opts: { json?: boolean; budget?: string; formats?: string }) => {
-      code = await mixedCommand(input, output, opts, io);
-    });
+  registerQuantCommands(program, io, (c) => (code = c));
 
   program
     .command('models')

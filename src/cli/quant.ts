@@ -1,31 +1,77 @@
+import type { Command } from 'commander';
 import pc from 'picocolors';
-import { ScenarioError } from '../util/issues.js';
-import { QUANT_FORMATS, type QuantFormat } from '../quant/convert.js';
-import { quantizeParallel } from '../quant/parallel.js';
-import { inspectCheckpoint } from '../quant/inspect.js';
-import { compressFile, decompressFile } from '../quant/container.js';
-import { BudgetError, DEFAULT_CANDIDATES, mixedPrecision, parseBytes, type MixedFormat } from '../quant/mixed.js';
-import { SafetensorsError } from '../quant/safetensors.js';
+import { IssueError, mkIssue, type Issue } from '../core/issues.js';
+import { CheckpointError, type CheckpointErrorCode } from '../checkpoint/errors.js';
+import { QUANT_FORMATS, quantizeCheckpoint, type QuantFormat } from '../checkpoint/convert.js';
+import { inspectCheckpoint } from '../checkpoint/inspect.js';
+import { compressFile, decompressFile } from '../checkpoint/container.js';
+import { DEFAULT_CANDIDATES, MIXED_FORMATS, mixedPrecision, parseBytes, type MixedFormat } from '../checkpoint/mixed.js';
 import { guard, intFlag, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, table } from './format.js';
 
-function asIssue(e: unknown, path: string): never {
-  if (e instanceof SafetensorsError) throw new ScenarioError([{ code: 'invalid_value', path: [path], message: e.message }]);
-  if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ScenarioError([{ code: 'io_error', path: [path], message: `${path}: no such file or folder` }]);
-  throw e;
+/** A checkpoint-engine error as an issue of the contract: the file (or the option) it concerns, and why. */
+function checkpointIssue(e: CheckpointError, path: string): Issue {
+  const file = e.file ?? path;
+  const reason = e.file ? e.detail : e.message;
+  const kinds: Record<CheckpointErrorCode, 'io_error' | 'unsupported' | 'invalid_value'> = {
+    io_error: 'io_error',
+    invalid_file: 'invalid_value',
+    unsupported: 'unsupported',
+    invalid_option: 'invalid_value',
+    output_exists: 'invalid_value',
+    unsafe_output: 'invalid_value',
+    nothing_to_do: 'unsupported',
+    non_finite: 'invalid_value',
+    integrity: 'invalid_value',
+  };
+  const kind = kinds[e.code];
+  if (kind === 'io_error') return mkIssue({ code: 'io_error', path: [file], file, reason });
+  if (kind === 'unsupported') return mkIssue({ code: 'unsupported', path: [file], feature: file, reason });
+  return mkIssue({ code: 'invalid_value', path: [file], value: undefined, reason: `${file}: ${reason}` });
+}
+
+const badFlag = (name: string, value: string | undefined, reason: string, allowed?: readonly string[]) =>
+  new IssueError([mkIssue({ code: 'invalid_value', path: [`--${name}`], value, reason, ...(allowed ? { allowed } : {}) })]);
+
+/** Runs a checkpoint-engine call, turning its errors (bad files, unsafe outputs, bad options) into issues (exit 2). */
+async function engine<T>(path: string, body: () => Promise<T> | T): Promise<T> {
+  // an interrupted run must not leave temporary files: exit through the handlers that remove them
+  const onSignal = () => process.exit(130);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof CheckpointError) {
+      throw new IssueError([checkpointIssue(e, path)]);
+    }
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+const progressTo = (io: Io, json: boolean, what: string) =>
+  !json && process.stderr.isTTY ? (d: number, t: number) => io.err(`\r${what} ${d}/${t}`) : undefined;
+const clearProgress = (io: Io, json: boolean) => {
+  if (!json && process.stderr.isTTY) io.err('\r\x1b[K');
+};
+
+function sizeFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const b = parseBytes(v);
+  if (b === null || b <= 0) throw badFlag(name, v, `--${name} needs a size such as 5GB or 500MiB`);
+  return b;
 }
 
 export async function inspectCommand(path: string, f: { json?: boolean; all?: boolean }, io: Io): Promise<ExitCode> {
-  return guard(!!f.json, io, () => {
-    let r;
-    try {
-      r = inspectCheckpoint(path);
-    } catch (e) {
-      asIssue(e, path);
-    }
+  return guard(!!f.json, io, async (): Promise<ExitCode> => {
+    const r = await engine(path, () => inspectCheckpoint(path));
     if (f.json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
-      io.out(heading(`${path}: ${r.files} file(s), ${r.tensors.length} tensors, ${num(r.parameters)} elements, ${bytes(r.bytes)}`) + '\n');
+      const what = r.kind === 'sinan-container' ? 'Sinan lossless container holding' : `${r.files} file(s),`;
+      io.out(heading(`${path}: ${what} ${r.tensors.length} tensors, ${num(r.parameters)} elements, ${bytes(r.bytes)}`) + '\n');
       io.out(
         table(
           ['dtype', 'tensors', 'elements', 'bytes'],
@@ -41,7 +87,7 @@ export async function inspectCommand(path: string, f: { json?: boolean; all?: bo
         ) + '\n',
       );
       if (shown.length < r.tensors.length) io.out(pc.dim(`… ${r.tensors.length - shown.length} more (--all)\n`));
-      if (Object.keys(r.metadata).length) io.out(pc.dim(`metadata: ${JSON.stringify(r.metadata)}\n`));
+      if (Object.keys(r.metadata).length) io.out(pc.dim(`metadata: ${JSON.stringify(r.metadata).slice(0, 2000)}\n`));
     }
     return 0;
   });
@@ -55,45 +101,48 @@ export interface QuantizeFlags {
   blocksize?: string;
   groupSize?: string;
   asym?: boolean;
+  layout?: string;
   includeEmbeddings?: boolean;
+  shardSize?: string;
   workers?: string;
+  force?: boolean;
 }
 
 export async function quantizeCommand(input: string, output: string, f: QuantizeFlags, io: Io): Promise<ExitCode> {
   const json = !!f.json;
   return guard(json, io, async (): Promise<ExitCode> => {
     const format = (f.format ?? 'nf4') as QuantFormat;
-    if (!QUANT_FORMATS.includes(format))
-      throw new ScenarioError([{ code: 'invalid_value', path: ['--format'], message: `unknown format '${f.format}': one of ${QUANT_FORMATS.join(', ')}` }]);
+    if (!QUANT_FORMATS.includes(format)) throw badFlag('format', f.format, 'unknown format', QUANT_FORMATS);
     const blocksize = intFlag('blocksize', f.blocksize);
     if (blocksize !== undefined && ![32, 64, 128, 256, 512, 1024, 2048, 4096].includes(blocksize))
-      throw new ScenarioError([{ code: 'invalid_value', path: ['--blocksize'], message: 'blocksize must be a power of two from 32 to 4096 (bitsandbytes)' }]);
-    const progress = !json && process.stderr.isTTY;
-    let r;
-    try {
-      const workers = f.workers !== undefined ? intFlag('workers', f.workers)! : output.endsWith('.safetensors') ? 1 : undefined;
-      r = await quantizeParallel(
+      throw badFlag('blocksize', f.blocksize, 'blocksize must be a power of two from 32 to 4096 (bitsandbytes)');
+    if (f.layout !== undefined && f.layout !== 'gptq' && f.layout !== 'compressed-tensors')
+      throw badFlag('layout', f.layout, 'unknown layout', ['gptq', 'compressed-tensors']);
+    const groupSize = intFlag('group-size', f.groupSize);
+    const r = await engine(input, () =>
+      quantizeCheckpoint(
         input,
         output,
         {
           format,
           doubleQuant: !!f.doubleQuant,
           ...(blocksize ? { blocksize } : {}),
-          ...(f.groupSize ? { groupSize: intFlag('group-size', f.groupSize)! } : {}),
+          ...(groupSize ? { groupSize, groupSizeExplicit: true } : {}),
           sym: !f.asym,
+          ...(f.layout ? { layout: f.layout as 'gptq' | 'compressed-tensors' } : {}),
           includeEmbeddings: !!f.includeEmbeddings,
+          ...(f.shardSize !== undefined ? { shardBytes: sizeFlag('shard-size', f.shardSize)! } : {}),
+          ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}),
+          force: !!f.force,
         },
-        workers,
-        progress ? (d: number, t: number) => io.err(`\rquantizing ${d}/${t} tensors`) : undefined,
-      );
-    } catch (e) {
-      asIssue(e, input);
-    }
-    if (progress) io.err('\r\x1b[K');
+        progressTo(io, json, 'quantizing'),
+      ),
+    );
+    clearProgress(io, json);
     if (json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
       const q = r.tensors.filter((t) => t.quantized);
-      io.out(heading(`${r.input} → ${r.output} (${format}${f.doubleQuant ? ' + double quant' : ''})`) + '\n');
+      io.out(heading(`${r.input} → ${r.output} (${r.format}; ${r.files.length} file${r.files.length > 1 ? 's' : ''})`) + '\n');
       io.out(
         `${num(r.quantizedParameters)} parameters quantized, ${num(r.keptParameters)} kept; ${bytes(r.bytesIn)} → ${bytes(r.bytesOut)} (${(r.bytesIn / Math.max(r.bytesOut, 1)).toFixed(2)}x)\n`,
       );
@@ -104,23 +153,37 @@ export async function quantizeCommand(input: string, output: string, f: Quantize
           { align: ['left', 'left', 'right', 'right'] },
         ) + '\n',
       );
+      for (const n of r.notes) io.out(pc.yellow(`note: ${n}\n`));
     }
     return 0;
   });
 }
 
-export async function compressCommand(input: string, output: string, f: { json?: boolean }, io: Io): Promise<ExitCode> {
-  return guard(!!f.json, io, () => {
-    let r;
-    try {
-      r = compressFile(input, output, !f.json && process.stderr.isTTY ? (d, t) => io.err(`\rcompressing ${d}/${t} tensors`) : undefined);
-    } catch (e) {
-      asIssue(e, input);
-    }
-    if (!f.json && process.stderr.isTTY) io.err('\r\x1b[K');
-    if (f.json) io.out(JSON.stringify(r, null, 2) + '\n');
+export interface ContainerFlags {
+  json?: boolean;
+  workers?: string;
+  force?: boolean;
+}
+
+export async function compressCommand(input: string, output: string, f: ContainerFlags, io: Io): Promise<ExitCode> {
+  const json = !!f.json;
+  return guard(json, io, async (): Promise<ExitCode> => {
+    const r = await engine(input, () =>
+      compressFile(
+        input,
+        output,
+        { force: !!f.force, ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}) },
+        progressTo(io, json, 'compressing chunk'),
+      ),
+    );
+    clearProgress(io, json);
+    if (json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
-      io.out(heading(`${r.input} → ${r.output}: ${bytes(r.bytesIn)} → ${bytes(r.bytesOut)} (${r.ratio.toFixed(3)}x, lossless)`) + '\n');
+      io.out(
+        heading(
+          `${r.input} → ${r.output}: ${bytes(r.bytesIn)} → ${bytes(r.bytesOut)} (${r.ratio.toFixed(3)}x, lossless, ${bytes(r.overheadBytes)} of header, index and footer)`,
+        ) + '\n',
+      );
       io.out(
         table(
           ['tensor', 'dtype', 'bits/weight', 'entropy bound', 'ratio'],
@@ -133,43 +196,64 @@ export async function compressCommand(input: string, output: string, f: { json?:
   });
 }
 
-export async function decompressCommand(input: string, output: string, f: { json?: boolean }, io: Io): Promise<ExitCode> {
-  return guard(!!f.json, io, () => {
-    let r;
-    try {
-      r = decompressFile(input, output);
-    } catch (e) {
-      asIssue(e, input);
-    }
-    io.out(f.json ? JSON.stringify(r) + '\n' : `${r.input} → ${r.output}: ${bytes(r.bytes)} restored\n`);
+export async function decompressCommand(input: string, output: string, f: ContainerFlags, io: Io): Promise<ExitCode> {
+  const json = !!f.json;
+  return guard(json, io, async (): Promise<ExitCode> => {
+    const r = await engine(input, () =>
+      decompressFile(
+        input,
+        output,
+        { force: !!f.force, ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}) },
+        progressTo(io, json, 'restoring chunk'),
+      ),
+    );
+    clearProgress(io, json);
+    io.out(json ? JSON.stringify(r) + '\n' : `${r.input} → ${r.output}: ${bytes(r.bytes)} restored, every chunk verified\n`);
     return 0;
   });
 }
 
-export async function mixedCommand(input: string, output: string, f: { json?: boolean; budget?: string; formats?: string }, io: Io): Promise<ExitCode> {
-  return guard(!!f.json, io, () => {
+export interface MixedFlags {
+  json?: boolean;
+  budget?: string;
+  formats?: string;
+  groupSize?: string;
+  includeEmbeddings?: boolean;
+  shardSize?: string;
+  workers?: string;
+  force?: boolean;
+}
+
+export async function mixedCommand(input: string, output: string, f: MixedFlags, io: Io): Promise<ExitCode> {
+  const json = !!f.json;
+  return guard(json, io, async (): Promise<ExitCode> => {
     const budget = f.budget === undefined ? null : parseBytes(f.budget);
-    if (budget === null || budget <= 0)
-      throw new ScenarioError([
-        { code: 'invalid_value', path: ['--budget'], message: `--budget needs a size such as 40GB or 1.5GiB, got '${f.budget ?? ''}'` },
-      ]);
+    if (budget === null || budget <= 0) throw badFlag('budget', f.budget ?? '', '--budget needs a size such as 40GB or 1.5GiB');
     const formats = (f.formats ?? DEFAULT_CANDIDATES.join(',')).split(',').map((s) => s.trim()) as MixedFormat[];
-    for (const x of formats)
-      if (x !== 'keep' && !QUANT_FORMATS.includes(x))
-        throw new ScenarioError([{ code: 'invalid_value', path: ['--formats'], message: `unknown format '${x}': keep or one of ${QUANT_FORMATS.join(', ')}` }]);
-    let r;
-    try {
-      r = mixedPrecision(input, output, budget, formats, !f.json && process.stderr.isTTY ? (d, t) => io.err(`\rmeasuring ${d}/${t} tensors`) : undefined);
-    } catch (e) {
-      if (e instanceof BudgetError) throw new ScenarioError([{ code: 'too_small', path: ['--budget'], message: e.message }]);
-      asIssue(e, input);
-    }
-    if (!f.json && process.stderr.isTTY) io.err('\r\x1b[K');
-    if (f.json) io.out(JSON.stringify(r, null, 2) + '\n');
+    for (const x of formats) if (!MIXED_FORMATS.includes(x)) throw badFlag('formats', x, 'unknown format', MIXED_FORMATS);
+    const groupSize = intFlag('group-size', f.groupSize);
+    const r = await engine(input, () =>
+      mixedPrecision(
+        input,
+        output,
+        budget,
+        {
+          candidates: formats,
+          ...(groupSize ? { groupSize } : {}),
+          includeEmbeddings: !!f.includeEmbeddings,
+          ...(f.shardSize !== undefined ? { shardBytes: sizeFlag('shard-size', f.shardSize)! } : {}),
+          ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}),
+          force: !!f.force,
+        },
+        progressTo(io, json, 'measuring'),
+      ),
+    );
+    clearProgress(io, json);
+    if (json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
       io.out(
         heading(
-          `${r.input} → ${r.output}: ${bytes(r.bytesIn)} → ${bytes(r.bytesOut)} within ${bytes(r.budgetBytes)} (${r.exact ? 'exact' : 'Lagrangian + greedy'} allocation)`,
+          `${r.input} → ${r.output} (${r.loader}): ${bytes(r.bytesIn)} → ${bytes(r.bytesOut)} within ${bytes(r.budgetBytes)} (${r.exact ? 'exact' : 'Lagrangian + greedy'} allocation)`,
         ) + '\n',
       );
       io.out(
@@ -179,7 +263,74 @@ export async function mixedCommand(input: string, output: string, f: { json?: bo
           { align: ['left', 'left', 'right', 'right'] },
         ) + '\n',
       );
+      for (const n of r.notes) io.out(pc.yellow(`note: ${n}\n`));
     }
     return 0;
   });
+}
+
+/** The checkpoint-engine commands: inspect, quantize, compress, decompress, mixed. */
+export function registerQuantCommands(program: Command, io: Io, setCode: (c: ExitCode) => void): void {
+  program
+    .command('inspect')
+    .description('summarise a safetensors file, checkpoint folder or Sinan container: tensors, dtypes, sizes, parameter count')
+    .argument('<path>', '.safetensors file, or a folder (with model.safetensors.index.json or shards)')
+    .option('--all', 'list every tensor')
+    .option('--json', 'print JSON')
+    .action(async (path: string, opts: { json?: boolean; all?: boolean }) => setCode(await inspectCommand(path, opts, io)));
+
+  program
+    .command('quantize')
+    .description(
+      'quantize the linear layers of a safetensors checkpoint into a checkpoint its loader reads (bitsandbytes NF4/FP4, GPTQ or compressed-tensors INT4/INT8, compressed-tensors FP8, DeepSeek FP8 blocks)',
+    )
+    .argument('<input>', 'safetensors file or checkpoint folder')
+    .argument('<output>', 'output folder (a checkpoint: weights, config.json, tokenizer) or a single .safetensors file')
+    .option('--format <format>', QUANT_FORMATS.join(' | '), 'nf4')
+    .option('--double-quant', 'NF4/FP4: double-quantize the block scales')
+    .option('--blocksize <n>', 'NF4/FP4 block size (default 64)')
+    .option('--group-size <n>', 'INT4/INT8 group size (default 128; must divide every quantized input dimension)')
+    .option('--asym', 'INT4/INT8: asymmetric (zero point) instead of symmetric')
+    .option('--layout <layout>', 'INT4/INT8 tensors: gptq (default) or compressed-tensors (pack-quantized, for vLLM)')
+    .option('--include-embeddings', 'also quantize the output head (input embeddings always stay)')
+    .option('--shard-size <size>', 'folder output: shard files of at most this size (default 5GB)')
+    .option('--workers <n>', 'worker threads (default: every core)')
+    .option('--force', 'replace an existing output')
+    .option('--json', 'print JSON')
+    .action(async (input: string, output: string, opts: QuantizeFlags) => setCode(await quantizeCommand(input, output, opts, io)));
+
+  program
+    .command('compress')
+    .description('losslessly compress a safetensors file (Huffman-coded BF16/FP16 exponents, checksummed chunks)')
+    .argument('<input>', '.safetensors file')
+    .argument('<output>', 'compressed output (a Sinan container)')
+    .option('--workers <n>', 'worker threads (default: every core)')
+    .option('--force', 'replace an existing output')
+    .option('--json', 'print JSON')
+    .action(async (input: string, output: string, opts: ContainerFlags) => setCode(await compressCommand(input, output, opts, io)));
+
+  program
+    .command('decompress')
+    .description('rebuild the original safetensors file, byte for byte and verified, from sinan compress output')
+    .argument('<input>', 'compressed file')
+    .argument('<output>', 'restored .safetensors file')
+    .option('--workers <n>', 'worker threads (default: every core)')
+    .option('--force', 'replace an existing output')
+    .option('--json', 'print JSON')
+    .action(async (input: string, output: string, opts: ContainerFlags) => setCode(await decompressCommand(input, output, opts, io)));
+
+  program
+    .command('mixed')
+    .description('choose a format per weight minimising total error under a size budget, and write a checkpoint one loader reads')
+    .argument('<input>', 'safetensors file or checkpoint folder')
+    .argument('<output>', 'output folder (or a single .safetensors file)')
+    .requiredOption('--budget <size>', 'total size, e.g. 40GB or 1.5GiB')
+    .option('--formats <list>', `candidate formats, comma-separated (keep = source precision): ${MIXED_FORMATS.join(', ')}`, DEFAULT_CANDIDATES.join(','))
+    .option('--group-size <n>', 'INT4/INT8 group size (default 128)')
+    .option('--include-embeddings', 'also consider quantizing the output head')
+    .option('--shard-size <size>', 'folder output: shard files of at most this size (default 5GB)')
+    .option('--workers <n>', 'worker threads (default: every core)')
+    .option('--force', 'replace an existing output')
+    .option('--json', 'print JSON')
+    .action(async (input: string, output: string, opts: MixedFlags) => setCode(await mixedCommand(input, output, opts, io)));
 }

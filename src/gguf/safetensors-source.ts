@@ -1,6 +1,5 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { toFloat32, type DType } from '../quant/dtypes.js';
-import { Checkpoint } from '../quant/safetensors.js';
+import { Checkpoint } from '../checkpoint/safetensors.js';
 import { rowsOf, type TensorSource } from './tensor-source.js';
 
 /**
@@ -14,15 +13,6 @@ const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3
 
 export function openSafetensorsSource(path: string): TensorSource {
   const ckpt = new Checkpoint(path);
-  const fds = new Map<string, number>();
-  const fdOf = (file: string): number => {
-    let fd = fds.get(file);
-    if (fd === undefined) {
-      fd = openSync(file, 'r');
-      fds.set(file, fd);
-    }
-    return fd;
-  };
   const tensors = ckpt.tensors.map((t) => ({ name: t.name, dtype: t.dtype as string, shape: t.shape }));
   const byName = new Map(tensors.map((t) => [t.name, t]));
   return {
@@ -36,22 +26,10 @@ export function openSafetensorsSource(path: string): TensorSource {
       const { rows, cols } = rowsOf(t.shape);
       if (!Number.isInteger(firstRow) || !Number.isInteger(rowCount) || firstRow < 0 || rowCount < 0 || firstRow + rowCount > rows)
         throw new RangeError(`${file.path}: rows ${firstRow}..${firstRow + rowCount - 1} of '${name}' are outside its ${rows} rows`);
-      const info = file.info(name)!;
       const rowB = cols * BYTES[t.dtype]!;
-      const buf = new Uint8Array(rowCount * rowB);
-      const fd = fdOf(file.path);
-      const start = file.header.dataStart + info.begin + firstRow * rowB;
-      let off = 0;
-      while (off < buf.length) {
-        const n = readSync(fd, buf, off, buf.length - off, start + off);
-        if (n === 0) throw new Error(`${file.path}: unexpected end of file reading '${name}'`);
-        off += n;
-      }
-      return toFloat32(buf, t.dtype as DType);
+      return toFloat32(ckpt.readRange(name, firstRow * rowB, rowCount * rowB), t.dtype as DType);
     },
     close() {
-      for (const fd of fds.values()) closeSync(fd);
-      fds.clear();
       ckpt.close();
     },
   };

@@ -31,7 +31,11 @@ async function cli(args: string[]): Promise<{ code: number; out: string }> {
 }
 
 const post = (path: string, body: string | Uint8Array, type = 'application/json') =>
-  app.request(path, { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
+  app.request(path, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : new Blob([body as Uint8Array<ArrayBuffer>]),
+    headers: type ? { 'content-type': type } : {},
+  });
 const example = (f: string) => JSON.stringify(parse(readFileSync(join('examples', f), 'utf8')));
 
 describe('answers are byte for byte the CLI --json output', () => {

@@ -1,8 +1,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dequantize4bit, doubleDequantize, doubleQuantize, dynamicMap, nf4SimdAvailable, pythonFloat, quantize4bit, quantize4bitBf16 } from './bnb.js';
+import { createHash } from 'node:crypto';
+import {
+  dequantize4bit,
+  doubleDequantize,
+  doubleQuantize,
+  doubleQuantizeInto,
+  dynamicMap,
+  nf4SimdAvailable,
+  pythonFloat,
+  quantize4bit,
+  quantize4bitBf16,
+  quantize4bitInto,
+  quantStateJson,
+} from './bnb.js';
 import { f32ToBf16, toFloat32 } from './dtypes.js';
 import { gaussian, relRmse as rmse } from '../../test/quant-data.js';
+
+/** SHA-256 prefix of the 256 float32 values bitsandbytes' create_dynamic_map() returned on this machine. */
+const DYNAMIC_MAP_SHA = 'e732639a65f497b4';
 
 describe('NF4 (bitsandbytes, byte for byte)', () => {
   it('reproduces the reference test vector (quant-specs 1.8)', () => {
@@ -16,16 +32,22 @@ describe('NF4 (bitsandbytes, byte for byte)', () => {
     expect(y[2]).toBeCloseTo(-1.370629549, 8);
   });
 
-  it('puts even elements in the high nibble and pads an odd tail', () => {
+  it('puts even elements in the high nibble and pads an odd tail with the code of 0', () => {
     const { packed } = quantize4bit(Float32Array.from([1, -1, 1]), 64);
-    expect([...packed]).toEqual([0xf0, 0xf0]);
+    expect([...packed]).toEqual([0xf0, 0xf7]);
   });
 
-  it('codes an all-zero block as the CUDA kernel does (byte 0x00, absmax 0) and dequantizes it to zero', () => {
+  it('codes an all-zero block as the CPU backend does (scale clamped to 1e-38: code 7, byte 0x77, absmax 0) and dequantizes it to zero', () => {
     const { packed, absmax } = quantize4bit(new Float32Array(64), 64);
-    expect(packed.every((b) => b === 0)).toBe(true);
+    expect(packed.every((b) => b === 0x77)).toBe(true);
     expect(absmax[0]).toBe(0);
     expect([...dequantize4bit(packed, absmax, 64)].every((v) => v === 0)).toBe(true);
+  });
+
+  it('pads an odd count with the code of 0 and divides the partial last block by its (clamped) absmax', () => {
+    const { packed, absmax } = quantize4bit(Float32Array.from([0.5, -1, 0.25]), 64);
+    expect(absmax[0]).toBe(1);
+    expect(packed[1]! & 0xf).toBe(7); // the pad value 0 -> NF4 code 7
   });
 
   // Reference errors on N(0,1) from research/quant-specs.md section 7 (within 2%).
@@ -121,5 +143,79 @@ describe('NF4 straight from BF16 bytes (WebAssembly SIMD kernel)', () => {
     bytes.set([0x80, 0x7f], 200); // +Infinity
     bytes.set([0xc0, 0x7f], 400); // NaN
     for (const bs of [64, 4096]) same(bytes, bs);
+  });
+});
+
+describe('byte-identical to bitsandbytes.functional.quantize_4bit (CPU backend, torch 2.13, one thread)', () => {
+  // Reference values printed by bitsandbytes 0.50 (../shared/tools/python) for these exact inputs;
+  // the inputs are exact in float32 (integers times powers of two), so both sides see the same values.
+  const data = (n: number) => Float32Array.from({ length: n }, (_, i) => (((i * 7919) % 2003) - 1001) * 2 ** -10 * (1 + ((i >> 6) % 5)));
+  const sha = (a: ArrayBufferView) =>
+    createHash('sha256')
+      .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+      .digest('hex')
+      .slice(0, 16);
+  it.each([
+    [19200, 64, 'nf4', '7586e85a22f30d34', '4fc1f324f75f7b53', [1.9836034774780273, 1.9787206649780273], 2.9040918350219727],
+    [19200, 128, 'nf4', '5ff580c82eafad9d', 'fbf02dc9dd211ede', [1.7641797065734863], 3.6782422065734863],
+    [19201, 64, 'nf4', '0457a88a7352ddf4', 'dd8719fbc747b8f6', [1.9930083751678467, 2.8214447498321533], 2.8946869373321533],
+  ] as const)('n=%d blocksize %d %s with compress_statistics=True', (n, bs, type, packedSha, codesSha, nested, offset) => {
+    const q = quantize4bit(data(n), bs, type);
+    expect(sha(q.packed)).toBe(packedSha);
+    const dq = doubleQuantize(q.absmax);
+    expect(dq.offset).toBe(offset);
+    expect(sha(dq.codes)).toBe(codesSha);
+    expect([...dq.nestedAbsmax]).toEqual(nested);
+  });
+  it('FP4 without double quantization', () => {
+    const q = quantize4bit(data(19200), 64, 'fp4');
+    expect(sha(q.packed)).toBe('f8996852a09cff9e');
+    expect(sha(q.absmax)).toBe('b6352923650a582f');
+  });
+  it('builds the dynamic map bit for bit as create_dynamic_map(signed=True) does on an FMA-capable CPU build of torch', () => {
+    const m = new Uint32Array(dynamicMap().buffer);
+    // entries where torch's fused-multiply-add linspace differs from separate float32 multiply and add
+    // (indices and bits printed by bitsandbytes on this machine's torch, AVX2 build)
+    expect([m[18], m[20], m[23], m[25], m[28], m[30], m[34], m[39]]).toEqual([
+      3208472166, 3208000308, 3207292518, 3206820660, 3206112870, 3205641012, 3204697292, 3202587034,
+    ]);
+    expect(createHash('sha256').update(new Uint8Array(m.buffer)).digest('hex').slice(0, 16)).toBe(DYNAMIC_MAP_SHA);
+  });
+  it('writes the quant_state JSON with Python separators and key order', () => {
+    expect(quantStateJson('nf4', 64, 'bfloat16', [4096, 4096], 0.02)).toBe(
+      '{"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [4096, 4096], "nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": 0.02}',
+    );
+    expect(quantStateJson('fp4', 64, 'float16', [8, 8], null)).toBe('{"quant_type": "fp4", "blocksize": 64, "dtype": "float16", "shape": [8, 8]}');
+  });
+});
+
+describe('streaming: a tensor quantized range by range gives the whole-tensor bytes', () => {
+  it('4-bit codes and absmax, and double quantization of the scales, for any split into whole blocks (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 600 }), fc.constantFrom(32, 64), (blocksPerRange, tail, bs) => {
+        const n = 256 * bs * 2 + tail;
+        const x = gaussian(n, 5 + tail);
+        const whole = quantize4bit(x, bs);
+        const dqWhole = doubleQuantize(whole.absmax);
+        const packed = new Uint8Array(whole.packed.length);
+        const absmax = new Float32Array(whole.absmax.length);
+        const step = blocksPerRange * bs;
+        for (let e0 = 0; e0 < n; e0 += step) {
+          const e1 = Math.min(n, e0 + step);
+          quantize4bitInto(x.subarray(e0, e1), bs, 'nf4', packed.subarray(e0 / 2), absmax.subarray(e0 / bs), e1 === n);
+        }
+        const codes = new Uint8Array(absmax.length);
+        const nested = new Float32Array(Math.ceil(absmax.length / 256));
+        for (let b0 = 0; b0 < absmax.length; b0 += 256)
+          doubleQuantizeInto(absmax.subarray(b0, b0 + 256), dqWhole.offset, codes.subarray(b0), nested.subarray(b0 / 256), b0 + 256 >= absmax.length);
+        return (
+          Buffer.from(packed).equals(Buffer.from(whole.packed)) &&
+          Buffer.from(absmax.buffer).equals(Buffer.from(whole.absmax.buffer)) &&
+          Buffer.from(codes).equals(Buffer.from(dqWhole.codes)) &&
+          Buffer.from(nested.buffer).equals(Buffer.from(dqWhole.nestedAbsmax.buffer))
+        );
+      }),
+      { numRuns: 20 },
+    );
   });
 });

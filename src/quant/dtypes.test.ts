@@ -134,3 +134,17 @@ describe('toFloat32 fast paths', () => {
     );
   });
 });
+
+describe('the array E4M3 encoder', () => {
+  it('equals the per-value saturating encoder for any float32 bits (property)', async () => {
+    const { encodeE4m3Saturating, f32ToE4m3Fast } = await import('./dtypes.js');
+    fc.assert(
+      fc.property(fc.uint32Array({ minLength: 1, maxLength: 500 }), (bits) => {
+        const v = new Float32Array(bits.buffer.slice(0));
+        const out = new Uint8Array(v.length);
+        encodeE4m3Saturating(v, out);
+        return v.every((x, i) => out[i] === f32ToE4m3Fast(x, true));
+      }),
+    );
+  });
+});

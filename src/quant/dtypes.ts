@@ -4,10 +4,44 @@
  * optional saturating mode).
  */
 
-export const DTYPES = ['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'] as const;
-export type DType = (typeof DTYPES)[number];
+/** Every element type of the safetensors format (huggingface/safetensors `Dtype`), with its width in bits. */
+export const DTYPE_BITS = {
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  F8_E4M3FNUZ: 8,
+  F8_E5M2FNUZ: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64,
+} as const;
+export type DType = keyof typeof DTYPE_BITS;
+export const DTYPES = Object.keys(DTYPE_BITS) as DType[];
 
-export const DTYPE_BYTES: Record<DType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+/** Bytes of `elements` values of `dtype`, or null when they do not end on a byte boundary (sub-byte types). */
+export function tensorBytes(dtype: DType, elements: number): number | null {
+  const bits = elements * DTYPE_BITS[dtype];
+  return bits % 8 === 0 ? bits / 8 : null;
+}
+
+/** Bytes per element of the byte-sized types (the ones Sinan converts to and from float32). */
+export function elementBytes(dtype: DType): number {
+  return DTYPE_BITS[dtype] / 8;
+}
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -69,6 +103,7 @@ export function f32ToF16(x: number): number {
 /** Whether typed-array views read little-endian bytes as numbers (true on every platform Node runs on). */
 export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** memo: idempotent (a constant table, built on first use) */
 let F16_TABLE: Float32Array | null = null;
 /** float32 value of every float16 bit pattern (256 KB, built on first use). */
 function f16Table(): Float32Array {
@@ -175,10 +210,72 @@ export function f32ToE4m3Fast(x: number, saturate = false): number {
   if (frac > 0.5 || (frac === 0.5 && (n & 1) === 1)) n++;
   return sign | n; // n <= 8 = the smallest normal code, which is correct when rounding carries
 }
+/**
+ * Saturating E4M3FN codes of float32 values, a whole array at once (the bits are read through a
+ * Uint32Array view, no per-element call): equal to f32ToE4m3Fast(v, true) for every value
+ * (property-tested).
+ */
+export function encodeE4m3Saturating(values: Float32Array, out: Uint8Array): void {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const b = bits[i]!;
+    const sign = (b >>> 24) & 0x80;
+    const abs = b & 0x7fffffff;
+    let code: number;
+    if (abs > 0x7f800000) code = 0x7f;
+    else if (abs >= 0x3c800000) {
+      const r = ((abs + 0x7ffff + ((abs >>> 20) & 1)) >>> 20) - ((127 - 7) << 3);
+      code = sign | (r > 0x7e ? 0x7e : r);
+    } else {
+      // subnormal: multiples of 2^-9, ties to even (|v| * 512 is exact)
+      const v = values[i]!;
+      const q = (v < 0 ? -v : v) * 512;
+      let n = Math.floor(q);
+      const frac = q - n;
+      if (frac > 0.5 || (frac === 0.5 && (n & 1) === 1)) n++;
+      code = sign | n;
+    }
+    out[i] = code;
+  }
+}
 export const e4m3ToF32 = (c: number) => fromFp8(c, E4M3);
 /** FP8 E5M2 code: RNE; out of range to infinity (c10), or to +-57344 when saturating. */
 export const f32ToE5m2 = (x: number, saturate = false) => toFp8(x, E5M2, saturate);
 export const e5m2ToF32 = (c: number) => fromFp8(c, E5M2);
+
+/**
+ * BF16/F16/F32 bytes to float32 into `out`, returning the index of the first NaN or infinity
+ * (-1 if none), found from the bits in the same pass.
+ */
+export function toFloat32Checked(bytes: Uint8Array, dtype: 'BF16' | 'F16' | 'F32', out: Float32Array): number {
+  const n = bytes.byteLength / elementBytes(dtype);
+  if (!LITTLE_ENDIAN || bytes.byteOffset % (dtype === 'F32' ? 4 : 2) !== 0) {
+    toFloat32Into(bytes, dtype, out);
+    for (let i = 0; i < n; i++) if (out[i]! - out[i]! !== 0) return i;
+    return -1;
+  }
+  if (dtype === 'BF16') return widenBf16Checked(new Uint16Array(bytes.buffer, bytes.byteOffset, n), new Uint32Array(out.buffer, out.byteOffset, n));
+  if (dtype === 'F16') {
+    const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    lookupF16(u16, out.subarray(0, n), f16Table());
+    for (let i = 0; i < n; i++) if ((u16[i]! & 0x7c00) === 0x7c00) return i;
+    return -1;
+  }
+  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
+  out.set(new Float32Array(bytes.buffer, bytes.byteOffset, n));
+  for (let i = 0; i < n; i++) if ((u32[i]! & 0x7f800000) === 0x7f800000) return i;
+  return -1;
+}
+
+function widenBf16Checked(src: Uint16Array, dst: Uint32Array): number {
+  let bad = -1;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    dst[i] = v << 16;
+    if ((v & 0x7f80) === 0x7f80 && bad < 0) bad = i;
+  }
+  return bad;
+}
 
 /** Decodes `count` elements of `dtype` from little-endian bytes into float32. */
 // small monomorphic loops, so the JIT optimizes them on their own
@@ -190,8 +287,13 @@ function lookupF16(src: Uint16Array, dst: Float32Array, t: Float32Array): void {
 }
 
 export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
-  const n = bytes.byteLength / DTYPE_BYTES[dtype];
-  const out = new Float32Array(n);
+  return toFloat32Into(bytes, dtype, new Float32Array(bytes.byteLength / elementBytes(dtype)));
+}
+
+/** toFloat32 into `out` (at least as long as the values; the view of the values is returned). */
+export function toFloat32Into(bytes: Uint8Array, dtype: DType, into: Float32Array): Float32Array {
+  const n = bytes.byteLength / elementBytes(dtype);
+  const out = into.length === n ? into : into.subarray(0, n);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // fast paths: typed-array views are little-endian on every platform Node runs on (checked)
   if (LITTLE_ENDIAN && (dtype === 'BF16' || dtype === 'F16') && bytes.byteOffset % 2 === 0) {
@@ -239,13 +341,24 @@ export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
     case 'I64':
       for (let i = 0; i < n; i++) out[i] = Number(dv.getBigInt64(8 * i, true));
       break;
+    case 'U16':
+      for (let i = 0; i < n; i++) out[i] = dv.getUint16(2 * i, true);
+      break;
+    case 'U32':
+      for (let i = 0; i < n; i++) out[i] = dv.getUint32(4 * i, true);
+      break;
+    case 'U64':
+      for (let i = 0; i < n; i++) out[i] = Number(dv.getBigUint64(8 * i, true));
+      break;
+    default:
+      throw new Error(`no float32 conversion for ${dtype} values`);
   }
   return out;
 }
 
 /** Encodes float32 values as little-endian bytes of `dtype` (floats round to nearest even). */
 export function fromFloat32(x: Float32Array, dtype: 'F32' | 'BF16' | 'F16'): Uint8Array {
-  const out = new Uint8Array(x.length * DTYPE_BYTES[dtype]);
+  const out = new Uint8Array(x.length * elementBytes(dtype));
   const dv = new DataView(out.buffer);
   if (dtype === 'F32') for (let i = 0; i < x.length; i++) dv.setFloat32(4 * i, x[i]!, true);
   else if (dtype === 'BF16') for (let i = 0; i < x.length; i++) dv.setUint16(2 * i, f32ToBf16(x[i]!), true);

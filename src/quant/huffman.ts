@@ -1,11 +1,16 @@
 /**
- * Canonical Huffman coding over byte-sized alphabets, with code lengths limited to 16 bits
- * so decoding is one table lookup per symbol.
+ * Canonical Huffman coding over byte alphabets for the lossless codec: code lengths limited to
+ * 16 bits, codes emitted LSB-first (the first bit of a code is the lowest unread bit of the
+ * stream, as in Deflate, RFC 1951 section 3.1.1), so a decoder peeks the next bits with one
+ * little-endian load and a shift. Decoding tables: a 4096-entry multi-symbol table (up to three
+ * whole codes within the next 12 bits), a 4096-entry single-symbol table, and a second level
+ * for codes longer than 12 bits.
  */
 
 export const MAX_CODE_LENGTH = 16;
+export const TABLE_BITS = 12;
 
-/** Code lengths for symbol counts (0 for absent symbols), limited to MAX_CODE_LENGTH. */
+/** Code lengths for symbol counts (0 for absent symbols), limited to MAX_CODE_LENGTH; a lone symbol gets length 1. */
 export function codeLengths(counts: ArrayLike<number>): Uint8Array {
   const n = counts.length;
   let freq = Array.from(counts, (c) => c);
@@ -28,7 +33,7 @@ function huffmanLengths(freq: number[], n: number): Uint8Array {
     lengths[present[0]!] = 1;
     return lengths;
   }
-  // nodes: leaves 0..n-1, internal n..; a simple binary heap on (weight, id)
+  // nodes: leaves 0..n-1, internal n..; a binary heap on (weight, id)
   const weight: number[] = freq.slice();
   const parent: number[] = new Array(n).fill(-1);
   const heap: number[] = [];
@@ -81,7 +86,7 @@ function huffmanLengths(freq: number[], n: number): Uint8Array {
   return lengths;
 }
 
-/** Canonical codes from lengths (shorter codes first, then by symbol). */
+/** Canonical codes from lengths (shorter codes first, then by symbol), MSB-first values. */
 export function canonicalCodes(lengths: Uint8Array): Uint32Array {
   const codes = new Uint32Array(lengths.length);
   const order = Array.from(lengths.keys())
@@ -97,100 +102,138 @@ export function canonicalCodes(lengths: Uint8Array): Uint32Array {
   return codes;
 }
 
-/** Encodes symbols into an MSB-first bitstream; returns the bytes and the bit count. */
-export function encode(symbols: Uint8Array, lengths: Uint8Array): { bytes: Uint8Array; bits: number } {
+function reverse(code: number, len: number): number {
+  let r = 0;
+  for (let k = 0; k < len; k++) r |= ((code >>> k) & 1) << (len - 1 - k);
+  return r;
+}
+
+/** Per symbol: (LSB-first code << 5) | length, the encoder's table. */
+export function encoderTable(lengths: Uint8Array): Uint32Array {
   const codes = canonicalCodes(lengths);
-  // (code << 5) | length per symbol: one lookup in the hot loop
-  const tbl = new Uint32Array(256);
-  for (let s = 0; s < lengths.length; s++) tbl[s] = (codes[s]! << 5) | lengths[s]!;
-  let total = 0;
-  for (let i = 0; i < symbols.length; i++) total += tbl[symbols[i]!]! & 31;
-  const out = new Uint8Array(Math.ceil(total / 8) + 4);
-  let acc = 0; // n pending bits in the low end; n < 8 between symbols, so at most 23 after one
+  const t = new Uint32Array(256);
+  for (let s = 0; s < lengths.length; s++) if (lengths[s]) t[s] = (reverse(codes[s]!, lengths[s]!) << 5) | lengths[s]!;
+  return t;
+}
+
+export interface DecodeTables {
+  /**
+   * Indexed by the next 12 bits: total length (bits 0-4) | symbol count (bits 5-6, 1-3) |
+   * symbols (bits 8-15, 16-23, 24-31); count 0: the first code is longer than 12 bits and
+   * bits 8-31 hold its base in `long`.
+   */
+  pair: Uint32Array;
+  /** Indexed by the next 12 bits: (symbol << 5) | length, or 0 for a code longer than 12 bits. */
+  single: Uint16Array;
+  /** Second level: base + the 4 bits after the first 12 -> (symbol << 5) | length. */
+  long: Uint16Array;
+}
+
+/**
+ * Decoding tables for a complete prefix code (a Huffman code with two or more symbols), or
+ * for one symbol of length 1 (both bit values then decode to it).
+ */
+export function decodeTables(lengths: Uint8Array): DecodeTables {
+  const enc = encoderTable(lengths);
+  const size = 1 << TABLE_BITS;
+  const single = new Uint16Array(size);
+  const longBase = new Int32Array(size).fill(-1);
+  const long: number[] = [];
+  const present: number[] = [];
+  for (let s = 0; s < 256; s++) if (lengths[s]) present.push(s);
+  if (present.length === 1) single.fill((present[0]! << 5) | 1);
+  else
+    for (const s of present) {
+      const len = lengths[s]!;
+      const code = enc[s]! >>> 5;
+      const entry = (s << 5) | len;
+      if (len <= TABLE_BITS) {
+        for (let hi = 0; hi < 1 << (TABLE_BITS - len); hi++) single[code | (hi << len)] = entry;
+        continue;
+      }
+      // a long code: its first 12 bits select a 16-entry block, the next 4 bits the entry
+      const prefix = code & (size - 1);
+      let base = longBase[prefix]!;
+      if (base < 0) {
+        base = long.length;
+        longBase[prefix] = base;
+        for (let k = 0; k < 16; k++) long.push(0);
+      }
+      const sub = code >>> TABLE_BITS;
+      const extra = len - TABLE_BITS;
+      for (let hi = 0; hi < 1 << (MAX_CODE_LENGTH - len); hi++) long[base + (sub | (hi << extra))] = entry;
+    }
+  const pair = new Uint32Array(size);
+  for (let idx = 0; idx < size; idx++) {
+    const e = single[idx]!;
+    if (e === 0) {
+      pair[idx] = Math.max(0, longBase[idx]!) << 8;
+      continue;
+    }
+    let total = e & 31;
+    let count = 1;
+    let syms = e >>> 5;
+    for (let k = 1; k < 3; k++) {
+      const e2 = single[idx >>> total]!;
+      const l2 = e2 & 31;
+      if (l2 === 0 || total + l2 > TABLE_BITS) break;
+      syms |= (e2 >>> 5) << (8 * k);
+      total += l2;
+      count++;
+    }
+    pair[idx] = total | (count << 5) | (syms << 8);
+  }
+  return { pair, single, long: Uint16Array.from(long) };
+}
+
+/** Encodes symbols into an LSB-first bitstream (bytes, zero-padded to a byte). */
+export function encode(symbols: Uint8Array, table: Uint32Array): Uint8Array {
+  let bits = 0;
+  for (let i = 0; i < symbols.length; i++) bits += table[symbols[i]!]! & 31;
+  const out = new Uint8Array(Math.ceil(bits / 8));
+  let acc = 0;
   let n = 0;
   let pos = 0;
   for (let i = 0; i < symbols.length; i++) {
-    const t = tbl[symbols[i]!]!;
-    const len = t & 31;
-    acc = (acc << len) | (t >>> 5);
-    n += len;
-    if (n >= 16) {
+    const t = table[symbols[i]!]!;
+    acc |= (t >>> 5) << n;
+    n += t & 31;
+    while (n >= 8) {
+      out[pos++] = acc & 0xff;
+      acc >>>= 8;
       n -= 8;
-      out[pos++] = acc >>> n;
-      n -= 8;
-      out[pos++] = acc >>> n;
-    } else if (n >= 8) {
-      n -= 8;
-      out[pos++] = acc >>> n;
     }
-    acc &= (1 << n) - 1;
   }
-  if (n > 0) out[pos++] = (acc << (8 - n)) & 0xff;
-  return { bytes: out.subarray(0, pos), bits: total };
+  if (n > 0) out[pos++] = acc & 0xff;
+  return out;
 }
-
-/** A 2^16-entry lookup table, (symbol << 5) | length, indexed by the next 16 bits of the stream (0: no code). */
-export function lookupTable16(lengths: Uint8Array): Uint16Array {
-  const codes = canonicalCodes(lengths);
-  const table = new Uint16Array(1 << MAX_CODE_LENGTH);
-  for (let s = 0; s < lengths.length; s++) {
-    const len = lengths[s]!;
-    if (!len) continue;
-    const start = codes[s]! << (MAX_CODE_LENGTH - len);
-    table.fill((s << 5) | len, start, start + (1 << (MAX_CODE_LENGTH - len)));
-  }
-  return table;
-}
-
-/** Codes up to this length decode with one lookup in a 2^FAST_BITS table (4 KB, stays in L1). */
-const FAST_BITS = 11;
 
 /**
- * Decodes `count` symbols from an MSB-first bitstream: one lookup in a small table for codes
- * of up to FAST_BITS bits, the 16-bit table for the (rare) longer codes. Throws on a bit
- * pattern no code matches and on a stream that ends before `count` symbols.
+ * Decodes `count` symbols from an LSB-first bitstream into out[at ...]. Returns the number of
+ * bits consumed; a stream that runs past its end throws.
  */
-export function decode(bytes: Uint8Array, count: number, lengths: Uint8Array): Uint8Array {
-  const t16 = lookupTable16(lengths);
-  // the short codes: an entry of t16 whose length fits in FAST_BITS covers every sample of its prefix
-  const table = new Uint16Array(1 << FAST_BITS); // 0 = longer (or no) code
-  for (let k = 0; k < table.length; k++) {
-    const e = t16[k << (MAX_CODE_LENGTH - FAST_BITS)]!;
-    if ((e & 31) <= FAST_BITS) table[k] = e;
-  }
-  const out = new Uint8Array(count);
+export function decode(bytes: Uint8Array, count: number, t: DecodeTables, out: Uint8Array, at = 0): number {
   const total = bytes.length * 8;
-  const safe = bytes.length - 4; // a 4-byte window starting at or before this index is in bounds
   let bit = 0;
   for (let i = 0; i < count; i++) {
     const p = bit >>> 3;
-    let w: number;
-    if (p <= safe) w = (bytes[p]! << 24) | (bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!;
-    else {
-      w = 0;
-      for (let k = 0; k < 4; k++) w = (w << 8) | (p + k < bytes.length ? bytes[p + k]! : 0);
-    }
-    w = (w << (bit & 7)) >>> 0; // the next 25+ bits of the stream, MSB first
-    const e = table[w >>> (32 - FAST_BITS)]!;
+    // the next 25+ bits, little-endian, zeros past the end
+    const w = ((bytes[p] ?? 0) | ((bytes[p + 1] ?? 0) << 8) | ((bytes[p + 2] ?? 0) << 16) | ((bytes[p + 3] ?? 0) << 24)) >>> (bit & 7);
+    const e = t.single[w & 0xfff]!;
+    let sym: number;
+    let len: number;
     if (e !== 0) {
-      const len = e & 31;
-      out[i] = e >>> 5;
-      bit += len;
-      // a second short code often fits in the same window (25 valid bits >= len + FAST_BITS)
-      if (len <= 25 - FAST_BITS && i + 1 < count) {
-        const e2 = table[((w << len) >>> 0) >>> (32 - FAST_BITS)]!;
-        if (e2 !== 0) {
-          out[++i] = e2 >>> 5;
-          bit += e2 & 31;
-        }
-      }
+      sym = e >>> 5;
+      len = e & 31;
     } else {
-      const e16 = t16[w >>> (32 - MAX_CODE_LENGTH)]!;
-      if (e16 === 0) throw new Error('corrupt bitstream: no code matches');
-      out[i] = e16 >>> 5;
-      bit += e16 & 31;
+      const l = t.long[(t.pair[w & 0xfff]! >>> 8) + ((w >>> TABLE_BITS) & 15)]!;
+      sym = l >>> 5;
+      len = l & 31;
+      if (len === 0) throw new Error('corrupt bitstream: no code matches');
     }
+    out[at + i] = sym;
+    bit += len;
     if (bit > total) throw new Error('corrupt bitstream: it ends before the last symbol');
   }
-  return out;
+  return bit;
 }

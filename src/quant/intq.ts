@@ -1,4 +1,4 @@
-import { f16ToF32, f32ToF16 } from './dtypes.js';
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './dtypes.js';
 
 /**
  * Integer group quantization as AutoGPTQ's quantizer does it (round-to-nearest, no
@@ -28,8 +28,26 @@ export interface IntQuant {
   zeros: Uint8Array;
 }
 
-/** Quantizes a [rows, cols] weight (cols = input features) in groups of `groupSize` columns. */
-export function quantizeInt(w: Float32Array, rows: number, cols: number, bits: 4 | 8 | 2 | 3, groupSize = 128, sym = true): IntQuant {
+/** How a checkpoint stores scales: the value a loader reads back for a float32 scale. */
+export type ScaleRounding = (x: number) => number;
+export const roundToF16: ScaleRounding = (x) => f16ToF32(f32ToF16(x));
+export const roundToBf16: ScaleRounding = (x) => bf16ToF32(f32ToBf16(x));
+export const roundToF32: ScaleRounding = (x) => Math.fround(x);
+
+/**
+ * Quantizes a [rows, cols] weight (cols = input features) in groups of `groupSize` columns.
+ * Codes are computed against the scale as stored (`roundScale`: fp16 for GPTQ, the weight's
+ * dtype for compressed-tensors), so dequantization with the stored scale is what was optimised.
+ */
+export function quantizeInt(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  bits: 4 | 8 | 2 | 3,
+  groupSize = 128,
+  sym = true,
+  roundScale: ScaleRounding = roundToF16,
+): IntQuant {
   const maxq = (1 << bits) - 1;
   const g = groupSize <= 0 ? cols : Math.min(groupSize, cols);
   const groups = Math.ceil(cols / g);
@@ -57,12 +75,17 @@ export function quantizeInt(w: Float32Array, rows: number, cols: number, bits: 4
       }
       const scale32 = Math.fround((xmax - xmin) / maxq);
       const zero = sym ? (maxq + 1) / 2 : roundHalfEven(-xmin / scale32);
-      const s16 = f16ToF32(f32ToF16(scale32)); // checkpoints store fp16 scales; pack against them
+      const s16 = roundScale(scale32); // checkpoints store rounded scales; quantize against them
       scales[gi * rows + r] = s16;
       zeros[gi * rows + r] = zero;
+      const base = r * cols;
       for (let c = lo; c < hi; c++) {
-        const v = roundHalfEven(w[r * cols + c]! / s16) + zero;
-        q[r * cols + c] = v < 0 ? 0 : v > maxq ? maxq : v;
+        // round half to even, inline: Math.round rounds halves up, so step back from odd results of exact halves
+        const t = w[base + c]! / s16;
+        let k = Math.round(t);
+        if (k - t === 0.5 && (k & 1) !== 0) k -= 1;
+        const v = k + zero;
+        q[base + c] = v < 0 ? 0 : v > maxq ? maxq : v;
       }
     }
   }
@@ -93,10 +116,15 @@ export function packGptq(x: IntQuant): { qweight: Int32Array; qzeros: Int32Array
   if (inp % per !== 0 || out % per !== 0) throw new Error(`GPTQ packing needs both dimensions to be multiples of ${per}`);
   const groups = Math.ceil(inp / x.groupSize);
   const qweight = new Int32Array((inp / per) * out);
-  for (let i = 0; i < inp; i++) {
-    const row = Math.floor(i / per);
-    const shift = (i % per) * x.bits;
-    for (let o = 0; o < out; o++) qweight[row * out + o] = qweight[row * out + o]! | ((x.q[o * inp + i]! & mask) << shift);
+  const words = inp / per;
+  for (let o = 0; o < out; o++) {
+    // per output: read its codes in order, write one word per `per` inputs (column o of qweight)
+    const src = o * inp;
+    for (let r = 0; r < words; r++) {
+      let v = 0;
+      for (let j = 0; j < per; j++) v |= (x.q[src + r * per + j]! & mask) << (j * x.bits);
+      qweight[r * out + o] = v;
+    }
   }
   const qzeros = new Int32Array(groups * (out / per));
   for (let g = 0; g < groups; g++) {
@@ -111,4 +139,37 @@ export function packGptq(x: IntQuant): { qweight: Int32Array; qzeros: Int32Array
   const gIdx = new Int32Array(inp);
   for (let i = 0; i < inp; i++) gIdx[i] = Math.floor(i / x.groupSize);
   return { qweight, qzeros, scales, gIdx };
+}
+
+/**
+ * compressed-tensors `pack-quantized` tensors (compressed_tensors/compressors/pack_quantized):
+ * weight_packed int32 [out, in*bits/32], each code stored as q + 2^(bits-1) (the signed value
+ * shifted to unsigned, which is GPTQ's unsigned code) with the lowest input index in the lowest
+ * bits; for asymmetric schemes weight_zero_point int32 [out*bits/32, groups] packed the same way
+ * along the output dimension (zero points shifted by 2^(bits-1) too, i.e. GPTQ's unsigned zero,
+ * without GPTQ's "zero - 1"). Scales are [out, groups] in the weight's dtype (the caller encodes).
+ */
+export function packCompressedTensors(x: IntQuant): { packed: Int32Array; zeroPoints: Int32Array | null } {
+  if (x.bits !== 4 && x.bits !== 8) throw new Error('pack-quantized packing is implemented for 4 and 8 bits');
+  const per = 32 / x.bits;
+  const { rows, cols } = x;
+  if (cols % per !== 0) throw new Error(`pack-quantized packing needs the input dimension to be a multiple of ${per}`);
+  const packed = new Int32Array((rows * cols) / per);
+  for (let r = 0; r < rows; r++)
+    for (let w = 0; w < cols / per; w++) {
+      let v = 0;
+      for (let k = 0; k < per; k++) v |= x.q[r * cols + w * per + k]! << (k * x.bits);
+      packed[r * (cols / per) + w] = v;
+    }
+  if (x.sym) return { packed, zeroPoints: null };
+  if (rows % per !== 0) throw new Error(`pack-quantized zero points need the output dimension to be a multiple of ${per}`);
+  const groups = Math.ceil(cols / x.groupSize);
+  const zeroPoints = new Int32Array((rows / per) * groups);
+  for (let w = 0; w < rows / per; w++)
+    for (let g = 0; g < groups; g++) {
+      let v = 0;
+      for (let k = 0; k < per; k++) v |= x.zeros[g * rows + w * per + k]! << (k * x.bits);
+      zeroPoints[w * groups + g] = v;
+    }
+  return { packed, zeroPoints };
 }

@@ -89,3 +89,45 @@ export function dequantizeKv(q: KvQuantized): Float32Array {
 export function kvBitsPerElement(bits: number, group: number): number {
   return bits + 32 / group;
 }
+
+/** The arrays a quantized KV cache head is stored as (KIVI `new_pack` layout). */
+export interface KvStorage {
+  /**
+   * Codes packed 32/bits per int32 along the grouped axis, lowest index in the lowest bits:
+   * per-channel keys [quantizedTokens / (32/bits), dim] (tokens packed), per-token values
+   * [quantizedTokens, dim / (32/bits)] (channels packed).
+   */
+  codes: Int32Array;
+  /** fp16 scale and minimum per group (bits as Uint16). */
+  scale: Uint16Array;
+  min: Uint16Array;
+  /** The residual window, fp16 bits, [tokens - quantizedTokens, dim]. */
+  residual: Uint16Array;
+}
+
+/** Packs a quantized head for storage; the grouped axis must hold whole int32 words. */
+export function packKv(q: KvQuantized): KvStorage {
+  const per = 32 / q.bits;
+  if (!Number.isInteger(per)) throw new RangeError(`${q.bits}-bit codes do not pack into int32 words`);
+  const { dim, quantizedTokens: qt } = q;
+  const codes = new Int32Array((qt * dim) / per);
+  if (q.axis === 'per-channel') {
+    if (qt % per !== 0) throw new RangeError(`${qt} quantized tokens do not fill ${per}-token words`);
+    for (let w = 0; w < qt / per; w++)
+      for (let c = 0; c < dim; c++) {
+        let v = 0;
+        for (let k = 0; k < per; k++) v |= q.codes[(w * per + k) * dim + c]! << (k * q.bits);
+        codes[w * dim + c] = v;
+      }
+  } else {
+    if (dim % per !== 0) throw new RangeError(`head dimension ${dim} does not fill ${per}-channel words`);
+    for (let t = 0; t < qt; t++)
+      for (let w = 0; w < dim / per; w++) {
+        let v = 0;
+        for (let k = 0; k < per; k++) v |= q.codes[t * dim + w * per + k]! << (k * q.bits);
+        codes[t * (dim / per) + w] = v;
+      }
+  }
+  const half = (a: Float32Array) => Uint16Array.from(a, (x) => f32ToF16(x));
+  return { codes, scale: half(q.scale), min: half(q.min), residual: half(q.residual) };
+}

@@ -2,12 +2,15 @@
  * A WebAssembly SIMD kernel for NF4 quantization of BF16 weights, assembled here from its
  * opcodes (no toolchain): 4 lanes per instruction where the JavaScript coder does one
  * element at a time. It computes exactly what `quantize4bit` does (float32 absmax, float32
- * reciprocal, float32 products, code = number of NF4 thresholds strictly below the scaled
+ * reciprocal of max(absmax, 1e-38), float32 products, code = number of NF4 thresholds strictly below the scaled
  * value, NaN to code 0, even elements in the high nibble); tests compare the two byte for
  * byte. Opcodes: WebAssembly core specification 2.0, section 5.4 (SIMD under prefix 0xFD).
  */
 
 import { asm, moduleBytes, s, T as VT, u } from './wasm.js';
+
+/** The smallest scale bitsandbytes divides by: absmax.clamp(min=1e-38) in float32. */
+export const TINY_SCALE = Math.fround(1e-38);
 
 const simd = (op: number) => [0xfd, ...u(op)];
 const f32bytes = (x: number) => [...new Uint8Array(Float32Array.of(x).buffer)];
@@ -32,6 +35,7 @@ const OP = {
   i32add: 0x6a,
   i32sub: 0x6b,
   f32div: 0x95,
+  f32max: 0x97,
   // SIMD sub-opcodes
   v128load: 0x00,
   v128const: 0x0c,
@@ -121,9 +125,10 @@ function nf4Body(thresholds: Float32Array): number[] {
   get(AMAX);
   get(M);
   c.push(OP.f32store, 2, 0);
-  // inv = 1 / m in float32, splat
+  // inv = 1 / max(m, 1e-38) in float32 (bitsandbytes clamps the scale before the reciprocal), splat
   c.push(OP.f32const, ...f32bytes(1));
   get(M);
+  c.push(OP.f32const, ...f32bytes(TINY_SCALE), OP.f32max);
   c.push(OP.f32div);
   op(OP.f32x4splat);
   set(INVV);

@@ -1,6 +1,6 @@
 /**
  * A minimal WebAssembly assembler for Sinan's hand-written kernels (src/quant/simd.ts,
- * src/quant/wasm-huffman.ts): LEB128 immediates, a function-body builder and the module
+ * src/quant/wasm-lossless.ts): LEB128 immediates, a function-body builder and the module
  * layout (WebAssembly core specification 2.0, chapter 5: binary format). Kernels are
  * assembled at load time, so the package needs no toolchain.
  */

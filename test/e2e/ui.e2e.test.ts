@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fmtValue } from '../../src/charts/format.js';
-import { CLI_LISTINGS } from '../../src/cli/ui.js';
-import { startServer } from '../../src/http/server.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { webDir } from '../../src/http/static.js';
 
 /**
@@ -16,13 +15,37 @@ import { webDir } from '../../src/http/static.js';
  */
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
 const WEB = webDir();
-const why = !CHROMIUM ? 'no chromium found (apt-get install -y chromium, or set CHROMIUM_PATH)' : !WEB ? 'the web UI is not built (npm run build)' : null;
+const BIN = join(import.meta.dirname, '../../bin/sinan.js');
+const BUILT = existsSync(join(import.meta.dirname, '../../dist/cli/main.js'));
+const why = !CHROMIUM
+  ? 'no chromium found (apt-get install -y chromium, or set CHROMIUM_PATH)'
+  : !WEB || !BUILT
+    ? 'the package is not built (npm run build; npm ci does it)'
+    : null;
+
+/** Starts `sinan ui --port 0` (the installed command) and reads the URL it prints. */
+function startUi(): Promise<{ url: string; proc: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [BIN, 'ui', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`sinan ui printed no URL: ${out}`)), 30_000);
+    proc.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /Sinan UI: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1]!, proc });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`sinan ui exited with ${code}: ${out}`)));
+  });
+}
 if (why) console.warn(`browser tests skipped: ${why}`);
 const SHOTS = join(import.meta.dirname, 'screenshots');
 
 describe.skipIf(why !== null)('the web UI in chromium', () => {
   let browser: Browser;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: { url: string; proc: ChildProcess };
   const api = async <T>(path: string, body: unknown): Promise<T> => {
     const r = await fetch(new URL(path, server.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return (await r.json()) as T;
@@ -40,12 +63,12 @@ describe.skipIf(why !== null)('the web UI in chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    server = await startServer({ port: 0, listings: CLI_LISTINGS });
+    server = await startUi();
     browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
+    server?.proc.kill('SIGTERM');
   });
 
   it('opens on a built-in example with its charts drawn', async () => {

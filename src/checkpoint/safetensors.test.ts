@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Checkpoint, SafetensorsError, SafetensorsFile, writeSafetensors } from './safetensors.js';
+import { HEADER_CASES as cases } from '../../test/header-cases.js';
+import { Checkpoint, layoutHeader, MAX_HEADER_BYTES, SafetensorsError, SafetensorsFile, writeSafetensors } from './safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sinan-st-'));
 
@@ -52,7 +53,7 @@ describe('safetensors reading', () => {
     ['trailing bytes', raw({ a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(4)), /not described/],
     ['a shape that does not match its bytes', raw({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /needs 12 bytes/],
     ['an unknown dtype', raw({ a: { dtype: 'F7', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)), /unknown dtype/],
-    ['a negative dimension', raw({ a: { dtype: 'U8', shape: [-1], data_offsets: [0, 0] } }, new Uint8Array(0)), /invalid shape/],
+    ['a negative dimension', raw({ a: { dtype: 'U8', shape: [-1], data_offsets: [0, 0] } }, new Uint8Array(0)), /shape of tensor "a" holds a negative number/],
     ['JSON garbage', new Uint8Array([4, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7b, 0x7b, 0x7b]), /not valid UTF-8 JSON/],
   ];
   it.each(bad)('rejects %s', (_name, bytes, msg) => {
@@ -151,5 +152,74 @@ describe('safetensors writing', () => {
     c.close();
     writeFileSync(join(sub, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: '../evil.safetensors' } }));
     expect(() => new Checkpoint(sub)).toThrow(/outside the folder/);
+  });
+});
+
+/** A file from raw header text, one byte per character (independent of Sinan's writer). */
+function fromText(header: string, data: Uint8Array = new Uint8Array(0)): string {
+  const hb = Buffer.from(header, 'latin1');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hb.length));
+  return file(`h-${Math.random().toString(36).slice(2)}.safetensors`, new Uint8Array(Buffer.concat([len, hb, Buffer.from(data)])));
+}
+
+describe('the header rules of the reference reader (huggingface/safetensors 0.8, checked with its Python binding)', () => {
+  it.each(cases)('%s', (_what, header, data, accepted) => {
+    const p = fromText(header, data);
+    if (accepted) expect(() => open(p)).not.toThrow();
+    else expect(() => open(p)).toThrow(SafetensorsError);
+  });
+
+  it('keeps the last of two definitions of a name, as the reference does', () => {
+    const p = fromText(
+      '{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}',
+      new Uint8Array([1, 2, 3, 4]),
+    );
+    const f = new SafetensorsFile(p);
+    expect([...f.read('a')]).toEqual([1, 2, 3, 4]);
+    f.close();
+  });
+
+  it('reads and writes headers up to 100,000,000 bytes, the reference limit, and no more', () => {
+    expect(MAX_HEADER_BYTES).toBe(100_000_000);
+    // metadata that makes the header 100,000,008 bytes: the writer refuses before writing anything
+    const big = { note: 'x'.repeat(100_000_008 - '{"__metadata__":{"note":""}}'.length) };
+    expect(() => layoutHeader([], big)).toThrow(/would be 100000008 bytes, more than the 100000000 the format's reference reader accepts/);
+    expect(layoutHeader([], { note: 'x'.repeat(100_000_000 - '{"__metadata__":{"note":""}}'.length) }).prefix.length).toBe(8 + 100_000_000);
+    const p = join(dir, 'over.safetensors');
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(100_000_001n);
+    writeFileSync(p, Buffer.concat([len, Buffer.from('{}')]));
+    expect(() => open(p)).toThrow(/exceeds the 100000000-byte limit/);
+  });
+});
+
+describe('ranged reads', () => {
+  it('read any byte range of a tensor, and refuse one outside it', () => {
+    const p = join(dir, 'r.safetensors');
+    writeSafetensors(p, [{ name: 'w', dtype: 'U8', shape: [4, 5], data: Uint8Array.from({ length: 20 }, (_, i) => i) }]);
+    const f = new SafetensorsFile(p);
+    expect([...f.readRange('w', 7, 3)]).toEqual([7, 8, 9]);
+    expect([...f.readRows('w', 2, 3)]).toEqual([10, 11, 12, 13, 14]);
+    expect(() => f.readRange('w', 18, 3)).toThrow(/outside tensor/);
+    f.close();
+  });
+
+  it('address data beyond 4 GiB exactly (a sparse file with a 5 GB tensor first)', () => {
+    const p = join(dir, 'big.safetensors');
+    const big = 5_000_000_000;
+    const header = JSON.stringify({ pad: { dtype: 'U8', shape: [big], data_offsets: [0, big] }, w: { dtype: 'U8', shape: [8], data_offsets: [big, big + 8] } });
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    writeFileSync(p, Buffer.concat([len, Buffer.from(header)]));
+    const fd = openSync(p, 'r+');
+    writeSync(fd, Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), 0, 8, 8 + header.length + big);
+    closeSync(fd);
+    const f = new SafetensorsFile(p);
+    expect(f.info('pad')!.end).toBe(big);
+    expect([...f.read('w')]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect([...f.readRange('pad', big - 4, 4)]).toEqual([0, 0, 0, 0]);
+    f.close();
+    rmSync(p);
   });
 });

@@ -1,0 +1,126 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { f32ToBf16, f32ToF16 } from '../quant/dtypes.js';
+import { compressFile, decompressFile } from './container.js';
+import { FOOTER_BYTES, MAGIC } from './container-format.js';
+import { inspectCheckpoint } from './inspect.js';
+import { writeSafetensors } from './safetensors.js';
+
+function trainedLike(n: number, std: number, kind: 'bf16' | 'fp16', seed = 5): Uint8Array {
+  let s = seed >>> 0;
+  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const out = new Uint8Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const g = Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r()) * std;
+    const v = kind === 'bf16' ? f32ToBf16(g) : f32ToF16(g);
+    out[2 * i] = v & 0xff;
+    out[2 * i + 1] = v >>> 8;
+  }
+  return out;
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'sinan-z-'));
+
+function source(dir: string): string {
+  const src = join(dir, 'm.safetensors');
+  let s = 7;
+  const noise = Uint8Array.from({ length: 20_000 }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24);
+  writeSafetensors(
+    src,
+    [
+      { name: 'a.weight', dtype: 'BF16', shape: [1024, 2048], data: trainedLike(1024 * 2048, 0.02, 'bf16') },
+      { name: 'b.weight', dtype: 'F16', shape: [1000], data: trainedLike(1000, 1, 'fp16') },
+      { name: 'ids', dtype: 'I64', shape: [3], data: new Uint8Array(24).fill(7) },
+      { name: 'noise', dtype: 'BF16', shape: [10_000], data: noise },
+      { name: 'tiny', dtype: 'BF16', shape: [4], data: trainedLike(4, 0.02, 'bf16') },
+      { name: 'empty', dtype: 'BF16', shape: [0, 8], data: new Uint8Array(0) },
+    ],
+    { format: 'pt' },
+  );
+  return src;
+}
+
+describe('the lossless container', () => {
+  it('rebuilds the original file byte for byte, with one worker or several (same container bytes)', async () => {
+    const dir = tmp();
+    const src = source(dir);
+    const r = await compressFile(src, join(dir, 'one.sinanz'), { workers: 1 });
+    await compressFile(src, join(dir, 'two.sinanz'), { workers: 2 });
+    expect(readFileSync(join(dir, 'one.sinanz')).equals(readFileSync(join(dir, 'two.sinanz')))).toBe(true);
+    expect(r.ratio).toBeGreaterThan(1.4);
+    const a = r.tensors.find((t) => t.name === 'a.weight')!;
+    expect(a.bitsPerWeight).toBeLessThanOrEqual(a.boundBitsPerWeight * 1.01);
+    // random bits do not compress: stored raw (16 bits per value, bound reported as 16)
+    expect(r.tensors.find((t) => t.name === 'noise')!.bitsPerWeight).toBe(16);
+    for (const w of [1, 2]) {
+      const back = join(dir, `back${w}.safetensors`);
+      await decompressFile(join(dir, 'one.sinanz'), back, { workers: w });
+      expect(readFileSync(back).equals(readFileSync(src))).toBe(true);
+    }
+    const i = inspectCheckpoint(join(dir, 'one.sinanz'));
+    expect(i.kind).toBe('sinan-container');
+    expect(i.tensors.map((t) => t.name)).toContain('a.weight');
+  });
+
+  it('detects a flipped byte anywhere and leaves no output file', async () => {
+    const dir = tmp();
+    const src = source(dir);
+    const z = join(dir, 'm.sinanz');
+    await compressFile(src, z, { workers: 1 });
+    const good = readFileSync(z);
+    const header = 8 + Number(good.readBigUInt64LE(8)) + 8;
+    // a byte inside a coded chunk's exponent streams, one in the raw run, one in the original header, one in the index
+    for (const [where, at] of [
+      ['a coded chunk', header + 1_000_000],
+      ['the raw run', good.length - FOOTER_BYTES - 200],
+      ['the stored header', 40],
+      ['the index', good.length - FOOTER_BYTES - 5],
+    ] as const) {
+      const bad = Buffer.from(good);
+      bad[at] = bad[at]! ^ 0x04;
+      const p = join(dir, 'bad.sinanz');
+      writeFileSync(p, bad);
+      const out = join(dir, `restored-${where.replace(/ /g, '-')}.safetensors`);
+      const e = await decompressFile(p, out, { workers: 1 }).catch((x: unknown) => x);
+      expect(e, where).toBeInstanceOf(Error);
+      expect((e as Error).message, where).toMatch(/checksum|damaged/);
+      expect(existsSync(out)).toBe(false);
+    }
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    const cut = join(dir, 'cut.sinanz');
+    writeFileSync(cut, good.subarray(0, good.length - 100));
+    await expect(decompressFile(cut, join(dir, 'x.safetensors'))).rejects.toThrow(/no valid footer|do not fit together/);
+  });
+
+  it('keeps many small tensors raw, with a few dozen bytes of overhead (no per-tensor tables)', async () => {
+    const dir = tmp();
+    const src = join(dir, 'small.safetensors');
+    writeSafetensors(
+      src,
+      Array.from({ length: 100 }, (_, i) => ({
+        name: `layers.${i}.norm.weight`,
+        dtype: 'BF16' as const,
+        shape: [64],
+        data: trainedLike(64, 1, 'bf16', i + 1),
+      })),
+    );
+    const r = await compressFile(src, join(dir, 'small.sinanz'), { workers: 1 });
+    const before = statSync(src).size;
+    expect(r.bytesOut).toBeLessThanOrEqual(before + MAGIC.length + FOOTER_BYTES + 16);
+    expect(r.overheadBytes).toBeLessThan(before - 100 * 128 + 64);
+  });
+
+  it('refuses to write over its input, and over an existing output without --force', async () => {
+    const dir = tmp();
+    const src = source(dir);
+    await expect(compressFile(src, src)).rejects.toThrow(/the output is the input/);
+    const z = join(dir, 'z.sinanz');
+    await compressFile(src, z, { workers: 1 });
+    await expect(compressFile(src, z, { workers: 1 })).rejects.toThrow(/already exists; pass --force/);
+    await compressFile(src, z, { workers: 1, force: true });
+    await expect(decompressFile(z, z)).rejects.toThrow(/the output is the input/);
+    await expect(decompressFile(src, join(dir, 'y.safetensors'))).rejects.toThrow(/not a file written by sinan compress/);
+  });
+});

@@ -1,0 +1,236 @@
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { CheckpointError, ioError } from './errors.js';
+
+/**
+ * File-system safety for the checkpoint engine: inputs are opened so that nothing can hang or
+ * mislead (a FIFO, a device, a folder or a symlink loop is an error naming the file; symlinks
+ * to regular files work, as the Hugging Face cache needs), reads are exact (a file that ends
+ * early, e.g. truncated during a run, is an error naming it), and outputs never touch inputs and
+ * appear atomically: everything is written into a temporary file or folder beside the target
+ * and renamed into place only when complete.
+ */
+
+/** Opens a regular file for reading (following symlinks) without blocking on FIFOs or devices. */
+export function openRegular(path: string, what = 'file'): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw ioError(e, path, `cannot open the ${what}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      const kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : 'a device';
+      throw new CheckpointError('invalid_file', `is ${kind}, not a regular ${what}`, path);
+    }
+    return { fd, size: st.size };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/** Reads exactly buf.length bytes at `position`; a short read means the file ended early. */
+export function readExact(fd: number, buf: Uint8Array, position: number, file: string, what: () => string): void {
+  let off = 0;
+  while (off < buf.length) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, off, buf.length - off, position + off);
+    } catch (e) {
+      throw ioError(e, file, `cannot read ${what()}`);
+    }
+    if (n === 0)
+      throw new CheckpointError(
+        'io_error',
+        `the file ends at byte ${position + off} while reading ${what()} (was it truncated or replaced during the run?)`,
+        file,
+      );
+    off += n;
+  }
+}
+
+/** Reads a small regular file as UTF-8 text (at most `limit` bytes). */
+export function readSmallText(path: string, what: string, limit = 64 * 1024 * 1024): string {
+  const { fd, size } = openRegular(path, what);
+  try {
+    if (size > limit) throw new CheckpointError('invalid_file', `is ${size} bytes, more than the ${limit}-byte limit for a ${what}`, path);
+    const buf = new Uint8Array(size);
+    readExact(fd, buf, 0, path, () => `the ${what}`);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    } catch {
+      throw new CheckpointError('invalid_file', `the ${what} is not valid UTF-8`, path);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** JSON.parse that never echoes the text (V8's messages quote it). */
+export function parseJsonText(text: string, file: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CheckpointError('invalid_file', `the ${what} is not valid JSON`, file);
+  }
+}
+
+/** What kind of thing a path is, following symlinks ('none' when it does not exist). */
+export function pathKind(path: string): 'file' | 'folder' | 'other' | 'none' {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'folder' : 'other';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      // a dangling symlink is not "nothing"
+      try {
+        lstatSync(path);
+        return 'other';
+      } catch {
+        return 'none';
+      }
+    }
+    throw ioError(e, path, 'cannot look at it');
+  }
+}
+
+/** What a path that is neither a regular file nor a folder is, in words. */
+export function otherKind(path: string): string {
+  try {
+    const st = statSync(path);
+    return st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : 'a device';
+  } catch {
+    return 'a dangling symlink';
+  }
+}
+
+/** The real path of `p`, resolving symlinks of its existing ancestors (p itself may not exist yet). */
+export function realish(p: string): string {
+  const abs = resolve(p);
+  const rest: string[] = [];
+  let cur = abs;
+  for (;;) {
+    try {
+      return join(realpathSync(cur), ...rest.reverse());
+    } catch {
+      const parent = dirname(cur);
+      if (parent === cur) return abs;
+      rest.push(basename(cur));
+      cur = parent;
+    }
+  }
+}
+
+const inside = (child: string, parent: string) => child !== parent && child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+
+/**
+ * Refuses an output that is, contains or lies inside an input: `inputs` are the input path and
+ * the real paths of every file read (symlink targets included), `folders` the input folders.
+ */
+export function checkOutputPlacement(output: string, inputs: string[], folders: string[]): void {
+  const out = realish(output);
+  const files = inputs.map(realish);
+  const dirs = folders.map(realish);
+  for (const d of dirs) if (out === d) throw new CheckpointError('unsafe_output', `the output is the input folder ${d}; write somewhere else`, output);
+  for (const f of files) if (out === f) throw new CheckpointError('unsafe_output', `the output is the input ${f}; write somewhere else`, output);
+  for (const d of dirs)
+    if (inside(out, d)) throw new CheckpointError('unsafe_output', `the output lies inside the input folder ${d}; write somewhere else`, output);
+  for (const p of [...dirs, ...files])
+    if (inside(p, out)) throw new CheckpointError('unsafe_output', `the output contains the input ${p}; write somewhere else`, output);
+}
+
+/** Files a replaceable checkpoint folder may hold (what Sinan and Hugging Face write). */
+const CHECKPOINT_FILE = /\.(safetensors|json|model|txt|jinja|md|sinanz)$|^(tokenizer|vocab|merges|LICENSE|README)/i;
+
+/**
+ * An output written atomically: `path` (a file or a folder) is built as a temporary sibling and
+ * renamed into place by commit(); abort() (or a failure, or the process being interrupted)
+ * removes the temporary. An existing target is an error unless `force`, and even then a folder
+ * is replaced only if it looks like a checkpoint (no subfolders, only checkpoint files).
+ */
+export class AtomicOutput {
+  readonly temp: string;
+  private done = false;
+  private readonly cleanup = () => this.abort();
+
+  constructor(
+    readonly path: string,
+    readonly kind: 'file' | 'folder',
+    force: boolean,
+  ) {
+    const existing = pathKind(path);
+    if (existing !== 'none') {
+      if (!force) throw new CheckpointError('output_exists', `already exists; pass --force to replace it`, path);
+      if (existing === 'other') throw new CheckpointError('unsafe_output', 'exists and is not a regular file or folder; remove it yourself', path);
+      if (existing === 'folder') {
+        for (const e of readdirSync(path, { withFileTypes: true }))
+          if (e.isDirectory() || !CHECKPOINT_FILE.test(e.name))
+            throw new CheckpointError(
+              'unsafe_output',
+              `exists and holds ${e.isDirectory() ? 'a folder' : 'a file'} a checkpoint does not (${JSON.stringify(e.name.slice(0, 80))}); remove it yourself`,
+              path,
+            );
+      }
+    }
+    const parent = dirname(resolve(path));
+    try {
+      mkdirSync(parent, { recursive: true });
+    } catch (e) {
+      throw ioError(e, parent, 'cannot create the output folder');
+    }
+    this.temp = join(parent, `.${basename(path)}.sinan-${process.pid}-${Date.now().toString(36)}.tmp`);
+    if (kind === 'folder')
+      try {
+        mkdirSync(this.temp);
+      } catch (e) {
+        throw ioError(e, this.temp, 'cannot create a temporary folder');
+      }
+    process.once('exit', this.cleanup);
+  }
+
+  /** Where a file of the output goes while it is being written. */
+  file(name?: string): string {
+    return this.kind === 'folder' ? join(this.temp, name ?? '') : this.temp;
+  }
+
+  commit(): void {
+    if (this.done) return;
+    const old = existsSync(this.path) ? `${this.temp}.old` : null;
+    try {
+      if (old) renameSync(this.path, old);
+      renameSync(this.temp, this.path);
+    } catch (e) {
+      if (old && !existsSync(this.path)) renameSync(old, this.path);
+      this.abort();
+      throw ioError(e, this.path, 'cannot move the finished output into place');
+    }
+    this.done = true;
+    process.removeListener('exit', this.cleanup);
+    if (old) rmSync(old, { recursive: true, force: true });
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    process.removeListener('exit', this.cleanup);
+    rmSync(this.temp, { recursive: true, force: true });
+  }
+}

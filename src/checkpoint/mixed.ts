@@ -1,0 +1,315 @@
+import { storedBytes, weightFormat } from '../formats/weights.js';
+import { weightCodec, type CodecId } from '../quant/weight-codecs.js';
+import { allocate, type Option } from './allocate.js';
+import { quantizationConfig, writeCompanions, type CtGroup, type QuantizationConfig } from './config.js';
+import { codecParams, DEFAULT_SHARD_BYTES, keptLinearModules, tensorRole } from './convert.js';
+import { CheckpointError } from './errors.js';
+import { AtomicOutput, checkOutputPlacement, pathKind } from './files.js';
+import { defaultWorkers, Pool } from './pool.js';
+import { Checkpoint, type TensorInfo } from './safetensors.js';
+import type { AnalyzeResult, AnalyzeTask } from './tasks.js';
+import { prepass, registryOptions, sourceOf, UNIT_ELEMENTS, unitStep, writeWeights, type Decision, type Quantized } from './writer.js';
+
+export { allocate, parseBytes, type Allocation, type Option } from './allocate.js';
+
+/**
+ * Mixed precision under a byte budget (seed 000's "optimization manager", weight side): every
+ * quantizable weight's squared error in every candidate format is measured on its real values
+ * (streamed, a bounded range at a time), then one format per weight minimises the total error
+ * within the budget (allocate.ts), and the result is written as a checkpoint one loader reads:
+ *
+ * - compressed-tensors (vLLM, transformers): any mix of keep, fp8, fp8-channel, int8, int4
+ *   (pack-quantized INT, float-quantized FP8), one config group per format with the modules
+ *   it covers, the modules kept in 16 bits in `ignore`;
+ * - bitsandbytes (transformers): keep + one of nf4, nf4-dq, fp4, kept modules in llm_int8_skip_modules;
+ * - DeepSeek-style FP8 blocks (transformers): keep + fp8-block, kept modules in modules_to_not_convert.
+ *
+ * Other combinations no loader reads (NF4 and GPTQ tensors in one file) are refused with the
+ * loadable alternatives. vLLM fuses q/k/v and gate/up projections into one layer, so those
+ * always get the same format.
+ */
+
+export type MixedFormat = 'keep' | 'fp8' | 'fp8-channel' | 'fp8-block' | 'int8' | 'int4' | 'nf4' | 'nf4-dq' | 'fp4';
+export const MIXED_FORMATS: MixedFormat[] = ['keep', 'fp8', 'fp8-channel', 'fp8-block', 'int8', 'int4', 'nf4', 'nf4-dq', 'fp4'];
+export const DEFAULT_CANDIDATES: MixedFormat[] = ['keep', 'fp8-channel', 'int8', 'int4'];
+
+type Family = 'compressed-tensors' | 'bitsandbytes' | 'fp8-block';
+const FAMILIES: { family: Family; formats: MixedFormat[]; max: number; loader: string }[] = [
+  { family: 'compressed-tensors', formats: ['fp8', 'fp8-channel', 'int8', 'int4'], max: 4, loader: 'compressed-tensors (vLLM, transformers)' },
+  { family: 'bitsandbytes', formats: ['nf4', 'nf4-dq', 'fp4'], max: 1, loader: 'bitsandbytes (transformers)' },
+  { family: 'fp8-block', formats: ['fp8-block'], max: 1, loader: 'FP8 128x128 blocks (transformers)' },
+];
+
+/** The loader family that reads every candidate, or an error naming combinations that would load. */
+export function familyOf(candidates: MixedFormat[]): Family {
+  const used = candidates.filter((c) => c !== 'keep');
+  if (!used.length) throw new CheckpointError('invalid_option', '--formats needs at least one format besides keep');
+  for (const f of FAMILIES) if (used.every((c) => f.formats.includes(c)) && used.length <= f.max) return f.family;
+  throw new CheckpointError(
+    'unsupported',
+    `no loader reads ${used.join(' + ')} tensors in one checkpoint. Loadable choices: keep,fp8,fp8-channel,int8,int4 (any of them; compressed-tensors, vLLM and transformers), keep,nf4 or keep,nf4-dq or keep,fp4 (bitsandbytes, transformers), keep,fp8-block (transformers)`,
+  );
+}
+
+export interface MixedOptions {
+  candidates?: MixedFormat[];
+  blocksize?: number;
+  groupSize?: number;
+  includeEmbeddings?: boolean;
+  shardBytes?: number;
+  workers?: number;
+  force?: boolean;
+}
+
+export interface MixedReport {
+  input: string;
+  output: string;
+  loader: string;
+  budgetBytes: number;
+  bytesIn: number;
+  bytesOut: number;
+  exact: boolean;
+  tensors: {
+    name: string;
+    shape: number[];
+    format: MixedFormat;
+    bytes: number;
+    relativeRmse: number;
+    options: { format: MixedFormat; bytes: number; relativeRmse: number }[];
+  }[];
+  notes: string[];
+}
+
+export class BudgetError extends CheckpointError {
+  constructor(message: string) {
+    super('invalid_option', message);
+    this.name = 'BudgetError';
+  }
+}
+
+const codecOf = (f: Exclude<MixedFormat, 'keep'>): CodecId => f;
+
+/** vLLM's fused layers: q/k/v and gate/up projections of one block load as one layer. */
+function fusionKey(name: string): string {
+  const m = /^(.*)\.(q_proj|k_proj|v_proj|gate_proj|up_proj)\.weight$/.exec(name);
+  if (!m) return name;
+  return `${m[1]}.${m[2] === 'gate_proj' || m[2] === 'up_proj' ? 'gate_up' : 'qkv'}`;
+}
+
+export async function mixedPrecision(
+  input: string,
+  output: string,
+  budgetBytes: number,
+  o: MixedOptions = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<MixedReport> {
+  const candidates = o.candidates ?? DEFAULT_CANDIDATES;
+  const family = familyOf(candidates);
+  const ck = new Checkpoint(input);
+  const pool = new Pool(o.workers ?? defaultWorkers());
+  try {
+    const all = [...ck.tensors];
+    const opts = { blocksize: o.blocksize ?? 64, groupSize: o.groupSize ?? 128, sym: true, layout: 'compressed-tensors' as const };
+    const notes: string[] = [];
+    // every (weight, format) pair that can be stored: a Quantized decision to measure
+    const pairs = new Map<TensorInfo, Map<MixedFormat, Quantized>>();
+    for (const t of all) {
+      const role = tensorRole(t);
+      if (role !== 'linear' && !(role === 'head' && o.includeEmbeddings)) continue;
+      const m = new Map<MixedFormat, Quantized>();
+      for (const f of candidates) {
+        if (f === 'keep') continue;
+        const p = codecParams(t, opts);
+        const problem = weightFormat(f)!.shapeProblem(p.out, p.in, registryOptions(p, {}));
+        if (problem) continue;
+        m.set(f, { kind: 'quantize', t, module: t.name.slice(0, -'.weight'.length), codec: codecOf(f), params: p, stats: {} });
+      }
+      pairs.set(t, m);
+    }
+    if (!pairs.size) throw new CheckpointError('nothing_to_do', 'nothing to choose: the checkpoint has no 2-D F32/F16/BF16 linear weights');
+    const nonFiniteTensors = new Set<TensorInfo>();
+    await prepass(
+      ck,
+      [...pairs.values()].flatMap((m) => [...m.values()]),
+      pool,
+      (d) => nonFiniteTensors.add(d.t),
+    );
+    // measure: one read per range, every candidate codec on it (their alignments permitting)
+    const sqErr = new Map<Quantized, number>();
+    const sqRef = new Map<TensorInfo, number>();
+    const list: (AnalyzeTask & { t: TensorInfo; qs: Quantized[]; ref: boolean })[] = [];
+    {
+      for (const [t, m] of pairs) {
+        const qs = nonFiniteTensors.has(t) ? [] : [...m.values()];
+        if (!qs.length) continue;
+        const bytesPer = t.dtype === 'F32' ? 4 : 2;
+        const total = t.shape[0]! * t.shape[1]!;
+        const align = qs.map((q) => weightCodec(q.codec).align(q.params)).reduce(lcm, 1);
+        const groups = align <= 4 * UNIT_ELEMENTS ? [qs] : qs.map((q) => [q]);
+        groups.forEach((g, gi) => {
+          const a = g.map((q) => weightCodec(q.codec).align(q.params)).reduce(lcm, 1);
+          const step = unitStep(a);
+          for (let e0 = 0; e0 < total; e0 += step) {
+            const e1 = Math.min(total, e0 + step);
+            list.push({
+              kind: 'analyze',
+              src: sourceOf(ck, t, e0 * bytesPer, (e1 - e0) * bytesPer),
+              e0,
+              codecs: g.map((q) => ({ codec: q.codec, params: q.params, stats: q.stats })),
+              t,
+              qs: g,
+              ref: gi === 0,
+            });
+          }
+        });
+      }
+    }
+    let done = 0;
+    await pool.runAll(list, (task, r: AnalyzeResult) => {
+      if (r.nonFinite >= 0) nonFiniteTensors.add(task.t);
+      else {
+        task.qs.forEach((q, k) => sqErr.set(q, (sqErr.get(q) ?? 0) + r.sqErr[k]!));
+        if (task.ref) sqRef.set(task.t, (sqRef.get(task.t) ?? 0) + r.sqRef);
+      }
+      onProgress?.(++done, list.length);
+    });
+    for (const t of nonFiniteTensors) {
+      notes.push(`${t.name}: kept in ${t.dtype}: it holds a NaN or infinity, which no format here stores`);
+      pairs.get(t)!.clear();
+    }
+    // items: fused groups share one format
+    const groups = new Map<string, TensorInfo[]>();
+    for (const t of pairs.keys()) {
+      const k = fusionKey(t.name);
+      groups.set(k, [...(groups.get(k) ?? []), t]);
+    }
+    const items = [...groups.values()];
+    const options: Option[][] = items.map((ts) => {
+      const opts: Option[] = [{ format: 'keep', bytes: ts.reduce((s, t) => s + (t.end - t.begin), 0), distortion: 0 }];
+      for (const f of candidates) {
+        if (f === 'keep' || !ts.every((t) => pairs.get(t)!.has(f))) continue;
+        let bytes = 0;
+        let d = 0;
+        for (const t of ts) {
+          const q = pairs.get(t)!.get(f)!;
+          bytes += storedBytes(f, q.params.out, q.params.in, registryOptions(q.params, q.stats));
+          d += sqErr.get(q) ?? 0;
+        }
+        opts.push({ format: f, bytes, distortion: d });
+      }
+      return opts;
+    });
+    const fixed = all.filter((t) => !pairs.has(t));
+    const fixedBytes = fixed.reduce((s, t) => s + (t.end - t.begin), 0);
+    const alloc = allocate(options, budgetBytes - fixedBytes);
+    if (!alloc) {
+      const min = fixedBytes + options.reduce((s, op) => s + Math.min(...op.map((x) => x.bytes)), 0);
+      throw new BudgetError(
+        `the budget of ${budgetBytes} bytes is below the smallest this checkpoint can be with these formats: ${min} bytes (${fixedBytes} of it in embeddings, head and norms kept at full precision)`,
+      );
+    }
+    const chosen = new Map<TensorInfo, MixedFormat>();
+    items.forEach((ts, i) => ts.forEach((t) => chosen.set(t, options[i]![alloc.choice[i]!]!.format as MixedFormat)));
+    const decisions: Decision[] = all.map((t) => {
+      const f = chosen.get(t) ?? 'keep';
+      if (f === 'keep') {
+        const role = tensorRole(t);
+        return {
+          kind: 'keep',
+          t,
+          ...(role === 'head' || role === 'linear' ? { note: role === 'head' && !o.includeEmbeddings ? 'output head' : 'kept in 16 bits' } : {}),
+        };
+      }
+      return pairs.get(t)!.get(f)!;
+    });
+    // write
+    const single = output.endsWith('.safetensors');
+    checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);
+    const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
+    try {
+      const plan = Object.fromEntries(all.map((t) => [t.name, chosen.get(t) ?? 'keep']));
+      await writeWeights(ck, decisions, out, single, o.shardBytes ?? DEFAULT_SHARD_BYTES, pool, {
+        sinan_format: 'mixed',
+        sinan_mixed_plan: JSON.stringify(plan),
+      });
+      const qc = mixedConfig(family, candidates, decisions);
+      if (!single) notes.push(...writeCompanions(input, out.temp, qc ? quantizationConfig(qc) : null));
+      if (!qc) notes.push('the budget keeps every weight in its source precision: nothing was quantized');
+      else notes.push('a single .safetensors output carries no config.json: write to a folder for a checkpoint loaders open');
+      out.commit();
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
+    const rel = (t: TensorInfo, d: number) => {
+      const s = sqRef.get(t) ?? 0;
+      return s > 0 ? Math.sqrt(d / s) : 0;
+    };
+    const bytesIn = all.reduce((s, t) => s + (t.end - t.begin), 0);
+    return {
+      input,
+      output,
+      loader: FAMILIES.find((f) => f.family === family)!.loader,
+      budgetBytes,
+      bytesIn,
+      bytesOut: fixedBytes + alloc.bytes,
+      exact: alloc.exact,
+      tensors: [...pairs.keys()].map((t) => {
+        const f = chosen.get(t) ?? 'keep';
+        const q = f === 'keep' ? null : pairs.get(t)!.get(f)!;
+        const optsFor = (ff: MixedFormat) => {
+          if (ff === 'keep') return { format: ff, bytes: t.end - t.begin, relativeRmse: 0 };
+          const qq = pairs.get(t)!.get(ff)!;
+          return {
+            format: ff,
+            bytes: storedBytes(ff, qq.params.out, qq.params.in, registryOptions(qq.params, qq.stats)),
+            relativeRmse: rel(t, sqErr.get(qq) ?? 0),
+          };
+        };
+        return {
+          name: t.name,
+          shape: t.shape,
+          format: f,
+          bytes: q ? storedBytes(f, q.params.out, q.params.in, registryOptions(q.params, q.stats)) : t.end - t.begin,
+          relativeRmse: q ? rel(t, sqErr.get(q) ?? 0) : 0,
+          options: ['keep' as MixedFormat, ...pairs.get(t)!.keys()].map(optsFor),
+        };
+      }),
+      notes,
+    };
+  } finally {
+    ck.close();
+    await pool.close();
+  }
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+const lcm = (a: number, b: number) => (a / gcd(a, b)) * b;
+
+/** The quantization_config that describes a mixed checkpoint for its loader. */
+function mixedConfig(family: Family, candidates: MixedFormat[], decisions: Decision[]): QuantizationConfig | null {
+  const skip = keptLinearModules(decisions);
+  const q = decisions.filter((d): d is Quantized => d.kind === 'quantize');
+  if (!q.length) return null;
+  if (family === 'bitsandbytes') {
+    const c = candidates.find((x) => x !== 'keep')!;
+    return { kind: 'bitsandbytes', type: c.startsWith('nf4') ? 'nf4' : 'fp4', doubleQuant: c.endsWith('-dq'), computeDtype: 'bfloat16', skip };
+  }
+  if (family === 'fp8-block') return { kind: 'fp8-block', skip };
+  const groups = new Map<CodecId, CtGroup>();
+  for (const d of q) {
+    let g = groups.get(d.codec);
+    if (!g) {
+      g =
+        d.codec === 'int4' || d.codec === 'int8'
+          ? { kind: 'int', bits: d.codec === 'int4' ? 4 : 8, strategy: 'group', groupSize: d.params.groupSize, sym: true, targets: [] }
+          : { kind: 'fp8', bits: 8, strategy: d.codec === 'fp8' ? 'tensor' : 'channel', sym: true, targets: [] };
+      groups.set(d.codec, g);
+    }
+    g.targets.push(d.module);
+  }
+  return { kind: 'compressed-tensors', groups: [...groups.values()], ignore: skip };
+}
