@@ -144,7 +144,7 @@ describe('SVG and the self-contained HTML report', () => {
     expect(svg).toContain('pipeline bubble');
   });
   it('the report inlines charts, derivations, data and nothing external', () => {
-    const html = reportHtml(trainingReport(ex('llama3.1-405b-h100.yaml'), tr, { cal, generated: '2026-01-01' }));
+    const html = reportHtml(trainingReport(ex('llama3.1-405b-h100.yaml'), tr, { cal, generated: '2026-01-01' }), (x) => renderSvg(x));
     expect(html.match(/<svg/g)!.length).toBe(4);
     expect(html).not.toMatch(/<script[^>]+src=|<link |<img |@import|url\(http/);
     const data = JSON.parse(/<script type="application\/json" id="sinan-report-data">([\s\S]*?)<\/script>/.exec(html)![1]!);
@@ -154,7 +154,7 @@ describe('SVG and the self-contained HTML report', () => {
   });
   it('text from the scenario cannot break out of the page', () => {
     const sc = { name: '</script><script>alert(1)</script>', kind: 'training' };
-    const html = reportHtml(trainingReport(sc, tr, { cal, generated: 'x' }));
+    const html = reportHtml(trainingReport(sc, tr, { cal, generated: 'x' }), (x) => renderSvg(x));
     expect(html).not.toContain('<script>alert(1)');
     expect(html.match(/<script/g)!.length).toBe(1);
   });

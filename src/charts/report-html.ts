@@ -1,6 +1,5 @@
 import type { Derivation } from './derive.js';
 import { escapeHtml, fmtValue } from './format.js';
-import { renderSvg } from './svg.js';
 import type { ChartSpec } from './types.js';
 
 /**
@@ -55,11 +54,12 @@ function inlineJson(v: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-export function reportHtml(r: ReportInput): string {
+/** The page; `render` draws a chart to SVG (renderSvg in Node, the web UI's bundled ECharts in the browser). */
+export function reportHtml(r: ReportInput, render: (c: ChartSpec) => string): string {
   const charts = r.charts
     .map(
       (c) =>
-        `<div class="card"><figure data-chart="${escapeHtml(c.id)}">${renderSvg(c)}<figcaption><b>${escapeHtml(c.title)}.</b> ${escapeHtml(c.caption)}</figcaption></figure></div>`,
+        `<div class="card"><figure data-chart="${escapeHtml(c.id)}">${render(c)}<figcaption><b>${escapeHtml(c.title)}.</b> ${escapeHtml(c.caption)}</figcaption></figure></div>`,
     )
     .join('\n');
   const tables = (r.tables ?? [])

@@ -1,13 +1,12 @@
-import * as echarts from 'echarts';
+import { createRequire } from 'node:module';
+import type * as Echarts from 'echarts';
+import { renderSvgWith } from './svg-with.js';
 import type { ChartSpec } from './types.js';
 
-/** Draws a chart to an SVG string with ECharts' server-side renderer (no DOM; works in Node and in the browser). */
-export function renderSvg(c: ChartSpec, width = c.width ?? 760, height = c.height ?? 380): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
-  try {
-    chart.setOption(c.option);
-    return chart.renderToSVGString();
-  } finally {
-    chart.dispose();
-  }
+/**
+ * Draws a chart to SVG in Node: ECharts' single-file CommonJS build is loaded on first use, so
+ * commands that draw nothing do not pay for it (the web UI passes its bundled ECharts to renderSvgWith).
+ */
+export function renderSvg(c: ChartSpec, width?: number, height?: number): string {
+  return renderSvgWith(createRequire(import.meta.url)('echarts') as typeof Echarts, c, width, height);
 }

@@ -22,7 +22,10 @@ export function writeReportOutputs(r: ReportInput, o: { html?: string; svg?: str
   if (o.html) {
     if (inputs.has(resolve(o.html)))
       throw new IssueError([mkIssue({ code: 'conflict', path: ['--html'], keys: ['--html', 'scenario'], reason: 'the report would overwrite the scenario' })]);
-    writeAtomic(o.html, reportHtml(r));
+    writeAtomic(
+      o.html,
+      reportHtml(r, (c) => renderSvg(c)),
+    );
     written.push(o.html);
   }
   if (o.svg) {

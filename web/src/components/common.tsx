@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { ConstantRow } from '../../../src/charts/derive.js';
+import * as echarts from 'echarts';
 import { reportHtml, type ReportInput } from '../../../src/charts/report-html.js';
+import { renderSvgWith } from '../../../src/charts/svg-with.js';
 import { getOnce } from '../api.js';
 import { shareUrl, type Page } from '../state.js';
 
@@ -54,7 +56,10 @@ export function Toolbar({
   const save = async () => {
     const r = await report?.();
     if (!r) return;
-    download(`sinan-${page}-report.html`, reportHtml(r));
+    download(
+      `sinan-${page}-report.html`,
+      reportHtml(r, (c) => renderSvgWith(echarts, c)),
+    );
     setNote('report downloaded');
   };
   return (
