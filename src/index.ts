@@ -122,3 +122,29 @@ export { scaleUpSweep, weakScaling } from './fleet/sweep.js';
 
 // validation
 export { validateTraining, validateInference, validateCorpus, type ValidationSummary } from './validate/validate.js';
+
+// export to frameworks
+export { exportPlan, exportVersions, defaultVersion, TARGET_INFO } from './export/export.js';
+export { exportScenario } from './export/run.js';
+export { loadExportData } from './export/data.js';
+export { EXPORT_TARGETS, type ExportTarget, type ExportResult, type ExportInput } from './export/types.js';
+
+// the HTTP API
+export { createApp, type AppOptions } from './http/app.js';
+export { startServer } from './http/server.js';
+export { PlanPool, type Runner, type Outcome } from './http/pool.js';
+export { defaultLimits, type HttpLimits } from './http/limits.js';
+
+// charts and reports (shared by the web UI and the CLI's --svg/--html)
+export { trainingCharts } from './charts/training.js';
+export { servingCharts, servingParetoChart, servingRateChart } from './charts/serving.js';
+export { goodputIntervalChart, interruptionsChart, sweepChart, clusterChart } from './charts/fleet.js';
+export { validationChart, fitRowsOf } from './charts/validation.js';
+export { pipelineSchedule } from './charts/schedule.js';
+export { deriveTraining, deriveServing, type Derivation } from './charts/derive.js';
+export { reportHtml, type ReportInput } from './charts/report-html.js';
+export { trainingReport, servingReport } from './charts/reports.js';
+export { renderSvg } from './charts/svg.js';
+export { renderSvgWith } from './charts/svg-with.js';
+export { encodeScenario, decodeScenario } from './charts/share.js';
+export type { ChartSpec } from './charts/types.js';

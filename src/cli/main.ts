@@ -8,6 +8,8 @@ import { registerQuantCommands } from './quant.js';
 import { serveCommand, type ServeFlags } from './serve.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
+import { exportCommand, type ExportFlags } from './export.js';
+import { uiCommand } from './ui.js';
 
 const defaultIo: Io = {
   out: (s) => process.stdout.write(s),
@@ -35,6 +37,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .name('sinan')
     .description('Sinan (司南): plan LLM training and serving from chip to cluster')
     .version('0.1.0')
+    .enablePositionalOptions() // so 'sinan export --version V' is the framework release, not sinan's
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err, getOutHelpWidth: () => base.columns ?? 100, getErrHelpWidth: () => base.columns ?? 100 })
     .showHelpAfterError('(run sinan --help for usage)')
@@ -66,6 +69,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--tokens <n>', 'total training tokens (for time-to-train and cost)')
     .option('--price <usd>', 'price per device-hour')
     .option('--alternatives <n>', 'how many runner-up plans to show', '4')
+    .option('--html <file>', 'also write one self-contained HTML report (charts, derivations, data)')
+    .option('--svg <dir>', 'also write each chart as an SVG file into this folder')
     .action(async (scenario: string, opts: TrainFlags) => {
       code = await trainCommand(scenario, opts, io);
     });
@@ -95,8 +100,33 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--engine <profile>', "serving-engine profile (see 'sinan profiles')")
     .option('--alternatives <n>', 'how many runner-up splits to show', '4')
     .option('--catalog', 'search accelerators, sizes, splits, formats and batch sizes for the cheapest plan meeting the SLO')
+    .option('--html <file>', 'also write one self-contained HTML report (charts, derivations, data)')
+    .option('--svg <dir>', 'also write each chart as an SVG file into this folder')
     .action(async (scenario: string, opts: ServeFlags) => {
       code = await serveCommand(scenario, opts, io);
+    });
+
+  program
+    .command('export')
+    .description(
+      'print the runnable command or config file of the plan for a framework (megatron, megatron-bridge, torchtitan, vllm, sglang, trtllm, llama.cpp)',
+    )
+    .argument('<scenario>', "training or inference scenario, or '-' for standard input")
+    .requiredOption('--to <target>', 'megatron | megatron-bridge | torchtitan | vllm | sglang | trtllm | llama.cpp')
+    .option('--version <v>', "the framework release whose arguments to use (default: the newest Sinan's data covers)")
+    .option('--json', 'print the contract JSON object only')
+    .action(async (scenario: string, opts: ExportFlags) => {
+      code = await exportCommand(scenario, opts, io);
+    });
+
+  program
+    .command('ui')
+    .description('serve the web UI and the HTTP API on 127.0.0.1 (prints the URL; Ctrl-C stops it)')
+    .option('--port <n>', 'port (0: any free port)', '8250')
+    .option('--time-limit <seconds>', 'longest a request may plan before it is stopped with 503', '30')
+    .option('--workers <n>', 'plans computed at once')
+    .action(async (opts: { port?: string; timeLimit?: string; workers?: string }) => {
+      code = await uiCommand(opts, io);
     });
 
   program

@@ -6,6 +6,11 @@ import { searchDeployments } from '../serve/slo.js';
 import { nodeFiles } from '../context/node-files.js';
 import { context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, pct, seconds, table } from './format.js';
+import { calibrationSources } from '../cost/calibration.js';
+import { servingReport } from '../charts/reports.js';
+import { rateSweep } from '../charts/sweeps.js';
+import { writeReportOutputs } from '../charts/write.js';
+import type { DeploymentSearch } from '../serve/slo.js';
 
 export interface ServeFlags {
   json?: boolean;
@@ -27,6 +32,8 @@ export interface ServeFlags {
   concurrency?: string;
   rate?: string;
   catalog?: boolean;
+  html?: string;
+  svg?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -39,7 +46,7 @@ function set(d: Obj, sec: string, key: string, v: unknown) {
 
 export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise<ExitCode> {
   const json = !!f.json;
-  return guard(json, io, () => {
+  return guard(json, io, async (): Promise<ExitCode> => {
     const raw = readScenario(path, io.readStdin);
     const d = raw.data;
     if (f.model !== undefined) d.model = f.model;
@@ -64,11 +71,22 @@ export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise
     else if (f.rate !== undefined) delete (d.workload as Record<string, unknown> | undefined)?.concurrency;
     const alternatives = intFlag('alternatives', f.alternatives, 0) ?? 4;
     const ctx = context();
+    const scenario = structuredClone(raw.data);
     const n = normalizeInference(raw, ctx, nodeFiles);
+    // --html / --svg: the report of the plan, with the latency-vs-rate sweep and (with --catalog) the deployments
+    const outputs = async (search?: DeploymentSearch) => {
+      if (f.html === undefined && f.svg === undefined) return;
+      const r = planServe(n, { alternatives });
+      const plan = (s: Record<string, unknown>) => Promise.resolve(planServe(normalizeInference({ ...raw, data: s }, ctx, nodeFiles), { alternatives: 0 }));
+      const rates = r.fits ? await rateSweep(scenario, r, plan) : [];
+      const report = servingReport(scenario, r, rates, { cal: calibrationSources(ctx.calibrationSources), generated: new Date().toISOString() }, search);
+      io.err(`wrote ${writeReportOutputs(report, { html: f.html, svg: f.svg, inputs: [path] }).join(', ')}\n`);
+    };
     if (f.catalog) {
       const t0 = performance.now();
       const s = searchDeployments(n.job, [...ctx.catalog.accelerators.values()]);
       const secs = (performance.now() - t0) / 1000;
+      await outputs(s);
       if (json) io.out(JSON.stringify({ kind: 'inference-search', ...s, warnings: n.warnings }, null, 2) + '\n');
       else {
         io.out(
@@ -106,6 +124,7 @@ export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise
       return 0;
     }
     const r = planServe(n, { alternatives });
+    await outputs();
     if (json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
       printWarnings(r.warnings, io);

@@ -6,6 +6,9 @@ import type { TrainReport } from '../train/report.js';
 import { nodeFiles } from '../context/node-files.js';
 import { choiceFlag, context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
 import { bar, bytes, heading, num, pct, seconds, table } from './format.js';
+import { calibrationSources } from '../cost/calibration.js';
+import { trainingReport } from '../charts/reports.js';
+import { writeReportOutputs } from '../charts/write.js';
 
 export interface TrainFlags {
   json?: boolean;
@@ -29,6 +32,8 @@ export interface TrainFlags {
   tokens?: string;
   price?: string;
   alternatives?: string;
+  html?: string;
+  svg?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -79,10 +84,15 @@ export async function trainCommand(path: string, f: TrainFlags, io: Io): Promise
     const raw = readScenario(path, io.readStdin);
     applyTrainFlags(raw, f);
     const alternatives = intFlag('alternatives', f.alternatives, 0) ?? 4;
+    const scenario = structuredClone(raw.data);
     const n = normalizeTraining(raw, context(), nodeFiles);
     const t0 = performance.now();
     const r = planTraining(n, { alternatives });
     const seconds = (performance.now() - t0) / 1000;
+    if (f.html !== undefined || f.svg !== undefined) {
+      const report = trainingReport(scenario, r, { cal: calibrationSources(context().calibrationSources), generated: new Date().toISOString() });
+      io.err(`wrote ${writeReportOutputs(report, { html: f.html, svg: f.svg, inputs: [path] }).join(', ')}\n`);
+    }
     if (json) {
       io.out(JSON.stringify(r, null, 2) + '\n');
     } else {

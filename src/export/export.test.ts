@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultContext } from '../context/load.js';
+import { IssueError } from '../core/issues.js';
+import { parseText, type RawScenario } from '../scenario/load.js';
+import { acceptedNames, flagsOf, listKind, overrideKeysOf, shellWords, tomlKeysOf, yamlKeysOf } from './check.js';
+import { loadExportData } from './data.js';
+import { defaultVersion, exportVersions, newestFirst } from './export.js';
+import { exportScenario } from './run.js';
+import { leadFlags } from './targets/sglang.js';
+import type { ExportResult, ExportTarget, TargetData } from './types.js';
+
+const data = loadExportData();
+const ctx = defaultContext();
+const raw = (path: string): RawScenario => ({ data: parseText(readFileSync(path, 'utf8'), path), baseDir: 'examples', source: path });
+const inline = (text: string): RawScenario => ({ data: parseText(text, 'inline'), baseDir: '.', source: 'inline' });
+
+const TRAINING: [string, () => RawScenario][] = [
+  ['405B searched', () => raw('examples/llama3.1-405b-h100.yaml')],
+  ['405B fixed', () => raw('examples/llama3.1-405b-h100-fixed.yaml')],
+  ['DeepSeek-V3 MoE fp8', () => raw('examples/deepseek-v3-h800.yaml')],
+  [
+    '8B ZeRO 3 full recompute',
+    () =>
+      inline(`kind: training
+model: llama-3.1-8b
+system: { accelerator: nvidia-h100-sxm, count: 16 }
+parallelism: { tensor: 1, pipeline: 1, data: 16, zero: 3 }
+training: { sequenceLength: 4096, globalBatchSize: 64, microBatchSize: 1, recompute: full, precision: fp8 }`),
+  ],
+];
+const SERVING: [string, () => RawScenario][] = [
+  ['70B under an SLO', () => raw('examples/llama3.1-70b-slo.yaml')],
+  ['70B fp8 on H200', () => raw('examples/llama3.3-70b-serve-h200.yaml')],
+  ['405B offloaded', () => raw('examples/llama3.1-405b-4090-offload.yaml')],
+  [
+    'Mixtral fp8 KV, chunked prefill',
+    () =>
+      inline(`kind: inference
+model: mixtral-8x7b
+system: { accelerator: nvidia-h100-sxm, count: 8 }
+quantization: { weights: fp8, kvCache: fp8 }
+workload: { inputTokens: 1024, outputTokens: 256, concurrency: 32, chunkedPrefill: true, maxBatchTokens: 8192 }`),
+  ],
+];
+
+const TRAINING_TARGETS: ExportTarget[] = ['megatron', 'megatron-bridge', 'torchtitan'];
+const SERVING_TARGETS: ExportTarget[] = ['vllm', 'sglang', 'trtllm', 'llama.cpp'];
+
+/** Every name the output sets, read back from the text itself (not from the builder's own list). */
+function namesIn(r: ExportResult): string[] {
+  const out: string[] = [];
+  const cmd = r.command ?? '';
+  const words = shellWords(cmd);
+  const bin = words.findIndex((w) =>
+    /pretrain_gpt\.py|run_recipe\.py|RECIPE_SCRIPT|run_train\.sh|^serve$|api_server|launch_server|trtllm-serve|llama-server/.test(w),
+  );
+  const after = words.slice(bin + 1).join(' ');
+  if (r.target === 'megatron-bridge') out.push(...overrideKeysOf(after));
+  else if (r.target !== 'torchtitan') out.push(...flagsOf(after));
+  for (const f of r.files ?? []) out.push(...(f.name.endsWith('.toml') ? tomlKeysOf(f.content) : yamlKeysOf(f.content)));
+  return out;
+}
+
+function allowedFor(target: ExportTarget, version: string | null, d: TargetData): Set<string> {
+  if (version === null) return new Set([...leadFlags(d), '--model-path']);
+  return acceptedNames(d.versions[version]!);
+}
+
+describe('every generated command uses only names its framework version is known to accept', () => {
+  const results: { label: string; r: ExportResult }[] = [];
+  beforeAll(() => {
+    for (const [label, sc] of TRAINING)
+      for (const t of TRAINING_TARGETS) for (const v of exportVersions(t, data[t])) results.push({ label, r: exportScenario(sc(), t, v, ctx, null, data) });
+    for (const [label, sc] of SERVING) {
+      for (const t of SERVING_TARGETS) {
+        const vs = exportVersions(t, data[t]);
+        for (const v of vs.length ? vs : [undefined]) results.push({ label, r: exportScenario(sc(), t, v, ctx, null, data) });
+      }
+    }
+  });
+
+  it('covers every target and version', () => {
+    const seen = new Set(results.map((x) => `${x.r.target}@${x.r.version}`));
+    for (const t of [...TRAINING_TARGETS, ...SERVING_TARGETS]) {
+      const vs = exportVersions(t, data[t]);
+      for (const v of vs.length ? vs : [null]) expect(seen.has(`${t}@${v}`)).toBe(true);
+    }
+    expect(results.length).toBeGreaterThan(50);
+  });
+
+  it('names read back from the text are all on the version list (complete lists also reject unknown names)', () => {
+    for (const { label, r } of results) {
+      const d = data[r.target];
+      const ok = allowedFor(r.target, r.version, d);
+      const names = namesIn(r);
+      // a partial list may vouch for none of the plan's settings (vLLM 0.14.0): then every setting is a comment
+      if (r.check.list === 'known-good' && names.length === 0) expect(r.notEmitted.length).toBeGreaterThan(0);
+      else expect(names.length, `${label} ${r.target}@${r.version}`).toBeGreaterThan(0);
+      const bad = names.filter((n) => !ok.has(n));
+      expect(bad, `${label} ${r.target}@${r.version}`).toEqual([]);
+      const absent = new Set(r.version ? (d.versions[r.version]!.not_present ?? []) : []);
+      expect(
+        names.filter((n) => absent.has(n)),
+        `${label} ${r.target}@${r.version}`,
+      ).toEqual([]);
+      // the builder's record matches the text
+      expect(new Set(names)).toEqual(new Set(r.check.names));
+    }
+  });
+
+  it('each list is what its data says: complete where the parser was read, known-good where partial, none for SGLang', () => {
+    for (const { r } of results) {
+      if (r.target === 'sglang') {
+        expect(r.check.list).toBe('none');
+        expect(r.version).toBeNull();
+        expect(r.command).toMatch(/Flags NOT checked: Sinan has no version-pinned SGLang argument list/);
+      } else expect(r.check.list).toBe(listKind(data[r.target].versions[r.version!]!));
+      if (r.check.list === 'known-good') expect(r.command).toMatch(/partial list of names seen in version-pinned docs/);
+      if (r.check.list === 'complete') expect(r.command ?? r.files![0]!.content).toMatch(/the complete list read from https:\/\//);
+    }
+  });
+
+  it('the header carries the predicted metrics of the exported plan', () => {
+    for (const { r } of results) {
+      const text = r.command ?? '';
+      const p = r.plan;
+      if (p.kind === 'training') {
+        expect(text).toContain(`MFU ${(p.flops.mfu * 100).toFixed(1)}%`);
+        expect(text).toContain(`TP ${p.parallelism.tensor} · PP ${p.parallelism.pipeline}`);
+      } else if (p.latency) expect(text).toContain(`TPOT ${(p.latency.tpotSeconds * 1000).toFixed(1)} ms`);
+      for (const f of r.files ?? []) expect(f.content.startsWith('# sinan export --to')).toBe(true);
+    }
+  });
+});
+
+describe('what the commands say', () => {
+  it('Megatron-LM gets the plan split and batch, and refuses --fp8-recipe where 0.9 has none', () => {
+    const sc = TRAINING[3]![1];
+    const r19 = exportScenario(sc(), 'megatron', '0.19.0', ctx, null, data);
+    const p = r19.plan as Extract<ExportResult['plan'], { kind: 'training' }>;
+    expect(r19.command).toContain(`--tensor-model-parallel-size ${p.parallelism.tensor}`);
+    expect(r19.command).toContain(`--global-batch-size ${p.training.globalBatchSize}`);
+    expect(r19.command).toContain('--recompute-granularity full');
+    expect(r19.command).toContain('--fp8-recipe delayed');
+    expect(r19.command).toContain('--use-torch-fsdp2');
+    const r9 = exportScenario(sc(), 'megatron', 'core_v0.9.0', ctx, null, data);
+    expect(r9.version).toBe('0.9.0');
+    expect(flagsOf(r9.command!)).not.toContain('--fp8-recipe');
+    expect(r9.notEmitted.map((x) => x.suggestion)).toContain('--fp8-recipe delayed');
+  });
+
+  it('a partial list drops what it cannot vouch for into comments (vLLM 0.6.3.post1 has no --max-num-seqs on it)', () => {
+    const r = exportScenario(SERVING[0]![1](), 'vllm', '0.6.3.post1', ctx, null, data);
+    expect(flagsOf(r.command!)).not.toContain('--max-num-seqs');
+    expect(r.command).toMatch(/^# {3}--max-num-seqs \d+ {3}— requests in flight/m);
+    expect(r.warnings.some((w) => w.code === 'ignored_key')).toBe(true);
+  });
+
+  it('torchtitan writes a TOML with the parallel degrees', () => {
+    const r = exportScenario(TRAINING[1]![1](), 'torchtitan', undefined, ctx, null, data);
+    const p = r.plan as Extract<ExportResult['plan'], { kind: 'training' }>;
+    const toml = r.files![0]!.content;
+    expect(toml).toMatch(new RegExp(`\\[parallelism\\][^[]*tensor_parallel_degree = ${p.parallelism.tensor}`));
+    expect(toml).toContain(`pipeline_parallel_degree = ${p.parallelism.pipeline}`);
+    expect(toml).toMatch(/\[activation_checkpoint\]\nmode = "/);
+  });
+
+  it('defaults follow the framework profile, else the newest release whose list has the core names', () => {
+    expect(defaultVersion('megatron', data.megatron, 'megatron-core@0.14')).toBe('0.14.0');
+    expect(defaultVersion('torchtitan', data.torchtitan, 'torchtitan@0.2')).toBe('0.2.2');
+    expect(defaultVersion('megatron', data.megatron, 'default')).toBe('0.19.0');
+    expect(exportScenario(SERVING[0]![1](), 'vllm', undefined, ctx, null, data).version).toBe('0.8.1');
+    expect(newestFirst(['0.6.3.post1', '0.10.2', '0.8.1', '1.0.0rc6', '0.19.0rc0'])).toEqual(['1.0.0rc6', '0.19.0rc0', '0.10.2', '0.8.1', '0.6.3.post1']);
+  });
+
+  it('refuses an unknown target or version, SGLang versions, torchtitan main and the wrong plan kind', () => {
+    const issue = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof IssueError) return e.issues[0]!;
+        throw e;
+      }
+      throw new Error('no issue');
+    };
+    expect(issue(() => exportScenario(SERVING[0]![1](), 'ollama', undefined, ctx, null, data)).path).toEqual(['--to']);
+    expect(issue(() => exportScenario(SERVING[0]![1](), 'vllm', '9.9', ctx, null, data))).toMatchObject({ code: 'invalid_value', path: ['--version'] });
+    expect(issue(() => exportScenario(SERVING[0]![1](), 'sglang', '0.4.6', ctx, null, data))).toMatchObject({ code: 'unsupported' });
+    expect(issue(() => exportScenario(TRAINING[1]![1](), 'torchtitan', 'main-b5bcd76', ctx, null, data)).message).toMatch(/Python/);
+    expect(issue(() => exportScenario(TRAINING[1]![1](), 'vllm', undefined, ctx, null, data))).toMatchObject({ path: ['kind'] });
+  });
+
+  it('shell words and key readers parse what they are given', () => {
+    expect(shellWords(`a "b c" 'd e' \\\n  --x=1 # note\n--y`)).toEqual(['a', 'b c', 'd e', '--x=1', '--y']);
+    expect(flagsOf('cmd --a 1 -b -5 --c=2')).toEqual(['--a', '-b', '--c']);
+    expect(overrideKeysOf('x a.b=1 +c.d=2 ~e=3 --f')).toEqual(['a.b', 'c.d', 'e']);
+    expect(tomlKeysOf('# h\n[a.b]\nc = 1\n[d]\ne = "x" # y\n')).toEqual(['a.b.c', 'd.e']);
+    expect(yamlKeysOf('a: 1\nb:\n  c: 2\n  d:\n    e: 3\nf: 4\n')).toEqual(['a', 'b.c', 'b.d.e', 'f']);
+  });
+});
