@@ -50,7 +50,7 @@ export { searchDeployments, type DeploymentSearch } from './serve/slo.js';
 export { evaluateServe, type ServeReport } from './serve/report.js';
 export { engineFor } from './serve/offload.js';
 export { SERVE_RULES } from './serve/rules.js';
-export { WEIGHTS, WEIGHT_FORMATS, KV_FORMATS, kvBytesPerElement, type WeightFormat, type KvFormat } from './serve/formats.js';
+export { weightBytesPerElement, type WeightFormat, type KvFormat } from './serve/formats.js';
 export type { ServeJob, ServeSplit, ServeRequest } from './serve/types.js';
 
 // numeric formats and codecs (pure)

@@ -187,7 +187,8 @@ export const goodputScenarioSchema = z.strictObject({
   reliability: reliabilitySchema,
 });
 
-export const WEIGHT_FORMAT_IDS = ['bf16', 'fp16', 'fp8', 'fp8-channel', 'fp8-block', 'int8', 'int4', 'nf4', 'nf4-dq', 'nvfp4', 'mxfp4'] as const;
+/** The weight formats of the one registry (src/formats), as scenario values. */
+export const WEIGHT_FORMAT_IDS = REGISTRY_WEIGHT_IDS as [string, ...string[]];
 export const KV_FORMAT_IDS = ['bf16', 'fp16', 'fp8', 'int8', 'int4'] as const;
 
 export const inferenceScenarioSchema = z.strictObject({
@@ -238,4 +239,5 @@ export const SCENARIO_SCHEMAS = {
   goodput: goodputScenarioSchema,
 } as const;
 export type ScenarioKind = keyof typeof SCENARIO_SCHEMAS;
+import { WEIGHT_FORMAT_IDS as REGISTRY_WEIGHT_IDS } from '../formats/weights.js';
 import { RECOMPUTE_MODULES } from '../train/types.js';

@@ -6,7 +6,7 @@ import type { Numerics, Split } from '../graph/types.js';
 import type { ModelSpec } from '../model/types.js';
 import type { StepTime } from './types.js';
 import type { Accelerator } from '../hardware/types.js';
-import { computeMode, kvBytesPerElement, WEIGHTS } from './formats.js';
+import { computeMode, kvBytesPerElement, weightBytesPerElement } from './formats.js';
 import type { ServeJob, ServeSplit } from './types.js';
 
 /** Where a serving step runs: a device with its fabric (GPUs, or CPU sockets linked by UPI). */
@@ -52,11 +52,10 @@ export function graphSplit(s: ServeSplit): Split {
 }
 
 export function numericsFor(job: ServeJob): Numerics {
-  const spec = WEIGHTS[job.weights];
   return {
     gemm: job.cpu ? 'bf16' : computeMode(job.weights, job.accelerator!),
-    weightBytes: (_out, inF) => spec.bits(inF) / 8,
-    kvBytes: kvBytesPerElement(job.kvCache, job.model.attention.headDim),
+    weightBytes: (out, inF) => weightBytesPerElement(job.weights, out, inF),
+    kvBytes: kvBytesPerElement(job.kvCache),
   };
 }
 
