@@ -30,6 +30,16 @@ export function computeMode(f: WeightFormat, a: Accelerator): 'bf16' | 'fp8' | '
  * 16 bits, as the checkpoint engine keeps it.
  */
 export function weightBytesPerElement(f: WeightFormat, out: number, inFeatures: number): number {
+  const key = `${f}|${out}|${inFeatures}`;
+  let b = PER_ELEMENT.get(key);
+  if (b === undefined) PER_ELEMENT.set(key, (b = perElementOnce(f, out, inFeatures)));
+  return b;
+}
+
+/** memo: idempotent (bytes per element of a format and shape never change) */
+const PER_ELEMENT = new Map<string, number>();
+
+function perElementOnce(f: WeightFormat, out: number, inFeatures: number): number {
   const spec = weightFormat(f);
   if (!spec) throw new RangeError(`unknown weight format '${f}'`);
   const id = spec.shapeProblem(out, inFeatures) ? 'bf16' : f;

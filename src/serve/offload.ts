@@ -1,7 +1,7 @@
 import { transferSeconds } from '../cost/topology.js';
 import type { Segment } from '../graph/types.js';
 import { baseEngine, type Engine, type PreparedModel } from './engine.js';
-import { capacityOf, memoryFor, weightBytes } from './memory.js';
+import { capacityOf, memoryOne, weightBytes } from './memory.js';
 import { stepTime, type StepTime } from './step.js';
 import type { ServeJob, ServeSplit } from './types.js';
 
@@ -15,7 +15,7 @@ export function engineFor(job: ServeJob, split: ServeSplit): Engine {
   if (!job.offload || job.cpu) return e;
   const { perDevice } = weightBytes(e);
   const cap = capacityOf(job);
-  const mem = memoryFor(e, 1);
+  const mem = memoryOne(e);
   let f: number;
   if (job.offload.weights === 'auto') {
     // keep as much resident as fits beside one request's KV cache (with the engine's reserve) and the runtime

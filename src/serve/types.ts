@@ -89,3 +89,14 @@ export interface StepTime {
   gemmMemorySeconds: number;
   gemmComputeSeconds: number;
 }
+
+export interface MemoryUse {
+  /** Weights resident on the device (offloaded ones excluded). */
+  weights: number;
+  weightsTotal: number;
+  kv: number;
+  kvPerRequest: number;
+  activations: number;
+  other: number;
+  total: number;
+}
