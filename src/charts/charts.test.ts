@@ -11,7 +11,7 @@ import { deriveServing, deriveTraining, type Derivation } from './derive.js';
 import { clusterChart, goodputIntervalChart, interruptionsChart } from './fleet.js';
 import { reportHtml } from './report-html.js';
 import { servingReport, trainingReport } from './reports.js';
-import { servingParetoChart, servingRateChart, servingSplitsChart } from './serving.js';
+import { servingCharts, servingParetoChart, servingRateChart, servingRooflineChart, servingSplitsChart } from './serving.js';
 import { renderSvg } from './svg.js';
 import { intervalSweep, rateSweep, trainingOf } from './sweeps.js';
 import { trainingCandidates, trainingCandidatesChart, trainingMemoryChart, trainingScheduleChart, trainingStepChart } from './training.js';
@@ -64,6 +64,32 @@ describe('training charts plot the report numbers', () => {
 });
 
 describe('serving charts', () => {
+  it('roofline: one point per operator at its FLOPs per byte and achieved rate, none above the roof', () => {
+    const r = sv.roofline!;
+    expect(servingCharts(sv).map((c) => c.id)).toContain('serving-roofline');
+    const c = servingRooflineChart(r);
+    const ss = series(c.option);
+    const points = ss.filter((x) => x.name === 'prefill' || x.name === 'decode').flatMap((x) => x.data as { value: number[]; op: string }[]);
+    const drawn = r.ops.filter((o) => o.flops > 0 && o.bytes > 0);
+    expect(points.length).toBe(drawn.length);
+    const roof = ss.find((x) => x.name === 'bf16 roof')!.data as number[][];
+    const peak = Math.max(...roof.map((p) => p[1]!));
+    for (const o of drawn) {
+      const p = points.find((q) => q.op === o.op && Math.abs(q.value[0]! - o.intensity) <= 1e-3 * o.intensity + 1e-3)!;
+      expect(p.value[1]).toBeCloseTo(o.flopsPerSecond / 1e12, 2);
+      // achieved rate under min(peak, bandwidth x intensity) of the fastest precision it may use
+      const best = Math.max(r.peakFlops.bf16, r.peakFlops.fp8, r.peakFlops.fp4);
+      expect(o.flopsPerSecond).toBeLessThanOrEqual(Math.min(best, r.bandwidth * o.intensity) * 1.0001);
+    }
+    expect(peak).toBeCloseTo(r.peakFlops.bf16 / 1e12, 1);
+  });
+  it('a plan that does not fit carries no roofline', () => {
+    const s = ex('llama3.1-70b-slo.yaml');
+    const r = ok(serve({ ...s, system: { accelerator: 'nvidia-h100-sxm', count: 1 } }));
+    expect(r.fits).toBe(false);
+    expect(r.roofline).toBeUndefined();
+    expect(servingCharts(r).map((c) => c.id)).not.toContain('serving-roofline');
+  });
   it('splits: the best point is the report TPOT and throughput; the SLO line is the scenario SLO', () => {
     const c = servingSplitsChart(sv);
     const best = series(c.option)[1]!.data[0] as { value: number[] };
@@ -162,7 +188,14 @@ describe('SVG and the self-contained HTML report', () => {
     const rows = await rateSweep(ex('llama3.1-70b-slo.yaml'), sv, (s) => Promise.resolve(ok(serve(s, { alternatives: 0 }))));
     const s = ok(serveCatalog(ex('llama3.1-70b-slo.yaml')));
     const r = servingReport(ex('llama3.1-70b-slo.yaml'), sv, rows, { cal, generated: 'x' }, s);
-    expect(r.charts.map((c) => c.id)).toEqual(['serving-memory', 'serving-time', 'serving-splits', 'serving-latency-rate', 'serving-pareto']);
+    expect(r.charts.map((c) => c.id)).toEqual([
+      'serving-memory',
+      'serving-time',
+      'serving-splits',
+      'serving-roofline',
+      'serving-latency-rate',
+      'serving-pareto',
+    ]);
   });
 });
 

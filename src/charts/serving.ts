@@ -251,5 +251,11 @@ export function servingRooflineChart(r: Roofline): ChartSpec {
 }
 
 export function servingCharts(r: ServePlanResult, rates?: RateRow[]): ChartSpec[] {
-  return [servingMemoryChart(r), servingTimeChart(r), servingSplitsChart(r), ...(rates?.length ? [servingRateChart(rates)] : [])];
+  return [
+    servingMemoryChart(r),
+    servingTimeChart(r),
+    servingSplitsChart(r),
+    ...(r.roofline ? [servingRooflineChart(r.roofline)] : []),
+    ...(rates?.length ? [servingRateChart(rates)] : []),
+  ];
 }

@@ -199,6 +199,28 @@ export function renderServe(r: ServePlanResult): string {
       ],
     ),
   );
+  if (r.roofline) {
+    const d = r.roofline.decode;
+    const ops = r.roofline.ops.filter((x) => x.phase === 'decode').sort((a, b) => b.seconds - a.seconds);
+    const total = ops.reduce((s2, x) => s2 + x.seconds, 0);
+    o.push(heading(`Decode step by operator (${num(d.sequences, 1)} sequences at ${num(d.context)} tokens of context, one device)`));
+    o.push(
+      table(
+        ['operator', 'time', 'share', 'FLOPs/byte', 'TFLOP/s', 'bound'],
+        ops
+          .slice(0, 6)
+          .map((x) => [
+            `${x.op} (${x.precision})`,
+            seconds(x.seconds),
+            pct(total > 0 ? x.seconds / total : 0),
+            x.intensity > 0 ? num(x.intensity, 1) : '—',
+            x.flops > 0 ? num(x.flopsPerSecond / 1e12, 1) : '—',
+            x.bound,
+          ]),
+        { align: ['left', 'right', 'right', 'right', 'right', 'left'] },
+      ),
+    );
+  }
   if (r.offload)
     o.push(
       `Offload: ${pct(r.offload.fractionOffloaded)} of the weights streamed each step (${bytes(r.offload.bytesStreamedPerStep)}: ${bytes(r.offload.tiers.host)} from host, ${bytes(r.offload.tiers.disk)} from disk) in ${seconds(r.offload.linkSeconds)} vs ${seconds(r.offload.deviceSeconds)} on the device${r.offload.boundByLink ? pc.yellow(` — bound by the ${r.offload.slowestTier === 'disk' ? 'disk' : 'host link'}`) : ''}`,

@@ -2,6 +2,7 @@ import { fail } from '../core/issues.js';
 import { divisors, firstBroken } from '../rules/table.js';
 import { engineFor } from './offload.js';
 import { evaluateServe, type ServeReport } from './report.js';
+import { servingRoofline, type Roofline } from './roofline.js';
 import { SERVE_RULES } from './rules.js';
 import type { ServeJob, ServeRequest, ServeSplit } from './types.js';
 
@@ -43,6 +44,8 @@ export interface ServeAlternative extends ServeReport {
 export interface ServePlanResult extends ServeReport {
   searched: boolean;
   alternatives?: ServeAlternative[];
+  /** Per-operator roofline of the chosen plan's prefill and decode steps (absent when it does not fit). */
+  roofline?: Roofline;
 }
 
 /** Why `r` ranks below `best`: what it misses, or how much less it serves per device and where its step time goes. */
@@ -76,6 +79,7 @@ export function planServe(req: ServeRequest, o: { alternatives?: number } = {}):
     ...best,
     warnings: [...req.warnings, ...best.warnings],
     searched,
+    ...(best.fits ? { roofline: servingRoofline(engineFor(req.job, best.parallelism), best.workload.concurrency) } : {}),
     ...(searched ? { alternatives: reports.slice(1, 1 + (o.alternatives ?? 4)).map((a) => ({ ...a, why: whyServeLoses(a, best) })) } : {}),
   };
 }

@@ -106,11 +106,14 @@ function phaseOps(e: Engine, phase: RooflinePhase, segments: Segment[]): Rooflin
   return out;
 }
 
-/** The per-operator roofline of one request's prefill (as one chunk) and of a decode step at the plan's concurrency. */
-export function servingRoofline(e: Engine): Roofline {
+/**
+ * The per-operator roofline of one request's prefill (as one chunk) and of a decode step with
+ * `concurrency` requests in flight per replica (default: the workload's), spread over the stages.
+ */
+export function servingRoofline(e: Engine, concurrency?: number): Roofline {
   const w = e.job.workload;
   const d = e.target.device;
-  const seqs = Math.max(1, (w.concurrency ?? 1) / e.split.pipeline);
+  const seqs = Math.max(1, (concurrency ?? w.concurrency ?? 1) / e.split.pipeline);
   const context = averageContext(e);
   return {
     device: e.target.label,

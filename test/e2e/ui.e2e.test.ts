@@ -139,6 +139,10 @@ describe.skipIf(why !== null)('the web UI in chromium', () => {
     expect(await page.locator('[data-metric="tpot"] .metric-value').textContent()).toBe(fmtValue(r.latency.tpotSeconds, 's'));
     expect(await page.locator('[data-metric="ttft"] .metric-value').textContent()).toBe(fmtValue(r.latency.ttftSeconds, 's'));
     expect(await svgText(page, 'serving-splits')).toContain('SLO 40 ms');
+    // the per-operator roofline labels the slowest decode operator the API names
+    const rf = await api<{ roofline: { ops: { phase: string; op: string; seconds: number }[] } }>('/v1/serve', scenario);
+    const slowest = rf.roofline.ops.filter((o) => o.phase === 'decode').sort((a, b) => b.seconds - a.seconds)[0]!;
+    expect(await svgText(page, 'serving-roofline')).toContain(slowest.op);
     const search = await api<{ ranked: unknown[]; closest: unknown[] }>('/v1/serve?catalog=true', scenario);
     expect(await page.locator('#pareto-title ~ .scroll tbody tr').count()).toBe((search.ranked.length || search.closest.length) as number);
     const cmd = page.getByLabel('exported command');
