@@ -9,15 +9,22 @@ export interface LayerClass {
   count: number;
 }
 
-export function layerClasses(m: ModelSpec): LayerClass[] {
-  const out: LayerClass[] = [];
-  for (const l of m.pattern) {
-    const c = out.find((x) => x.spec.mlp === l.mlp && x.spec.attention === l.attention);
-    if (c) c.count++;
-    else out.push({ spec: l, count: 1 });
+export function layerClasses(m: ModelSpec): readonly LayerClass[] {
+  let out = CLASSES.get(m);
+  if (!out) {
+    const list: LayerClass[] = [];
+    for (const l of m.pattern) {
+      const c = list.find((x) => x.spec.mlp === l.mlp && x.spec.attention === l.attention);
+      if (c) c.count++;
+      else list.push({ spec: l, count: 1 });
+    }
+    CLASSES.set(m, (out = Object.freeze(list.map((c) => Object.freeze(c)))));
   }
   return out;
 }
+
+/** memo: idempotent (a model's layer classes never change; ModelSpec is immutable) */
+const CLASSES = new WeakMap<ModelSpec, readonly LayerClass[]>();
 
 const ONE: Split = { tp: 1, cp: 1, ep: 1, etp: 1, moeTokenReplicas: 1, sp: false };
 const PLAIN: KernelTraits = { decodeAttention: 'grouped', elementwiseKernelsPerLayer: 0, attention: 'fused' };

@@ -35,7 +35,21 @@ export function buildHead(m: ModelSpec, s: Split, load: Load): HeadGraph {
   // the output head's matrix (vocab-parallel) and the final norm before it (replicated)
   const head = (m.tiedEmbeddings ? 0 : (m.vocab * h + (m.headBias ? m.vocab : 0)) / s.tp) + normParams(m);
   return {
-    gemms: [{ ...HEAD_GEMM, m: rows, n: V, k: h }],
+    gemms: [
+      {
+        name: HEAD_GEMM.name,
+        m: rows,
+        n: V,
+        k: h,
+        count: 1,
+        grouped: false,
+        precision: HEAD_GEMM.precision,
+        weightBytes: HEAD_GEMM.weightBytes,
+        actBytes: HEAD_GEMM.actBytes,
+        launches: 1,
+        separate: false,
+      },
+    ],
     elementwiseBytes,
     activationBytes,
     comms,

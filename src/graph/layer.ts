@@ -175,10 +175,13 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
     const share = 1 - Math.pow(1 - e.topK / e.experts, groupTokens); // chance a given expert gets a token
     touched = (e.experts / s.ep) * share;
   }
+  // every entry has the same fields in the same order (one object shape for the pricing loop)
+  const separate = shape.kernels.groupedGemm === 'multi-stream';
   for (const g of shape.gemms) {
     const precision = g.router ? 'bf16' : num.gemm;
     if (g.experts) {
       if (pairs <= 0) continue;
+      const launches = separate ? Math.max(1, Math.round(touched)) : 1;
       gemms.push({
         name: g.name,
         m: pairs / Math.max(touched, 1e-12),
@@ -186,13 +189,26 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
         k: g.k,
         count: touched,
         grouped: true,
-        ...(shape.kernels.groupedGemm === 'multi-stream' ? { separate: true, launches: Math.max(1, Math.round(touched)) } : {}),
         precision,
         weightBytes: g.weightBytes,
         actBytes: act,
+        launches,
+        separate,
       });
     } else {
-      gemms.push({ name: g.name, m: T, n: g.n, k: g.k, count: 1, grouped: false, precision, weightBytes: g.weightBytes, actBytes: g.router ? BF16 : act });
+      gemms.push({
+        name: g.name,
+        m: T,
+        n: g.n,
+        k: g.k,
+        count: 1,
+        grouped: false,
+        precision,
+        weightBytes: g.weightBytes,
+        actBytes: g.router ? BF16 : act,
+        launches: 1,
+        separate: false,
+      });
     }
   }
 

@@ -16,6 +16,7 @@ export interface MemoryReserveReport {
   source: string;
 }
 
-export function reserveReport(r: MemoryReserve, fragmentationBytes: number): MemoryReserveReport {
-  return { runtimeBytes: r.runtimeBytes, fragmentationBytes, warnBelowFraction: HEADROOM_WARNING_FRACTION, source: r.source };
+/** The reserve as a report states it; `runtimeBytes` defaults to the profile's (serving reports the bytes it priced). */
+export function reserveReport(r: MemoryReserve, fragmentationBytes: number, runtimeBytes = r.runtimeBytes): MemoryReserveReport {
+  return { runtimeBytes, fragmentationBytes, warnBelowFraction: HEADROOM_WARNING_FRACTION, source: r.source };
 }

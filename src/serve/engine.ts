@@ -1,3 +1,4 @@
+import type { Warning } from '../core/warnings.js';
 import { deviceFor, type Device } from '../cost/roofline.js';
 import { cpuFabric, fabricFor, type Fabric } from '../cost/topology.js';
 import { layerClasses } from '../graph/flops.js';
@@ -100,6 +101,8 @@ export interface Engine {
     prefillOne?: StepTime;
     /** Memory with one request in flight, for the offloaded fraction it was computed at. */
     one?: { fraction: number; mem: MemoryUse };
+    /** The warning a plan on hardware without serving measurements carries (the same for every load). */
+    uncalibrated?: Warning;
   };
 }
 

@@ -30,14 +30,17 @@ export function computeMode(f: WeightFormat, a: Accelerator): 'bf16' | 'fp8' | '
  * 16 bits, as the checkpoint engine keeps it.
  */
 export function weightBytesPerElement(f: WeightFormat, out: number, inFeatures: number): number {
-  const key = `${f}|${out}|${inFeatures}`;
-  let b = PER_ELEMENT.get(key);
-  if (b === undefined) PER_ELEMENT.set(key, (b = perElementOnce(f, out, inFeatures)));
+  if (inFeatures >= 2 ** 26 || out >= 2 ** 26) return perElementOnce(f, out, inFeatures);
+  let byShape = PER_ELEMENT.get(f);
+  if (!byShape) PER_ELEMENT.set(f, (byShape = new Map()));
+  const key = out * 2 ** 26 + inFeatures; // exact and unique for dimensions below 2^26
+  let b = byShape.get(key);
+  if (b === undefined) byShape.set(key, (b = perElementOnce(f, out, inFeatures)));
   return b;
 }
 
-/** memo: idempotent (bytes per element of a format and shape never change) */
-const PER_ELEMENT = new Map<string, number>();
+/** memo: idempotent (bytes per element of a format and shape never change); by format, then by shape */
+const PER_ELEMENT = new Map<string, Map<number, number>>();
 
 function perElementOnce(f: WeightFormat, out: number, inFeatures: number): number {
   const spec = weightFormat(f);

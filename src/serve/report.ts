@@ -123,6 +123,13 @@ function cycle(e: Engine, C: number): Cycle {
   return { total, decode: d.step, tokenInterval, prefillWall, tpot, speculative: d.speculative };
 }
 
+/** The reserve report with the KV pool's share of free memory (a property added, not a spread: this runs once per searched plan). */
+function withPoolFraction(r: MemoryReserveReport, kvPoolFraction: number): MemoryReserveReport & { kvPoolFraction: number } {
+  const x = r as MemoryReserveReport & { kvPoolFraction: number };
+  x.kvPoolFraction = kvPoolFraction;
+  return x;
+}
+
 /** Evaluates the engine on the job's workload. */
 export function evaluateServe(e: Engine): ServeReport {
   const job = e.job;
@@ -219,17 +226,19 @@ export function evaluateServe(e: Engine): ServeReport {
     );
   if (!e.target.device.profile.fitted)
     warnings.push(
-      warning(
+      (e.memo.uncalibrated ??= warning(
         'uncalibrated_hardware',
         `${e.target.label} (${e.target.device.profile.generation}) has no serving measurements to check against: priced with ${e.target.device.profile.source}; treat the times as rough`,
         ['system'],
-      ),
+      )),
     );
 
   const d = cyc.decode;
   const dsum = d.seconds;
-  const plainDecode = stepTime(e, [{ seqs: C / e.split.pipeline, newTokens: 1, pastTokens: averageContext(e) }]);
-  const linkBound = e.stream.seconds > 0 && e.stream.seconds >= plainDecode.seconds;
+  // with offload: bound by the link when streaming the weights takes longer than the decode step's own work
+  const plainDecode =
+    e.stream.bytes > 0 || e.stream.seconds > 0 ? stepTime(e, [{ seqs: C / e.split.pipeline, newTokens: 1, pastTokens: averageContext(e) }]) : null;
+  const linkBound = plainDecode !== null && e.stream.seconds > 0 && e.stream.seconds >= plainDecode.seconds;
   if (linkBound)
     warnings.push(
       warning(
@@ -269,7 +278,7 @@ export function evaluateServe(e: Engine): ServeReport {
       maxConcurrency: Math.max(0, maxC),
       kvBytesPerRequest: Math.round(mem.kvPerRequest),
       weightBytesTotal: Math.round(mem.weightsTotal),
-      reserve: { ...reserveReport(job.memoryReserve, 0), runtimeBytes: Math.round(mem.other), kvPoolFraction: job.kv.poolFraction },
+      reserve: withPoolFraction(reserveReport(job.memoryReserve, 0, Math.round(mem.other)), job.kv.poolFraction),
     },
     latency,
     throughput,
@@ -300,7 +309,7 @@ export function evaluateServe(e: Engine): ServeReport {
       : null,
     warnings,
   };
-  if (e.stream.bytes > 0) {
+  if (plainDecode && e.stream.bytes > 0) {
     report.offload = {
       fractionOffloaded: e.stream.fraction,
       bytesStreamedPerStep: e.stream.bytes,

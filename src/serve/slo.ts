@@ -37,6 +37,17 @@ export interface DeploymentSearch {
   evaluated: number;
 }
 
+/** Shared by every option that meets the SLO (frozen: nobody may push onto it). */
+const NO_MISS = Object.freeze([]) as readonly string[] as string[];
+
+/** How an option misses the SLO, in words. */
+function missBy(o: DeploymentOption, slo: ServeJob['slo']): string[] {
+  const miss: string[] = [];
+  if (slo?.ttftMs !== undefined && o.ttftSeconds * 1000 > slo.ttftMs) miss.push(`TTFT +${(o.ttftSeconds * 1000 - slo.ttftMs).toFixed(0)} ms`);
+  if (slo?.tpotMs !== undefined && o.tpotSeconds * 1000 > slo.tpotMs) miss.push(`TPOT +${(o.tpotSeconds * 1000 - slo.tpotMs).toFixed(1)} ms`);
+  return miss;
+}
+
 /**
  * The cheapest deployment that meets the SLO at the workload's request rate, over catalog
  * accelerators, replica sizes, splits, weight and KV formats and batch sizes.
@@ -67,6 +78,8 @@ export function searchDeployments(
             pricePerHour: a.pricePerHour,
             offload: null,
             speculative: null,
+            // the search checks the SLO itself (below); the reports it reads need no verdict
+            slo: null,
             disaggregation: false,
             fabric: {},
           };
@@ -80,11 +93,9 @@ export function searchDeployments(
               const r = c === 1 ? r1 : evaluateServe(withWorkload(e0, { concurrency: c }));
               if (c > 1) evaluated++;
               if (!r.latency || !r.throughput) continue;
-              const miss: string[] = [];
-              if (job.slo?.ttftMs !== undefined && r.latency.ttftSeconds * 1000 > job.slo.ttftMs)
-                miss.push(`TTFT +${(r.latency.ttftSeconds * 1000 - job.slo.ttftMs).toFixed(0)} ms`);
-              if (job.slo?.tpotMs !== undefined && r.latency.tpotSeconds * 1000 > job.slo.tpotMs)
-                miss.push(`TPOT +${(r.latency.tpotSeconds * 1000 - job.slo.tpotMs).toFixed(1)} ms`);
+              const misses =
+                (job.slo?.ttftMs !== undefined && r.latency.ttftSeconds * 1000 > job.slo.ttftMs ? 1 : 0) +
+                (job.slo?.tpotMs !== undefined && r.latency.tpotSeconds * 1000 > job.slo.tpotMs ? 1 : 0);
               const rps = r.throughput.requestsPerSecond;
               const replicas = Math.max(1, Math.ceil(rate / rps));
               const usdPerHour = replicas * n * a.pricePerHour;
@@ -101,23 +112,28 @@ export function searchDeployments(
                 requestsPerSecondPerReplica: rps,
                 usdPerHour,
                 usdPerMillionOutputTokens: (usdPerHour / (rate * job.workload.outputTokens * 3600)) * 1e6,
-                meetsSlo: miss.length === 0,
-                missBy: miss,
+                meetsSlo: misses === 0,
+                missBy: misses === 0 ? NO_MISS : [], // filled in for the options returned (formatting every plan's would dominate the search)
               });
-              if (miss.length && c > 1 && r.latency.tpotSeconds * 1000 > (job.slo?.tpotMs ?? Infinity)) break; // larger batches only get slower
+              if (misses > 0 && c > 1 && r.latency.tpotSeconds * 1000 > (job.slo?.tpotMs ?? Infinity)) break; // larger batches only get slower
             }
           }
         }
       }
     }
   }
-  const ok = out.filter((o) => o.meetsSlo).sort((x, y) => x.usdPerMillionOutputTokens - y.usdPerMillionOutputTokens);
+  // cheapest first; among equal costs the faster token first (the Pareto sweep below relies on it)
+  const ok = out.filter((o) => o.meetsSlo).sort((x, y) => x.usdPerMillionOutputTokens - y.usdPerMillionOutputTokens || x.tpotSeconds - y.tpotSeconds);
   const pareto: DeploymentOption[] = [];
-  for (const o of [...ok].sort((x, y) => x.usdPerMillionOutputTokens - y.usdPerMillionOutputTokens || x.tpotSeconds - y.tpotSeconds)) {
+  for (const o of ok) {
     if (pareto.length === 0 || o.tpotSeconds < pareto[pareto.length - 1]!.tpotSeconds) pareto.push(o);
   }
+  const missCount = (o: DeploymentOption) =>
+    (job.slo?.ttftMs !== undefined && o.ttftSeconds * 1000 > job.slo.ttftMs ? 1 : 0) +
+    (job.slo?.tpotMs !== undefined && o.tpotSeconds * 1000 > job.slo.tpotMs ? 1 : 0);
   const closest = ok.length
     ? []
-    : [...out].sort((x, y) => x.missBy.length - y.missBy.length || x.tpotSeconds + x.ttftSeconds - (y.tpotSeconds + y.ttftSeconds)).slice(0, 5);
+    : [...out].sort((x, y) => missCount(x) - missCount(y) || x.tpotSeconds + x.ttftSeconds - (y.tpotSeconds + y.ttftSeconds)).slice(0, 5);
+  for (const o of closest) o.missBy = missBy(o, job.slo);
   return { best: ok[0] ?? null, ranked: ok.slice(0, 10), pareto, closest, evaluated };
 }
