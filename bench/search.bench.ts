@@ -7,37 +7,13 @@
  */
 import { defaultContext } from '../src/context/load.js';
 import { modelFromHfConfig } from '../src/model/hf.js';
-import type { ModelSpec } from '../src/model/types.js';
 import { evaluatePlan } from '../src/train/report.js';
 import { searchPlans } from '../src/train/search.js';
-import { stackOf } from '../src/train/stack.js';
 import type { TrainJob } from '../src/train/types.js';
+import { trainJob } from '../test/ctx.js';
 
 const ctx = defaultContext();
 const builtinModel = (id: string) => ctx.models.get(id);
-
-function job(model: ModelSpec, acc: string, devices: number, seq: number, gbs: number): TrainJob {
-  const fw = ctx.profiles.frameworks.get(ctx.profiles.defaultFramework)!;
-  return {
-    model,
-    accelerator: ctx.catalog.accelerators.get(acc)!,
-    devices,
-    perNode: 8,
-    fabric: {},
-    sequenceLength: seq,
-    globalBatchSize: gbs,
-    tokens: null,
-    gradientBytes: 2,
-    tpCommOverlap: true,
-    epCommOverlap: false,
-    pricePerHour: 2,
-    cal: ctx.calibration,
-    kernels: fw.kernels,
-    framework: fw.id,
-    memoryReserve: fw.memory,
-    stack: stackOf(fw),
-  };
-}
 
 // Megatron-Turing NLG 530B (Smith et al. 2022): 105 layers, hidden 20480, 128 heads, seq 2048.
 const mtnlg = modelFromHfConfig(
@@ -55,12 +31,12 @@ const mtnlg = modelFromHfConfig(
 ).model!;
 
 const cases: [string, TrainJob][] = [
-  ['Llama-3.1-405B on 16,384 H100 (seq 8192, batch 2048)', job(builtinModel('llama-3.1-405b')!, 'nvidia-h100-sxm', 16384, 8192, 2048)],
+  ['Llama-3.1-405B on 16,384 H100 (seq 8192, batch 2048)', trainJob(builtinModel('llama-3.1-405b')!, 'nvidia-h100-sxm', 16384, 8192, 2048)],
   [
     'GPT 530B on 5,128 A100 (the Calculon problem; batch 2564 = 4 x 641 so that data parallelism can divide it)',
-    job(mtnlg, 'nvidia-a100-80gb-sxm', 5128, 2048, 2564),
+    trainJob(mtnlg, 'nvidia-a100-80gb-sxm', 5128, 2048, 2564),
   ],
-  ['DeepSeek-V3 on 2,048 H800 (seq 4096, batch 15360)', job(builtinModel('deepseek-v3')!, 'nvidia-h800-sxm', 2048, 4096, 15360)],
+  ['DeepSeek-V3 on 2,048 H800 (seq 4096, batch 15360)', trainJob(builtinModel('deepseek-v3')!, 'nvidia-h800-sxm', 2048, 4096, 15360)],
 ];
 
 for (const [name, j] of cases) {

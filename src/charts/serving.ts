@@ -2,6 +2,7 @@ import type { ServePlanResult } from '../serve/plan.js';
 import type { ServeReport } from '../serve/report.js';
 import type { Roofline } from '../serve/roofline.js';
 import type { DeploymentOption, DeploymentSearch } from '../serve/slo.js';
+import { memoryBarChart } from './memory.js';
 import { base, COLORS, fixed, GB, type ChartSpec } from './types.js';
 
 /** Charts of a serving plan: memory, time per phase, the splits and deployments against the SLO, latency against load. */
@@ -11,41 +12,19 @@ export const splitLabel = (r: ServeReport) =>
 
 export function servingMemoryChart(r: ServeReport): ChartSpec {
   const b = r.memory.breakdown;
-  const cap = r.memory.capacityBytes / GB;
-  const parts: [string, number][] = [
-    ['weights', b.weights],
-    ['KV cache', b.kvCache],
-    ['activations', b.activations],
-    ['runtime', b.other],
-  ];
-  return {
+  return memoryBarChart({
     id: 'serving-memory',
-    title: 'Memory per device against capacity',
-    caption: `${fixed(r.memory.perDeviceBytes / GB, 1)} of ${fixed(cap, 1)} GB per device; KV room for ${r.memory.maxConcurrency} requests of this shape.`,
-    option: base('Memory per device (GB)', {
-      legend: { bottom: 0 },
-      grid: { left: 20, right: 30, top: 40, bottom: 70, containLabel: true },
-      xAxis: { type: 'value', name: 'GB', max: Math.ceil(Math.max(cap, r.memory.perDeviceBytes / GB) * 1.05) },
-      yAxis: { type: 'category', data: ['device'] },
-      series: parts.map(([name, v], i) => ({
-        name,
-        type: 'bar',
-        stack: 'mem',
-        data: [fixed(v / GB, 3)],
-        ...(i === 0
-          ? {
-              markLine: {
-                symbol: 'none',
-                lineStyle: { color: '#c00', type: 'dashed' },
-                label: { formatter: `capacity ${fixed(cap, 1)} GB` },
-                data: [{ xAxis: fixed(cap, 3) }],
-              },
-            }
-          : {}),
-      })),
-    }),
-    height: 220,
-  };
+    caption: `${fixed(r.memory.perDeviceBytes / GB, 1)} of ${fixed(r.memory.capacityBytes / GB, 1)} GB per device; KV room for ${r.memory.maxConcurrency} requests of this shape.`,
+    device: 'device',
+    parts: [
+      ['weights', b.weights],
+      ['KV cache', b.kvCache],
+      ['activations', b.activations],
+      ['runtime', b.other],
+    ],
+    totalBytes: r.memory.perDeviceBytes,
+    capacityBytes: r.memory.capacityBytes,
+  });
 }
 
 export function servingTimeChart(r: ServeReport): ChartSpec {

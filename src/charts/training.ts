@@ -1,6 +1,7 @@
 import type { TrainReport } from '../train/report.js';
 import type { TrainingResult } from '../train/plan.js';
 import { pipelineSchedule } from './schedule.js';
+import { memoryBarChart } from './memory.js';
 import { base, COLORS, fixed, GB, type ChartSpec } from './types.js';
 
 /** Charts of a training plan: memory against capacity, step time, the pipeline schedule, the candidates. */
@@ -20,35 +21,14 @@ const MEMORY_PARTS = [
 
 export function trainingMemoryChart(r: TrainReport): ChartSpec {
   const b = r.memory.breakdown;
-  const cap = r.memory.capacityBytes / GB;
-  return {
+  return memoryBarChart({
     id: 'training-memory',
-    title: 'Memory per device against capacity',
-    caption: `Peak memory on the busiest device, ${fixed(r.memory.perDeviceBytes / GB, 1)} of ${fixed(cap, 1)} GB; the line is the device's capacity.`,
-    option: base('Memory per device (GB)', {
-      legend: { bottom: 0 },
-      grid: { left: 20, right: 30, top: 40, bottom: 70, containLabel: true },
-      xAxis: { type: 'value', name: 'GB', max: Math.ceil(Math.max(cap, r.memory.perDeviceBytes / GB) * 1.05) },
-      yAxis: { type: 'category', data: ['busiest device'] },
-      series: MEMORY_PARTS.map(([k, name], i) => ({
-        name,
-        type: 'bar',
-        stack: 'mem',
-        data: [fixed(b[k] / GB, 3)],
-        ...(i === 0
-          ? {
-              markLine: {
-                symbol: 'none',
-                lineStyle: { color: '#c00', type: 'dashed' },
-                label: { formatter: `capacity ${fixed(cap, 1)} GB` },
-                data: [{ xAxis: fixed(cap, 3) }],
-              },
-            }
-          : {}),
-      })),
-    }),
-    height: 220,
-  };
+    caption: `Peak memory on the busiest device, ${fixed(r.memory.perDeviceBytes / GB, 1)} of ${fixed(r.memory.capacityBytes / GB, 1)} GB; the line is the device's capacity.`,
+    device: 'busiest device',
+    parts: MEMORY_PARTS.map(([k, name]) => [name, b[k]] as const),
+    totalBytes: r.memory.perDeviceBytes,
+    capacityBytes: r.memory.capacityBytes,
+  });
 }
 
 export function trainingStepChart(r: TrainReport): ChartSpec {

@@ -121,6 +121,18 @@ const RMS: Omit<FamilyTraits, 'family' | 'modelTypes'> = {
 
 const NOT_TRANSFORMER = (what: string): Omit<FamilyTraits, 'family' | 'modelTypes'> => ({ ...RMS, notTransformer: what });
 
+/** GPT-style blocks: LayerNorm with bias, GELU, biases on every projection, a 4h MLP (GPT-NeoX, BLOOM, GPT-2 with its own GELU). */
+const GPT_BLOCK: Omit<FamilyTraits, 'family' | 'modelTypes'> = {
+  ...RMS,
+  act: 'gelu',
+  norm: 'layer',
+  normBias: true,
+  qkvBias: true,
+  outBias: true,
+  mlpBias: true,
+  defaultIntermediate: (h) => 4 * h,
+};
+
 /** Keys no decoder-only family uses: their presence means an architecture outside the cost model. */
 export const UNSUPPORTED_ANYWHERE: readonly UnsupportedKey[] = [
   { key: 'is_encoder_decoder', when: (v) => v === true, reason: 'encoder-decoder models are not modelled; Sinan plans decoder-only transformers' },
@@ -251,32 +263,8 @@ export const FAMILIES: readonly FamilyTraits[] = [
     },
     chunkedAttention: true,
   },
-  {
-    family: 'gpt2',
-    modelTypes: ['gpt2'],
-    ...RMS,
-    tie: true,
-    act: 'gelu_new',
-    norm: 'layer',
-    normBias: true,
-    qkvBias: true,
-    outBias: true,
-    mlpBias: true,
-    learnedPositions: true,
-    defaultIntermediate: (h) => 4 * h,
-  },
-  {
-    family: 'gpt_neox',
-    modelTypes: ['gpt_neox'],
-    ...RMS,
-    act: 'gelu',
-    norm: 'layer',
-    normBias: true,
-    qkvBias: true,
-    outBias: true,
-    mlpBias: true,
-    defaultIntermediate: (h) => 4 * h,
-  },
+  { family: 'gpt2', modelTypes: ['gpt2'], ...GPT_BLOCK, tie: true, act: 'gelu_new', learnedPositions: true },
+  { family: 'gpt_neox', modelTypes: ['gpt_neox'], ...GPT_BLOCK },
   { family: 'mpt', modelTypes: ['mpt'], ...RMS, tie: true, act: 'gelu', norm: 'layer', defaultIntermediate: (h) => 4 * h },
   {
     family: 'falcon',
@@ -290,19 +278,7 @@ export const FAMILIES: readonly FamilyTraits[] = [
     defaultIntermediate: (h) => 4 * h,
   },
   { family: 'nemotron', modelTypes: ['nemotron'], ...RMS, act: 'relu2', norm: 'layer', normBias: true },
-  {
-    family: 'bloom',
-    modelTypes: ['bloom'],
-    ...RMS,
-    tie: true,
-    act: 'gelu',
-    norm: 'layer',
-    normBias: true,
-    qkvBias: true,
-    outBias: true,
-    mlpBias: true,
-    defaultIntermediate: (h) => 4 * h,
-  },
+  { family: 'bloom', modelTypes: ['bloom'], ...GPT_BLOCK, tie: true },
   { family: 'gptj', modelTypes: ['gptj'], ...RMS, act: 'gelu_new', norm: 'layer', normBias: true, mlpBias: true, defaultIntermediate: (h) => 4 * h },
   // architectures that are not decoder-only transformers: named, refused
   { family: 'mamba', modelTypes: ['mamba', 'mamba2', 'falcon_mamba'], ...NOT_TRANSFORMER('a state-space (Mamba) model, not a transformer') },

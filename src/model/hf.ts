@@ -263,6 +263,11 @@ function textTower(raw: Raw, path: Path, warnings: string[]): { c: Raw; path: Pa
   return { c: raw, path, family: mt ? (familyOf(mt) ?? null) : GENERIC, modelType: mt };
 }
 
+/** The issue for a model_type outside the cost model, named at its path. */
+function unsupportedModelType(path: Path, modelType: string | null, reason: string): Issue {
+  return mkIssue({ code: 'unsupported_architecture', path: [...path, 'model_type'], key: 'model_type', value: modelType, reason });
+}
+
 export function modelFromHfConfig(input: unknown, path0: Path, id = 'custom', source = 'inline config'): HfParseResult {
   const issues: Issue[] = [];
   const warnings: string[] = [];
@@ -286,13 +291,7 @@ export function modelFromHfConfig(input: unknown, path0: Path, id = 'custom', so
     const types = supportedModelTypes();
     const sug = closest(modelType!, types);
     issues.push(
-      mkIssue({
-        code: 'unsupported_architecture',
-        path: [...path, 'model_type'],
-        key: 'model_type',
-        value: modelType,
-        reason: `Sinan cannot count this family exactly${sug ? ` (did you mean '${sug}'?)` : ''}; supported: ${types.join(', ')}`,
-      }),
+      unsupportedModelType(path, modelType, `Sinan cannot count this family exactly${sug ? ` (did you mean '${sug}'?)` : ''}; supported: ${types.join(', ')}`),
     );
     return { model: null, issues, warnings };
   }
@@ -312,16 +311,7 @@ export function modelFromHfConfig(input: unknown, path0: Path, id = 'custom', so
       issues.push(mkIssue({ code: 'unsupported_architecture', path: [...where, u.key], key: u.key, value: v, reason: u.reason }));
     }
   }
-  if (family.notTransformer && issues.length === 0)
-    issues.push(
-      mkIssue({
-        code: 'unsupported_architecture',
-        path: [...path, 'model_type'],
-        key: 'model_type',
-        value: modelType,
-        reason: `${modelType} is ${family.notTransformer}`,
-      }),
-    );
+  if (family.notTransformer && issues.length === 0) issues.push(unsupportedModelType(path, modelType, `${modelType} is ${family.notTransformer}`));
   if (issues.length) return { model: null, issues, warnings };
 
   for (const k of Object.keys(raw)) if (!KNOWN_KEYS.has(k)) warnings.push(`model key '${k}' is not used by Sinan and was ignored`);

@@ -14,16 +14,7 @@ export interface TrainReport {
   fits: boolean;
   model: { id: string; name: string; parameters: number; activeParameters: number };
   system: { accelerator: string; count: number; perNode: number };
-  parallelism: {
-    tensor: number;
-    pipeline: number;
-    data: number;
-    context: number;
-    expert: number;
-    virtualStages: number;
-    sequenceParallel: boolean;
-    zero: number;
-  };
+  parallelism: Pick<TrainPlan, 'tensor' | 'pipeline' | 'data' | 'context' | 'expert' | 'virtualStages' | 'sequenceParallel' | 'zero'>;
   training: {
     sequenceLength: number;
     globalBatchSize: number;
@@ -109,6 +100,13 @@ export function evaluatePlan(job: TrainJob, p: TrainPlan, sc?: SplitCost): Train
   return reportFrom(job, p, out, cost.device.profile);
 }
 
+/** Named values read from the slots of an assembled result row. */
+function slots<K extends string>(out: Float64Array, at: Record<K, number>): Record<K, number> {
+  const r = {} as Record<K, number>;
+  for (const k in at) r[k] = out[at[k]]!;
+  return r;
+}
+
 export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array, profile: EfficiencyProfile): TrainReport {
   const counts = countParameters(job.model);
   const n = job.devices;
@@ -166,17 +164,17 @@ export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array, profi
     step: {
       seconds: step,
       breakdown: { compute: comp, exposedCommunication: comm, pipelineBubble: bub, other: out[F.other]! },
-      detail: {
-        tensorSeconds: out[F.tpSeconds]!,
-        contextSeconds: out[F.cpSeconds]!,
-        expertSeconds: out[F.epSeconds]!,
-        dataSeconds: out[F.dpSeconds]!,
-        dataExposedSeconds: out[F.dpExposed]!,
-        pipelineExposedSeconds: out[F.ppExposed]!,
-        offloadExposedSeconds: out[F.offloadExposed]!,
-        stageImbalanceSeconds: out[F.imbalance]!,
-        optimizerSeconds: out[F.optimizerSeconds]!,
-      },
+      detail: slots(out, {
+        tensorSeconds: F.tpSeconds,
+        contextSeconds: F.cpSeconds,
+        expertSeconds: F.epSeconds,
+        dataSeconds: F.dpSeconds,
+        dataExposedSeconds: F.dpExposed,
+        pipelineExposedSeconds: F.ppExposed,
+        offloadExposedSeconds: F.offloadExposed,
+        stageImbalanceSeconds: F.imbalance,
+        optimizerSeconds: F.optimizerSeconds,
+      }),
     },
     throughput: { tokensPerSecond: tps, tokensPerSecondPerDevice: tps / n, sequencesPerSecond: job.globalBatchSize / step },
     flops: {
@@ -185,14 +183,14 @@ export function reportFrom(job: TrainJob, p: TrainPlan, out: Float64Array, profi
       hfu: out[F.hwFlopsPerStep]! / step / peak,
       peakFlopsPerDevice: peak,
     },
-    communication: {
-      tensorBytesPerStep: out[F.tpBytes]!,
-      pipelineBytesPerStep: out[F.ppBytes]!,
-      dataBytesPerStep: out[F.dpBytes]!,
-      dataBytesSentPerRank: out[F.dpSentPerRank]!,
-      expertBytesPerStep: out[F.epBytes]!,
-      contextBytesPerStep: out[F.cpBytes]!,
-    },
+    communication: slots(out, {
+      tensorBytesPerStep: F.tpBytes,
+      pipelineBytesPerStep: F.ppBytes,
+      dataBytesPerStep: F.dpBytes,
+      dataBytesSentPerRank: F.dpSentPerRank,
+      expertBytesPerStep: F.epBytes,
+      contextBytesPerStep: F.cpBytes,
+    }),
     bound,
     profiles: {
       efficiency: { generation: profile.generation, fitted: profile.fitted, source: profile.source },

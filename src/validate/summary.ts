@@ -1,14 +1,8 @@
 import type { PredictedRow } from '../calibrate/crossval.js';
 import type { UnsupportedRow } from './probes.js';
 
-export interface ValidationRow {
-  id: string;
-  group: string;
-  metric: string;
-  measured: number;
-  predicted: number | null;
-  /** Absolute percentage error, or null when the row cannot be expressed. */
-  ape: number | null;
+/** A validation row: a predicted run, or one Sinan cannot express (`fits` null, `unsupported` says why). */
+export interface ValidationRow extends Omit<PredictedRow, 'fits' | 'plan'> {
   fits: boolean | null;
   /** Why the row could not be predicted. */
   unsupported?: string;

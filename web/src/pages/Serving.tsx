@@ -9,6 +9,7 @@ import type { ServeReport } from '../../../src/serve/report.js';
 import type { DeploymentSearch } from '../../../src/serve/slo.js';
 import { postJson } from '../api.js';
 import { Chart } from '../components/Chart.js';
+import { SelectableRow } from '../components/SelectableRow.js';
 import { Toolbar, useListings } from '../components/common.js';
 import { Derivations, Metric } from '../components/Derivations.js';
 import { Editor, type Field, type Obj } from '../components/Editor.js';
@@ -162,15 +163,7 @@ export function ServingPage({ initial }: { initial: Obj }) {
                   </thead>
                   <tbody>
                     {deployments.map((o, i) => (
-                      <tr
-                        key={i}
-                        data-row={i}
-                        className={row === i ? 'selected' : ''}
-                        tabIndex={0}
-                        onClick={() => setRow(i)}
-                        onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && setRow(i)}
-                        aria-selected={row === i}
-                      >
+                      <SelectableRow key={i} index={i} selected={row} onSelect={setRow}>
                         <td>{i}</td>
                         <td>{o.accelerator}</td>
                         <td>
@@ -185,7 +178,7 @@ export function ServingPage({ initial }: { initial: Obj }) {
                         <td>{ms(o.tpotSeconds)}</td>
                         <td>{o.usdPerMillionOutputTokens.toFixed(2)}</td>
                         <td>{o.meetsSlo ? 'met' : o.missBy.join(', ')}</td>
-                      </tr>
+                      </SelectableRow>
                     ))}
                   </tbody>
                 </table>

@@ -6,6 +6,7 @@ import { planLabel, trainingCandidates, trainingCharts } from '../../../src/char
 import type { TrainingResult } from '../../../src/train/plan.js';
 import { postJson } from '../api.js';
 import { Chart } from '../components/Chart.js';
+import { SelectableRow } from '../components/SelectableRow.js';
 import { Toolbar, useListings } from '../components/common.js';
 import { Derivations, Metric } from '../components/Derivations.js';
 import { Editor, type Field, type Obj } from '../components/Editor.js';
@@ -114,21 +115,13 @@ export function TrainingPage({ initial }: { initial: Obj }) {
                 </thead>
                 <tbody>
                   {cands.map((c, i) => (
-                    <tr
-                      key={i}
-                      data-row={i}
-                      className={row === i ? 'selected' : ''}
-                      tabIndex={0}
-                      onClick={() => setRow(i)}
-                      onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && setRow(i)}
-                      aria-selected={row === i}
-                    >
+                    <SelectableRow key={i} index={i} selected={row} onSelect={setRow}>
                       <td>{i}</td>
                       <td>{c.label}</td>
                       <td>{fmtValue(c.tokensPerSecondPerDevice, '')}</td>
                       <td>{c.memoryGB.toFixed(1)} GB</td>
                       <td>{c.why}</td>
-                    </tr>
+                    </SelectableRow>
                   ))}
                 </tbody>
               </table>
