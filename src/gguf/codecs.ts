@@ -6,6 +6,7 @@ import * as leg from './quant-legacy.js';
 import * as k2 from './quant-q2k-q3k.js';
 import * as k4 from './quant-q4k-q5k.js';
 import * as k6 from './quant-q6k.js';
+import type { KSearch } from './kquant-search.js';
 import { wasmKQuant, type WasmKQuant } from './wasm-kquant.js';
 
 /**
@@ -42,70 +43,47 @@ const FACTORIES: Record<GgmlType, (k: KernelChoice) => [Kernel, Dekernel]> = {
     const s = iq.iq4nlScratch();
     return [(x, xo, n, out, oo) => iq.quantizeIq4nl(x, xo, n, out, oo, s), iq.dequantizeIq4nl];
   },
-  Q2_K: (k) => {
-    const s = k2.q2kScratch();
-    const w = kernels(k);
-    if (!w) return [(x, xo, n, out, oo) => k2.quantizeQ2K(x, xo, n, out, oo, s), k2.dequantizeQ2K];
-    s.search = w.search;
-    return [
-      (x, xo, n, out, oo) => {
-        const v = w.stage(x, xo, n);
-        s.L = w.levels;
-        s.weights = w.weights;
-        k2.quantizeQ2K(v, 0, n, out, oo, s);
-      },
-      k2.dequantizeQ2K,
-    ];
-  },
+  Q2_K: (k) => staged(k, k2.q2kScratch(), k2.quantizeQ2K, k2.dequantizeQ2K, true),
   Q3_K: () => {
     const s = k2.q3kScratch();
     return [(x, xo, n, out, oo) => k2.quantizeQ3K(x, xo, n, out, oo, s), k2.dequantizeQ3K];
   },
-  Q4_K: (k) => {
-    const s = k4.kScratch();
-    const w = kernels(k);
-    if (!w) return [(x, xo, n, out, oo) => k4.quantizeQ4K(x, xo, n, out, oo, s), k4.dequantizeQ4K];
-    s.search = w.search;
-    return [
-      (x, xo, n, out, oo) => {
-        const v = w.stage(x, xo, n);
-        s.L = w.levels;
-        s.weights = w.weights;
-        k4.quantizeQ4K(v, 0, n, out, oo, s);
-      },
-      k4.dequantizeQ4K,
-    ];
-  },
-  Q5_K: (k) => {
-    const s = k4.kScratch();
-    const w = kernels(k);
-    if (!w) return [(x, xo, n, out, oo) => k4.quantizeQ5K(x, xo, n, out, oo, s), k4.dequantizeQ5K];
-    s.search = w.search;
-    return [
-      (x, xo, n, out, oo) => {
-        const v = w.stage(x, xo, n);
-        s.L = w.levels;
-        s.weights = w.weights;
-        k4.quantizeQ5K(v, 0, n, out, oo, s);
-      },
-      k4.dequantizeQ5K,
-    ];
-  },
-  Q6_K: (k) => {
-    const s = k6.q6kScratch();
-    const w = kernels(k);
-    if (!w) return [(x, xo, n, out, oo) => k6.quantizeQ6K(x, xo, n, out, oo, s), k6.dequantizeQ6K];
-    s.search = w.search;
-    return [
-      (x, xo, n, out, oo) => {
-        const v = w.stage(x, xo, n);
-        s.L = w.levelsSigned;
-        k6.quantizeQ6K(v, 0, n, out, oo, s);
-      },
-      k6.dequantizeQ6K,
-    ];
-  },
+  Q4_K: (k) => staged(k, k4.kScratch(), k4.quantizeQ4K, k4.dequantizeQ4K, true),
+  Q5_K: (k) => staged(k, k4.kScratch(), k4.quantizeQ5K, k4.dequantizeQ5K, true),
+  Q6_K: (k) => staged(k, k6.q6kScratch(), k6.quantizeQ6K, k6.dequantizeQ6K, false),
 };
+
+/** Scratch of a k-quant whose level search can run in WebAssembly: unsigned levels and group weights, or signed levels. */
+type KScratch = { search: KSearch; L: Uint8Array; weights: Float32Array } | { search: KSearch; L: Int8Array };
+
+/**
+ * A k-quant codec: the JavaScript kernel on its own scratch, or, with WebAssembly kernels, the
+ * values staged into kernel memory and the scratch's levels (and group weights) pointed at the
+ * kernel's views, so the search writes where the packer reads.
+ */
+function staged<S extends KScratch>(
+  k: KernelChoice,
+  s: S,
+  quantize: (x: Float32Array, xo: number, n: number, out: Uint8Array, oo: number, s: S) => void,
+  dequantize: Dekernel,
+  unsigned: boolean,
+): [Kernel, Dekernel] {
+  const w = kernels(k);
+  if (!w) return [(x, xo, n, out, oo) => quantize(x, xo, n, out, oo, s), dequantize];
+  s.search = w.search;
+  return [
+    (x, xo, n, out, oo) => {
+      const v = w.stage(x, xo, n);
+      if (unsigned) {
+        const u = s as Extract<KScratch, { weights: Float32Array }>;
+        u.L = w.levels;
+        u.weights = w.weights;
+      } else (s as Extract<KScratch, { L: Int8Array }>).L = w.levelsSigned;
+      quantize(v, 0, n, out, oo, s);
+    },
+    dequantize,
+  ];
+}
 
 function kernels(k: KernelChoice): WasmKQuant | null {
   if (k === 'js') return null;

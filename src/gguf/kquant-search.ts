@@ -11,11 +11,8 @@ const fr = Math.fround;
 export const GROUP_MAX_EPS = fr(1e-15);
 const TENTH = fr(0.1);
 
-/**
- * `make_qx_quants` with rmse_type 1 (weights x^2) and no importance weights, as Q6_K calls it:
- * symmetric levels -nmax..nmax-1 stored +nmax; returns the scale.
- */
-export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xo: number, L: Int8Array, lo: number): number {
+/** The value of largest magnitude among n values of x from xo (the first of equals), or 0 when the group is all zero (below GROUP_MAX_EPS). */
+function signedMax(n: number, x: Float32Array, xo: number): number {
   let max = 0;
   let amax = 0;
   for (let i = 0; i < n; i++) {
@@ -25,8 +22,17 @@ export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xo: 
       max = x[xo + i]!;
     }
   }
-  if (amax < GROUP_MAX_EPS) {
-    for (let i = 0; i < n; i++) L[lo + i] = 0;
+  return amax < GROUP_MAX_EPS ? 0 : max;
+}
+
+/**
+ * `make_qx_quants` with rmse_type 1 (weights x^2) and no importance weights, as Q6_K calls it:
+ * symmetric levels -nmax..nmax-1 stored +nmax; returns the scale.
+ */
+export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xo: number, L: Int8Array, lo: number): number {
+  const max = signedMax(n, x, xo);
+  if (max === 0) {
+    L.fill(0, lo, lo + n);
     return 0;
   }
   let iscale = fr(-nmax / max);
@@ -73,17 +79,9 @@ export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xo: 
  * (at most 5 sweeps), stored +nmax; returns the scale. An all-zero group gets levels 0.
  */
 export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: Int8Array, lo: number): number {
-  let max = 0;
-  let amax = 0;
-  for (let i = 0; i < n; i++) {
-    const ax = Math.abs(x[xo + i]!);
-    if (ax > amax) {
-      amax = ax;
-      max = x[xo + i]!;
-    }
-  }
-  if (amax < GROUP_MAX_EPS) {
-    for (let i = 0; i < n; i++) L[lo + i] = 0;
+  const max = signedMax(n, x, xo);
+  if (max === 0) {
+    L.fill(0, lo, lo + n);
     return 0;
   }
   const iscale = fr(-nmax / max);
