@@ -272,3 +272,24 @@ export interface KSearch {
 }
 
 export const JS_SEARCH: KSearch = { qkx2: makeQkx2Quants, qx1: makeQxQuantsRmse1 };
+
+/** Scratch of the scale-and-minimum k-quants (Q2_K with groups of 16, Q4_K and Q5_K with groups of 32): a super-block's levels, one group's weights, the 16 scales and minimums. */
+export interface ScaleMinScratch {
+  L: Uint8Array;
+  weights: Float32Array;
+  scales: Float32Array;
+  mins: Float32Array;
+  min: MinOut;
+  search: KSearch;
+}
+
+export function scaleMinScratch(group: number): ScaleMinScratch {
+  return {
+    L: new Uint8Array(256),
+    weights: new Float32Array(group),
+    scales: new Float32Array(16),
+    mins: new Float32Array(16),
+    min: minOut(group),
+    search: JS_SEARCH,
+  };
+}

@@ -1,5 +1,5 @@
 import { getHalf, fp32ToFp16, nearestInt, putHalf, toInt8 } from './half.js';
-import { JS_SEARCH, makeQ3Quants, minOut, type KSearch, type MinOut } from './kquant-search.js';
+import { makeQ3Quants, scaleMinScratch, type ScaleMinScratch } from './kquant-search.js';
 
 /**
  * Q2_K and Q3_K (ggml/src/ggml-quants.c `quantize_row_q2_K_ref`, `quantize_row_q3_K_ref` and
@@ -14,25 +14,9 @@ import { JS_SEARCH, makeQ3Quants, minOut, type KSearch, type MinOut } from './kq
 const fr = Math.fround;
 const QK_K = 256;
 
-export interface Q2KScratch {
-  L: Uint8Array;
-  weights: Float32Array;
-  scales: Float32Array;
-  mins: Float32Array;
-  min: MinOut;
-  search: KSearch;
-}
+export type Q2KScratch = ScaleMinScratch;
 
-export function q2kScratch(): Q2KScratch {
-  return {
-    L: new Uint8Array(QK_K),
-    weights: new Float32Array(16),
-    scales: new Float32Array(16),
-    mins: new Float32Array(16),
-    min: minOut(16),
-    search: JS_SEARCH,
-  };
-}
+export const q2kScratch = (): Q2KScratch => scaleMinScratch(16);
 
 function pack2bit(L: Uint8Array | Int8Array, out: Uint8Array, q: number): void {
   for (let j = 0; j < QK_K; j += 128)

@@ -1,5 +1,5 @@
 import { getHalf, fp32ToFp16, nearestInt, putHalf } from './half.js';
-import { JS_SEARCH, minOut, scaleMinK4, type KSearch, type MinOut } from './kquant-search.js';
+import { scaleMinK4, scaleMinScratch, type ScaleMinScratch } from './kquant-search.js';
 
 /**
  * Q4_K and Q5_K (ggml/src/ggml-quants.c `quantize_row_q4_K_ref`, `quantize_row_q5_K_ref` and
@@ -13,25 +13,9 @@ import { JS_SEARCH, minOut, scaleMinK4, type KSearch, type MinOut } from './kqua
 const fr = Math.fround;
 const QK_K = 256;
 
-export interface KQuantScratch {
-  L: Uint8Array;
-  weights: Float32Array;
-  scales: Float32Array;
-  mins: Float32Array;
-  min: MinOut;
-  search: KSearch;
-}
+export type KQuantScratch = ScaleMinScratch;
 
-export function kScratch(): KQuantScratch {
-  return {
-    L: new Uint8Array(QK_K),
-    weights: new Float32Array(32),
-    scales: new Float32Array(16),
-    mins: new Float32Array(16),
-    min: minOut(32),
-    search: JS_SEARCH,
-  };
-}
+export const kScratch = (): KQuantScratch => scaleMinScratch(32);
 
 /** Finds levels L (0..nmax) and writes d, dmin and the packed 6-bit scales at `oo`; shared by Q4_K and Q5_K. */
 function quantizeSuperBlock(x: Float32Array, xo: number, out: Uint8Array, oo: number, nmax: number, rmin: number, nstep: number, s: KQuantScratch): void {

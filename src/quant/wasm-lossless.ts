@@ -1,6 +1,6 @@
 import { codeLengths, decodeTables, encoderTable } from './huffman.js';
 import { chunkLayout, packLengths, streamSymbols, STREAMS, type Float16Kind } from './lossless-layout.js';
-import { ensureMemory, instantiate, moduleBytes, s as sleb, T, type WasmMemory } from './wasm.js';
+import { ensureMemory, instantiate, moduleBytes, s as sleb, T, u as uleb, type WasmMemory } from './wasm.js';
 
 /**
  * WebAssembly kernels of the lossless codec, assembled here from their opcodes (WebAssembly
@@ -83,17 +83,6 @@ const V = {
   i16x8shl: 0x8b,
   i16x8shrU: 0x8d,
 } as const;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
 
 /** signed LEB128 of a 64-bit two's-complement value */
 function sleb64(x: bigint): number[] {
