@@ -63,30 +63,27 @@ export function recipeRows(recipe: RowRecipe, source: TensorSource): (first: num
  * row h*hd + b*hd/2 + a (the two rotary halves of each head interleaved).
  */
 export function permuteWithinHeads(x: Float32Array, rows: number, heads: number, cols: number): Float32Array {
-  const hd = rows / heads;
-  const halfHd = hd / 2;
-  const out = new Float32Array(rows * cols);
-  for (let h = 0; h < heads; h++)
-    for (let a = 0; a < halfHd; a++)
-      for (let b = 0; b < 2; b++) {
-        const o = h * hd + 2 * a + b;
-        const i = h * hd + b * halfHd + a;
-        out.set(x.subarray(i * cols, (i + 1) * cols), o * cols);
-      }
-  return out;
+  return moveRows(x, rows, heads, cols, false);
 }
 
 /** The inverse of permuteWithinHeads (for checks: un-permute what llama.cpp stores). */
 export function unpermuteWithinHeads(x: Float32Array, rows: number, heads: number, cols: number): Float32Array {
+  return moveRows(x, rows, heads, cols, true);
+}
+
+/** Moves input row h*hd + b*hd/2 + a to output row h*hd + 2a + b (or back, `inverse`). */
+function moveRows(x: Float32Array, rows: number, heads: number, cols: number, inverse: boolean): Float32Array {
   const hd = rows / heads;
   const halfHd = hd / 2;
   const out = new Float32Array(rows * cols);
   for (let h = 0; h < heads; h++)
     for (let a = 0; a < halfHd; a++)
       for (let b = 0; b < 2; b++) {
-        const o = h * hd + 2 * a + b;
-        const i = h * hd + b * halfHd + a;
-        out.set(x.subarray(o * cols, (o + 1) * cols), i * cols);
+        const interleaved = h * hd + 2 * a + b;
+        const split = h * hd + b * halfHd + a;
+        const from = inverse ? interleaved : split;
+        const to = inverse ? split : interleaved;
+        out.set(x.subarray(from * cols, (from + 1) * cols), to * cols);
       }
   return out;
 }
