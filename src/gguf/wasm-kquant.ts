@@ -78,6 +78,12 @@ function qkx2(): { params: number[]; body: Code } {
       e.set('diff', e.sub(e.add(e.mul(get(scale), e.fromInt(lev)), get(mn)), x(ii))),
       e.set('diff', e.select(e.abs(get('diff')), e.mul(get('diff'), get('diff')), get('mad'))),
     );
+  // level l of value i at the current iscale, clamped to 0..nmax, stored at dst[i]
+  const levelAt = (dst: string) => [
+    e.set('l', nearest(e, e.mul(get('iscale'), xm(ii)))),
+    clamp(e, 'l', i(0), get('nmax')),
+    e.store8(e.iadd(get(dst), ii), get('l')),
+  ];
   const recomputeXm = e.for_('i', i(0), get('n'), e.storeF(e.iadd(get('XM'), e.imul(ii, i(4))), e.sub(x(ii), get('min'))));
   const code = e.seq(
     e.set('nmaxf', e.fromInt(get('nmax'))),
@@ -107,18 +113,7 @@ function qkx2(): { params: number[]; body: Code } {
     e.set('iscale', e.div(get('nmaxf'), e.sub(get('max'), get('min')))),
     e.set('scale', e.div(f(1), get('iscale'))),
     e.set('best', f(0)),
-    e.for_(
-      'i',
-      i(0),
-      get('n'),
-      e.seq(
-        e.set('l', nearest(e, e.mul(get('iscale'), xm(ii)))),
-        clamp(e, 'l', i(0), get('nmax')),
-        e.store8(e.iadd(get('Lp'), ii), get('l')),
-        errTerm('scale', get('l'), 'min'),
-        e.set('best', e.add(get('best'), e.mul(w(ii), get('diff')))),
-      ),
-    ),
+    e.for_('i', i(0), get('n'), e.seq(...levelAt('Lp'), errTerm('scale', get('l'), 'min'), e.set('best', e.add(get('best'), e.mul(w(ii), get('diff')))))),
     e.if_(e.ilt(get('nstep'), i(1)), e.seq(e.storeF(get('OUT'), e.neg(get('min'))), e.ret(get('scale')))),
     e.for_(
       'is',
@@ -134,9 +129,7 @@ function qkx2(): { params: number[]; body: Code } {
           i(0),
           get('n'),
           e.seq(
-            e.set('l', nearest(e, e.mul(get('iscale'), xm(ii)))),
-            clamp(e, 'l', i(0), get('nmax')),
-            e.store8(e.iadd(get('LA'), ii), get('l')),
+            ...levelAt('LA'),
             e.set('lf', e.fromInt(get('l'))),
             e.set('wl', e.mul(w(ii), get('lf'))),
             e.set('sumL', e.add(get('sumL'), get('wl'))),
