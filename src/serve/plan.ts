@@ -33,6 +33,11 @@ function better(a: ServeReport, b: ServeReport): boolean {
   const x = a.throughput?.outputTokensPerSecondPerDevice ?? 0;
   const y = b.throughput?.outputTokensPerSecondPerDevice ?? 0;
   if (Math.abs(x - y) > 1e-9 * Math.max(x, y)) return x > y;
+  // the same tokens/s per device (at a request rate every plan that keeps up serves the offered
+  // rate): the faster request wins, then fewer devices per replica
+  const la = a.latency?.requestSeconds ?? Infinity;
+  const lb = b.latency?.requestSeconds ?? Infinity;
+  if (Math.abs(la - lb) > 1e-9 * Math.min(la, lb)) return la < lb;
   return a.system.devicesPerReplica < b.system.devicesPerReplica;
 }
 
@@ -64,6 +69,13 @@ export function whyServeLoses(r: ServeReport, best: ServeReport): string {
   if (d.communicationSeconds > b.communicationSeconds * 1.1) parts.push(`communication ${((d.communicationShare ?? 0) * 100).toFixed(0)}% of a step`);
   if (r.parallelism.pipeline > 1) parts.push(`${r.parallelism.pipeline} pipeline stages`);
   if (r.memory.maxConcurrency < best.memory.maxConcurrency) parts.push(`KV room for ${r.memory.maxConcurrency} requests, not ${best.memory.maxConcurrency}`);
+  if (y > 0 && Math.abs(x - y) <= 1e-9 * Math.max(x, y) && r.latency && best.latency) {
+    // equal throughput: it loses on latency (or, equally fast, on devices per replica)
+    const slower = r.latency.requestSeconds > best.latency.requestSeconds * (1 + 1e-9);
+    return slower
+      ? `the same tokens/s per device, slower requests (${r.latency.requestSeconds.toFixed(2)} s against ${best.latency.requestSeconds.toFixed(2)} s)${parts.length ? ': ' + parts.join(', ') : ''}`
+      : `as fast, on ${r.system.devicesPerReplica} devices per replica instead of ${best.system.devicesPerReplica}`;
+  }
   return `${y > 0 ? ((1 - x / y) * 100).toFixed(1) : '?'}% fewer tokens/s per device${parts.length ? ': ' + parts.join(', ') : ''}`;
 }
 

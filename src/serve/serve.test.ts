@@ -23,6 +23,21 @@ const issuesOf = (d: Record<string, unknown>) => {
 const w = (concurrency: number) => ({ inputTokens: 512, outputTokens: 128, concurrency });
 
 describe('serving planner', () => {
+  it('at a request rate every split serves the offered rate: the fastest request wins, and each other split says how much slower it is', () => {
+    const r = plan({
+      model: 'llama-3.1-70b',
+      system: { accelerator: 'nvidia-h100-sxm', count: 8 },
+      workload: { inputTokens: 2048, outputTokens: 256, requestRate: 2 },
+    });
+    const alts = r.alternatives!;
+    expect(alts.length).toBeGreaterThan(1);
+    for (const a of alts) {
+      if (!a.fits || a.stable === false) continue;
+      expect(a.throughput!.outputTokensPerSecondPerDevice).toBeCloseTo(r.throughput!.outputTokensPerSecondPerDevice, 6);
+      expect(a.latency!.requestSeconds).toBeGreaterThanOrEqual(r.latency!.requestSeconds);
+      if (a.latency!.requestSeconds > r.latency!.requestSeconds * 1.001) expect(a.why).toMatch(/^the same tokens\/s per device, slower requests \(\d/);
+    }
+  });
   it('answers the contract at saturation, for dense, GQA, MLA and MoE models', () => {
     const cases: [string, string, number, string][] = [
       ['llama-3.1-8b', 'nvidia-l40s', 1, 'fp8'],
