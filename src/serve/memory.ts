@@ -1,5 +1,6 @@
 import { buildHead } from '../graph/head.js';
-import { cachedTokens, loadLayer, prepareLayer } from '../graph/layer.js';
+import { cachedTokens, kvBytesPerTokenLayer, loadLayer, prepareLayer } from '../graph/layer.js';
+import { kvBytesPerElement } from './formats.js';
 import type { Load } from '../graph/types.js';
 import { graphSplit, type Engine } from './engine.js';
 import type { ServeJob } from './types.js';
@@ -28,17 +29,32 @@ export function weightBytes(e: Engine): WeightBytes {
     layers += c.count * c.shape.weightBytes;
     total += c.count * prepareLayer(m, c.shape.layer, one, e.num, e.job.kernels).weightBytes;
   }
-  const h = buildHead(m, e.graph, oneToken);
   const h1 = buildHead(m, one, oneToken);
-  const emb = 2 * h.params.embedding;
-  const head = 2 * h.params.head;
+  const { emb, head } = headWeightBytes(e);
   return { perDevice: layers / pp + (pp === 1 ? emb + head : Math.max(emb, head)), total: total + h1.weightBytes };
 }
 
-/** KV bytes one request of `context` tokens holds on one device (windowed and chunked layers capped). */
+/** Bytes of the embedding table and of the output head (with the final norm) on one device (16 bits). */
+export function headWeightBytes(e: Engine): { emb: number; head: number } {
+  const h = buildHead(e.job.model, e.graph, oneToken);
+  return { emb: 2 * h.params.embedding, head: 2 * h.params.head };
+}
+
+/** KV bytes one request of `context` tokens holds on one device (windowed and chunked layers capped; a KIVI residual window in 16 bits). */
 export function kvBytesPerRequest(e: Engine, context: number): number {
+  const kv = e.job.kvSplit;
+  const m = e.job.model;
   let b = 0;
-  for (const c of e.prepared.layers) b += c.count * c.shape.kvBytesPerToken * cachedTokens(e.job.model, c.shape.layer, context);
+  for (const c of e.prepared.layers) {
+    const tokens = cachedTokens(m, c.shape.layer, context);
+    b += c.count * c.shape.kvBytesPerToken * tokens;
+    if (kv && kv.residual > 0) {
+      // the most recent `residual` tokens of a KIVI-quantized side stay in 16 bits
+      const recent = Math.min(kv.residual, tokens);
+      const perSide = kvBytesPerTokenLayer(m, e.split.tensor, 1) / 2; // elements of K (or V) per token
+      for (const f of [kv.keys, kv.values]) if (f === 'int8' || f === 'int4') b += c.count * recent * perSide * (2 - kvBytesPerElement(f, { group: kv.group }));
+    }
+  }
   return b / e.split.pipeline;
 }
 
@@ -94,7 +110,7 @@ export function memoryFor(e: Engine, concurrency: number): MemoryUse {
   const job = e.job;
   const w = job.workload;
   const st = staticMemory(e);
-  const resident = st.weights.perDevice * (1 - e.stream.fraction);
+  const resident = e.stream.resident ?? st.weights.perDevice;
   const tokens = Math.min(w.maxBatchTokens, Math.max(concurrency, w.inputTokens));
   const activations = activationBytes(e, tokens, Math.ceil(concurrency / e.split.pipeline));
   const other = job.cpu ? 0 : job.memoryReserve.runtimeBytes;
