@@ -233,6 +233,10 @@ export const inferenceScenarioSchema = z.strictObject({
     .strictObject({
       objective: z.enum(['throughput', 'cost', 'devices', 'cheaper-hardware']).optional(),
       accuracy: z.number().min(0).optional().describe('the most accuracy loss allowed, in the measure the report defines'),
+      activations: z
+        .string()
+        .optional()
+        .describe("sinan optimize: a safetensors file of each weight's per-input-channel mean squared activation (1-D, named like the weight), to weight errors by"),
     })
     .optional(),
 });
