@@ -5,6 +5,7 @@ export { fitConstants, huber, type FitOptions, type FitResult, type ParamFit } f
 export { leaveOneGroupOut, predictRow, type CrossValidation, type PredictedRow } from './crossval.js';
 export { applyParams, fitParams, ATTN_BWD_RATIO, type FitParam } from './params.js';
 export { inferenceProbe, trainingProbe, pick, type Probe } from './probe.js';
+export { calibrateRuns, userFitParams, type CalibrationOutcome, type ErrorSummary } from './user.js';
 
 /** The calibration with every fitted constant at its unfitted value (its prior): what a fit that must not have seen the data starts from. */
 export function priorCalibration(cal: Calibration, params: FitParam[] = fitParams()): Calibration {

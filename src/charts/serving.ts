@@ -1,5 +1,6 @@
 import type { ServePlanResult } from '../serve/plan.js';
 import type { ServeReport } from '../serve/report.js';
+import type { Roofline } from '../serve/roofline.js';
 import type { DeploymentOption, DeploymentSearch } from '../serve/slo.js';
 import { base, COLORS, fixed, GB, type ChartSpec } from './types.js';
 
@@ -186,6 +187,66 @@ export function servingRateChart(rows: RateRow[]): ChartSpec {
         { name: 'TPOT p99', type: 'line', xAxisIndex: 1, yAxisIndex: 1, data: q((r) => r.latency!.percentiles!.tpot.p99) },
       ],
     }),
+  };
+}
+
+/**
+ * The per-operator roofline (log-log): each operator of one prefill and one decode step at its
+ * arithmetic intensity and achieved FLOP/s, under the device's roofs (nominal peak per precision,
+ * nominal bandwidth); element-wise kernels do no FLOPs and are left to the time breakdown.
+ */
+export function servingRooflineChart(r: Roofline): ChartSpec {
+  const ops = r.ops.filter((o) => o.flops > 0 && o.bytes > 0);
+  const xs = ops.map((o) => o.intensity);
+  const lo = 10 ** Math.floor(Math.log10(Math.max(0.1, Math.min(0.5, ...xs))));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(2e4, ...xs)));
+  const T = 1e12;
+  const roofs = (
+    [
+      ['bf16', r.peakFlops.bf16],
+      ['fp8', r.peakFlops.fp8],
+      ['fp4', r.peakFlops.fp4],
+    ] as [string, number][]
+  ).filter(([, p]) => p > 0);
+  const roof = ([name, peak]: [string, number], i: number) => {
+    const ridge = peak / r.bandwidth;
+    const pts = [lo, Math.min(Math.max(ridge, lo), hi), hi].map((x) => [x, fixed(Math.min(peak, r.bandwidth * x) / T, 4)]);
+    return {
+      name: `${name} roof`,
+      type: 'line',
+      data: pts,
+      symbol: 'none',
+      lineStyle: { type: i === 0 ? 'solid' : 'dashed', color: '#888' },
+      tooltip: { show: false },
+    };
+  };
+  const point = (o: (typeof ops)[number]) => ({
+    value: [fixed(o.intensity, 3), fixed(o.flopsPerSecond / T, 4)],
+    name: o.op,
+    op: o.op,
+    label: { show: true, formatter: o.op, position: 'right', fontSize: 10 },
+  });
+  const slowest = (p: 'prefill' | 'decode') => {
+    const xs = r.ops.filter((o) => o.phase === p).sort((a, b) => b.seconds - a.seconds);
+    const total = xs.reduce((s, o) => s + o.seconds, 0);
+    return xs[0] ? `${xs[0].op} (${xs[0].bound}-bound, ${fixed((100 * xs[0].seconds) / total, 0)} % of op time)` : 'none';
+  };
+  return {
+    id: 'serving-roofline',
+    title: 'Per-operator roofline',
+    caption: `Each operator of a ${r.prefill.tokens}-token prefill and of a decode step with ${fixed(r.decode.sequences, 1)} sequences at ${fixed(r.decode.context, 0)} tokens of context on ${r.device}, summed over one device's layers, priced as the step time prices it. Slowest in prefill: ${slowest('prefill')}; in decode: ${slowest('decode')}. Element-wise kernels do no FLOPs and are not drawn.`,
+    option: base('Roofline: achieved TFLOP/s against FLOPs per byte', {
+      legend: { bottom: 0 },
+      grid: { left: 60, right: 80, top: 40, bottom: 70 },
+      xAxis: { type: 'log', name: 'FLOPs per byte', nameLocation: 'middle', nameGap: 28, min: lo, max: hi },
+      yAxis: { type: 'log', name: 'TFLOP/s', min: 10 ** Math.floor(Math.log10(Math.max(1e-3, Math.min(...ops.map((o) => o.flopsPerSecond / T), 1)))) },
+      series: [
+        ...roofs.map(roof),
+        { name: 'prefill', type: 'scatter', symbolSize: 9, data: ops.filter((o) => o.phase === 'prefill').map(point) },
+        { name: 'decode', type: 'scatter', symbolSize: 9, symbol: 'diamond', data: ops.filter((o) => o.phase === 'decode').map(point) },
+      ],
+    }),
+    height: 420,
   };
 }
 

@@ -351,3 +351,56 @@ describe('the terminal: width, closed pipes, editor schema', () => {
     for (const k of s.anyOf) expect(k.additionalProperties).toBe(false);
   });
 });
+
+describe('sinan calibrate', () => {
+  const runs = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sinan-calib-'));
+    const lines = [4096, 8192, 2048].map((seq, i) =>
+      JSON.stringify({
+        id: `run${i}`,
+        metric: 'throughput.tokensPerSecondPerDevice',
+        measured: 9000 - 1000 * i,
+        scenario: {
+          kind: 'training',
+          model: 'llama-3.1-8b',
+          system: { accelerator: 'nvidia-h100-sxm', count: 8 },
+          training: { sequenceLength: seq, globalBatchSize: 64 },
+        },
+      }),
+    );
+    writeFileSync(join(dir, 'runs.jsonl'), lines.join('\n') + '\n');
+    return dir;
+  };
+
+  it('writes a profile from measured runs and says how to use it', async () => {
+    const dir = runs();
+    const c = capture();
+    expect(await run(['calibrate', join(dir, 'runs.jsonl'), '--out', join(dir, 'mine.json'), '--json'], c.io)).toBe(0);
+    const o = JSON.parse(c.out());
+    expect(o.kind).toBe('calibration');
+    expect(o.profile.kind).toBe('sinan-calibration');
+    expect(o.rows).toHaveLength(3);
+    // three hopper runs identify the hopper constants; nothing else is touched
+    expect(Object.keys(o.profile.efficiency ?? {})).toEqual(['hopper']);
+    expect(o.profile.fit.params.find((p: { key: string }) => p.key === 'efficiency.hopper.gemm').identified).toBe(true);
+    const { readFileSync } = await import('node:fs');
+    expect(JSON.parse(readFileSync(join(dir, 'mine.json'), 'utf8')).fit.rows).toHaveLength(3);
+  }, 60_000);
+
+  it('refuses a missing --out, an existing file without --force, and the built-in data folder', async () => {
+    const dir = runs();
+    const a = capture();
+    expect(await run(['calibrate', join(dir, 'runs.jsonl')], a.io)).toBe(2);
+    writeFileSync(join(dir, 'exists.json'), '{}');
+    const b = capture();
+    expect(await run(['calibrate', join(dir, 'runs.jsonl'), '--out', join(dir, 'exists.json')], b.io)).toBe(2);
+    expect(b.err()).toMatch(/--force/);
+    const c = capture();
+    expect(await run(['calibrate', join(dir, 'runs.jsonl'), '--out', join(import.meta.dirname, '..', '..', 'data', 'mine.json')], c.io)).toBe(2);
+    expect(c.err()).toMatch(/built-in data folder/);
+    const d = capture();
+    writeFileSync(join(dir, 'bad.jsonl'), '{"metric": "x", "measured": -1, "scenario": {}}\n');
+    expect(await run(['calibrate', join(dir, 'bad.jsonl'), '--out', join(dir, 'x.json')], d.io)).toBe(2);
+    expect(d.err()).toMatch(/line 1/);
+  }, 60_000);
+});

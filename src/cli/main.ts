@@ -8,6 +8,7 @@ import { registerQuantCommands } from './quant.js';
 import { serveCommand, type ServeFlags } from './serve.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { validateCommand } from './validate.js';
+import { calibrateCommand, type CalibrateFlags } from './calibrate.js';
 import { exportCommand, type ExportFlags } from './export.js';
 import { uiCommand } from './ui.js';
 import { optimizeCommand, type OptimizeFlags } from './optimize.js';
@@ -153,6 +154,22 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--json', 'print the contract JSON object only')
     .action(async (scenario: string, opts: { json?: boolean }) => {
       code = await clusterCommand(scenario, opts, io);
+    });
+
+  program
+    .command('calibrate')
+    .description('fit the few constants your own measured runs identify and write a calibration profile (the built-in one is never changed)')
+    .argument(
+      '<input>',
+      'a folder with training.csv / inference.csv and the scenarios it names (the corpus format), or a .jsonl file of { metric, measured, scenario }',
+    )
+    .option('--kind <kind>', 'training | inference (when the input holds both or does not say)')
+    .option('--out <file>', 'the profile to write (JSON); scenarios name it with calibration: FILE')
+    .option('--name <name>', 'the profile name (default: the file name)')
+    .option('--force', 'replace --out if it exists')
+    .option('--json', 'print JSON')
+    .action(async (input: string, opts: CalibrateFlags) => {
+      code = await calibrateCommand(input, opts, io);
     });
 
   program

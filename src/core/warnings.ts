@@ -9,6 +9,7 @@ export type WarningCode =
   | 'memory_headroom'
   | 'default_engine'
   | 'assumed_kv_format'
+  | 'calibration_fit'
   | 'default_framework'
   | 'unstable_queue'
   | 'does_not_fit'

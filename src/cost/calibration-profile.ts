@@ -36,6 +36,8 @@ const SCALARS = [
   'overlapSlowdown',
   'elementwiseBytesFactor',
   'stepOverhead',
+  'allToAllFraction',
+  'hostLaunch',
 ] as const;
 
 const EFF_KEYS = ['gemmBf16', 'gemmFp8', 'attnFwd', 'attnBwd'] as const;

@@ -63,13 +63,9 @@ export const GEMM_K_HALF = 512;
  * minimum) and 16 rows at about 0.67 of it (mma.sync m16; Luo et al., arXiv 2402.13499, as
  * summarised in research/physics FACTS.md section 3).
  */
-const TILES: readonly [number, number, number][] = [
-  [128, 256, 1],
-  [256, 128, 1],
-  [128, 128, 1],
-  [64, 128, 1],
-  [16, 128, 0.67],
-];
+const TILE_M: readonly number[] = [128, 256, 128, 64, 16];
+const TILE_N: readonly number[] = [256, 128, 128, 128, 128];
+const TILE_RATE: readonly number[] = [1, 1, 1, 1, 0.67];
 
 /**
  * Shape efficiency of a GEMM (or `count` GEMMs sharing the device, as a grouped GEMM's experts):
@@ -81,12 +77,17 @@ export function shapeEfficiency(m: number, n: number, k: number, count: number, 
   const kf = k / (k + GEMM_K_HALF);
   if (!(sms > 0) || m <= 0 || n <= 0) return kf;
   let best = 0;
-  for (const [tm, tn, rate] of TILES) {
+  const c = Math.max(1, Math.round(count));
+  // skinny GEMMs only ever pick the narrow tiles, wide ones the three large ones
+  const first = m <= 64 ? 3 : 0;
+  const last = m <= 64 ? TILE_M.length : m < 256 ? 4 : 3;
+  for (let i = first; i < last; i++) {
+    const tm = TILE_M[i]!;
+    const tn = TILE_N[i]!;
     const mt = Math.ceil(m / tm);
     const nt = Math.ceil(n / tn);
-    const tiles = Math.max(1, Math.round(count)) * mt * nt;
-    const waves = Math.ceil(tiles / sms);
-    const useful = rate * (m / (mt * tm)) * (n / (nt * tn)) * (tiles / (waves * sms));
+    const tiles = c * mt * nt;
+    const useful = (TILE_RATE[i]! * m * n * tiles) / (mt * tm * nt * tn * Math.ceil(tiles / sms) * sms);
     if (useful > best) best = useful;
   }
   return kf * best;

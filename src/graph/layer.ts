@@ -1,6 +1,6 @@
 import { layerWeights, matrixParamsOnDevice, type WeightMatrix } from '../model/weights.js';
 import type { LayerSpec, ModelSpec } from '../model/types.js';
-import type { Comm, Gemm, GemmPrecision, KernelTraits, LayerGraph, Load, Numerics, Segment, Split } from './types.js';
+import type { ActivationParts, Comm, Gemm, GemmPrecision, KernelTraits, LayerGraph, Load, Numerics, Segment, Split } from './types.js';
 
 /**
  * The operator graph of one transformer layer on one device, for any load: a training
@@ -59,6 +59,21 @@ export function cachedTokens(m: ModelSpec, l: LayerSpec, context: number): numbe
 }
 
 const tokensOf = (segs: Segment[]) => segs.reduce((s, x) => s + x.seqs * x.newTokens, 0);
+
+/** What a serving step keeps for a backward pass and launches from a training host loop: nothing (shared, read-only). */
+const NO_ACTIVATIONS: ActivationParts = Object.freeze({
+  residual: 0,
+  normOut: 0,
+  qkv: 0,
+  attnOut: 0,
+  scores: 0,
+  mlpIn: 0,
+  mlpUp: 0,
+  mlpAct: 0,
+  other: 0,
+  full: 0,
+});
+const NO_LAUNCHES: LayerGraph['launches'] = Object.freeze({ attention: 0, mlp: 0, perExpert: 0, experts: 0 });
 
 /** Local shape of a weight matrix on one device. */
 function localShape(w: WeightMatrix, s: Split): { n: number; k: number } {
@@ -323,19 +338,24 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
     attention: { flops: attnFlops, kvBytesRead: kvRead, scoreElements, scoreFlops, kernel: shape.kernels.attention, headDim: a.headDim },
     elementwiseBytes: ew,
     elementwiseKernels: shape.kernels.elementwiseKernelsPerLayer,
-    launches: {
-      // norm, QKV GEMM, rotary, attention, output GEMM, residual (+ fp8 casts of the two GEMM inputs, + TP collectives)
-      attention: 6 + (fp8 ? 2 : 0) + (shape.kernels.attention === 'unfused' ? 3 : 0) + (tp > 1 ? 2 : 0),
-      // dense: norm, two GEMMs, activation, residual (+ casts); MoE: norm, router GEMM, top-k and
-      // probabilities, load-balancing loss (a few small ops), permute, dispatch, sort, activation,
-      // unsort, combine, unpermute and weighted sum, residual (+ fp8 casts)
-      mlp: isMoe ? 16 + (fp8 ? 2 : 0) + (s.ep > 1 ? 2 : 0) : 5 + (fp8 ? 2 : 0) + (tp > 1 ? 2 : 0),
-      // per local expert with tokens: its two GEMMs (+ fp8 casts of their inputs)
-      perExpert: isMoe ? 2 + (fp8 ? 2 : 0) : 0,
-      experts: isMoe ? touched : 0,
-    },
+    launches: !train
+      ? NO_LAUNCHES
+      : {
+          // norm, QKV GEMM, rotary, attention, output GEMM, residual (+ fp8 casts of the two GEMM inputs, + TP collectives)
+          attention: 6 + (fp8 ? 2 : 0) + (shape.kernels.attention === 'unfused' ? 3 : 0) + (tp > 1 ? 2 : 0),
+          // dense: norm, two GEMMs, activation, residual (+ casts); MoE: norm, router GEMM, top-k and
+          // probabilities, load-balancing loss (a few small ops), permute, dispatch, sort, activation,
+          // unsort, combine, unpermute and weighted sum, residual (+ fp8 casts)
+          mlp: isMoe ? 16 + (fp8 ? 2 : 0) + (s.ep > 1 ? 2 : 0) : 5 + (fp8 ? 2 : 0) + (tp > 1 ? 2 : 0),
+          // per local expert with tokens: its two GEMMs (+ fp8 casts of their inputs)
+          perExpert: isMoe ? 2 + (fp8 ? 2 : 0) : 0,
+          experts: isMoe ? touched : 0,
+        },
     comms,
-    activations: { residual: normIn, normOut, qkv, attnOut, scores, mlpIn: upIn + extraBytes, mlpUp: BF16 * upOut, mlpAct: gin * actOut, other: lf, full },
+    // serving keeps nothing for a backward pass
+    activations: !train
+      ? NO_ACTIVATIONS
+      : { residual: normIn, normOut, qkv, attnOut, scores, mlpIn: upIn + extraBytes, mlpUp: BF16 * upOut, mlpAct: gin * actOut, other: lf, full },
     normBytes: BF16 * 4 * Tr * h,
     actFnBytes: BF16 * 2 * elementAct,
     params: shape.params,

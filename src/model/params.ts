@@ -8,7 +8,16 @@ export function attentionParams(m: ModelSpec): number {
 }
 
 /** Exact parameter counts, total and active, from the one weight description (weights.ts). */
+/** memo: idempotent (a model's counts never change; ModelSpec objects are immutable once built) */
+const COUNTS = new WeakMap<ModelSpec, ParameterCounts>();
+
 export function countParameters(m: ModelSpec): ParameterCounts {
+  let c = COUNTS.get(m);
+  if (!c) COUNTS.set(m, (c = countParametersOnce(m)));
+  return c;
+}
+
+function countParametersOnce(m: ModelSpec): ParameterCounts {
   const h = m.hidden;
   const dense = layerWeights(m, 'dense');
   const attn = attentionParams(m);

@@ -66,7 +66,17 @@ function mat(role: MatrixRole, group: WeightGroup, out: number, inF: number, tp:
 }
 
 /** The weights of one layer of the given kind. */
+/** memo: idempotent (the weights of a model's layer kinds, described once per model) */
+const WEIGHTS = new WeakMap<ModelSpec, { dense?: LayerWeights; moe?: LayerWeights }>();
+
+/** The weights of one layer of the given kind (the same object for every call: do not mutate it). */
 export function layerWeights(m: ModelSpec, kind: LayerSpec['mlp']): LayerWeights {
+  let entry = WEIGHTS.get(m);
+  if (!entry) WEIGHTS.set(m, (entry = {}));
+  return (entry[kind] ??= layerWeightsOnce(m, kind));
+}
+
+function layerWeightsOnce(m: ModelSpec, kind: LayerSpec['mlp']): LayerWeights {
   const h = m.hidden;
   const a = m.attention;
   const ms: WeightMatrix[] = [];

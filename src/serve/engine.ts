@@ -6,6 +6,7 @@ import type { Numerics, RoleNumerics, Split } from '../graph/types.js';
 import type { MatrixRole } from '../model/weights.js';
 import type { ModelSpec } from '../model/types.js';
 import type { StepTime } from './types.js';
+import type { MemoryUse } from './types.js';
 import type { Accelerator } from '../hardware/types.js';
 import { computeMode, kvBytesPerElement, weightBytesPerElement } from './formats.js';
 import type { ServeJob, ServeSplit, WeightPlan } from './types.js';
@@ -144,7 +145,14 @@ export interface Engine {
   /** The draft model's, for speculative decoding. */
   draft: PreparedModel | null;
   /** Load-independent results computed on first use (weights, KV bytes per request), shared by copies made with withWorkload. */
-  memo: { weights?: { perDevice: number; total: number }; kvPerRequest?: number; parameters?: { total: number; active: number }; prefillOne?: StepTime };
+  memo: {
+    weights?: { perDevice: number; total: number };
+    kvPerRequest?: number;
+    parameters?: { total: number; active: number };
+    prefillOne?: StepTime;
+    /** Memory with one request in flight, for the offloaded fraction it was computed at. */
+    one?: { fraction: number; mem: MemoryUse };
+  };
 }
 
 /** The same engine for another workload of the same request shape (concurrency or rate): its prepared layers are reused. */

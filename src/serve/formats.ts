@@ -30,8 +30,14 @@ export function computeMode(f: WeightFormat, a: Accelerator): 'bf16' | 'fp8' | '
  * 16 bits, as the checkpoint engine keeps it.
  */
 export function weightBytesPerElement(f: WeightFormat, out: number, inFeatures: number): number {
-  return storedWeightBytes(f, out, inFeatures) / (out * inFeatures);
+  const key = `${f}|${out}|${inFeatures}`;
+  let b = PER_ELEMENT.get(key);
+  if (b === undefined) PER_ELEMENT.set(key, (b = storedWeightBytes(f, out, inFeatures) / (out * inFeatures)));
+  return b;
 }
+
+/** memo: idempotent (bytes per element of a format and shape never change) */
+const PER_ELEMENT = new Map<string, number>();
 
 /** The format a weight of this shape is stored in when `f` is asked: `f`, its writer's fallback (GGUF k-quants), or 16 bits. */
 export function storedFormat(f: WeightFormat, out: number, inFeatures: number): WeightFormat {

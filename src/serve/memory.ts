@@ -3,7 +3,10 @@ import { cachedTokens, kvBytesPerTokenLayer, loadLayer, prepareLayer } from '../
 import { kvBytesPerElement } from './formats.js';
 import type { Load } from '../graph/types.js';
 import { graphSplit, type Engine } from './engine.js';
-import type { ServeJob } from './types.js';
+import type { ModelSpec } from '../model/types.js';
+import type { MemoryUse, ServeJob } from './types.js';
+
+export type { MemoryUse } from './types.js';
 
 /**
  * Serving memory from the one operator graph: weights in the run's formats as the graph
@@ -19,19 +22,36 @@ export interface WeightBytes {
 
 const oneToken: Load = { segments: [{ seqs: 1, newTokens: 1, pastTokens: 0 }], training: false };
 
+/** memo: idempotent (one copy of a model's weights in a format: the same for every split and engine) */
+const TOTALS = new WeakMap<ModelSpec, Map<string, number>>();
+
+function totalWeightBytes(e: Engine): number {
+  const m = e.job.model;
+  if (e.job.weightPlan) return totalWeightBytesOnce(e);
+  let byFormat = TOTALS.get(m);
+  if (!byFormat) TOTALS.set(m, (byFormat = new Map()));
+  const key = e.job.weights;
+  let total = byFormat.get(key);
+  if (total === undefined) byFormat.set(key, (total = totalWeightBytesOnce(e)));
+  return total;
+}
+
+function totalWeightBytesOnce(e: Engine): number {
+  const m = e.job.model;
+  let total = 0;
+  const one = graphSplit({ tensor: 1, pipeline: 1, expert: 1 });
+  for (const c of e.prepared.layers) total += c.count * prepareLayer(m, c.shape.layer, one, e.num, e.job.kernels).weightBytes;
+  return total + buildHead(m, one, oneToken).weightBytes;
+}
+
 export function weightBytes(e: Engine): WeightBytes {
   const m = e.job.model;
   const pp = e.split.pipeline;
   let layers = 0;
-  let total = 0;
-  const one = graphSplit({ tensor: 1, pipeline: 1, expert: 1 });
-  for (const c of e.prepared.layers) {
-    layers += c.count * c.shape.weightBytes;
-    total += c.count * prepareLayer(m, c.shape.layer, one, e.num, e.job.kernels).weightBytes;
-  }
-  const h1 = buildHead(m, one, oneToken);
+  for (const c of e.prepared.layers) layers += c.count * c.shape.weightBytes;
+  const total = totalWeightBytes(e);
   const { emb, head } = headWeightBytes(e);
-  return { perDevice: layers / pp + (pp === 1 ? emb + head : Math.max(emb, head)), total: total + h1.weightBytes };
+  return { perDevice: layers / pp + (pp === 1 ? emb + head : Math.max(emb, head)), total };
 }
 
 /** Bytes of the embedding table and of the output head (with the final norm) on one device (16 bits). */
@@ -73,17 +93,6 @@ export function activationBytes(e: Engine, tokens: number, sampled: number): num
 
 export function capacityOf(job: ServeJob): number {
   return job.cpu ? job.hostMemoryBytes / job.devices : job.accelerator!.memoryBytes;
-}
-
-export interface MemoryUse {
-  /** Weights resident on the device (offloaded ones excluded). */
-  weights: number;
-  weightsTotal: number;
-  kv: number;
-  kvPerRequest: number;
-  activations: number;
-  other: number;
-  total: number;
 }
 
 /** Average context of a request in flight (the tokens a decode step attends to): its prompt and half its output. */
@@ -133,7 +142,7 @@ export function memoryFor(e: Engine, concurrency: number): MemoryUse {
  * mem_fraction_static after its reserved memory, which holds the workspace).
  */
 export function kvPoolBytes(e: Engine): number {
-  const mem = memoryFor(e, 1);
+  const mem = memoryOne(e);
   const cap = capacityOf(e.job);
   const kv = e.job.kv;
   if (kv.poolBase === 'total') {
@@ -143,10 +152,19 @@ export function kvPoolBytes(e: Engine): number {
   return kv.poolFraction * (cap - mem.weights - mem.activations - mem.other);
 }
 
+/** Memory with one request in flight (computed once per engine and offload fraction). */
+export function memoryOne(e: Engine): MemoryUse {
+  const m = e.memo.one;
+  if (m && m.fraction === e.stream.fraction) return m.mem;
+  const mem = memoryFor(e, 1);
+  e.memo.one = { fraction: e.stream.fraction, mem };
+  return mem;
+}
+
 /** Largest concurrency (requests in flight per replica) whose KV cache fits in the engine's pool. */
 export function maxConcurrency(e: Engine): number {
   const pool = kvPoolBytes(e);
-  const per = memoryFor(e, 1).kvPerRequest;
+  const per = memoryOne(e).kvPerRequest;
   if (pool <= 0 || per <= 0) return 0;
   return Math.floor(pool / per);
 }
@@ -164,7 +182,7 @@ export function engineBatchLimit(e: Engine): number {
   const w = job.workload;
   const tp = e.split.tensor;
   const pp = e.split.pipeline;
-  const st = memoryFor(e, 1);
+  const st = memoryOne(e);
   const cache = (capacityOf(job) * tp * pp - st.weightsTotal) * e.job.kv.poolFraction;
   const perToken = (st.kvPerRequest * tp * pp) / Math.max(1, heldTokens(e));
   const kvMax = cache / (perToken * (w.inputTokens + w.outputTokens));

@@ -128,3 +128,14 @@ export interface StepTime {
   layerSeconds?: number[];
   headSeconds?: number;
 }
+
+export interface MemoryUse {
+  /** Weights resident on the device (offloaded ones excluded). */
+  weights: number;
+  weightsTotal: number;
+  kv: number;
+  kvPerRequest: number;
+  activations: number;
+  other: number;
+  total: number;
+}
