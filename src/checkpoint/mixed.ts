@@ -325,7 +325,11 @@ export async function writeMixedCheckpoint(
     const opts = { blocksize: o.blocksize ?? 64, groupSize: o.groupSize ?? 128, sym: true, layout: 'compressed-tensors' as const };
     const decisions: Decision[] = ck.tensors.map((t) => {
       const f = formats.get(t.name) ?? 'keep';
-      if (f === 'keep') return { kind: 'keep', t };
+      if (f === 'keep') {
+        // a kept linear layer (and the output head) goes in the loader's ignore list, as llm-compressor writes it
+        const role = tensorRole(t);
+        return role === 'other' || role === 'embedding' ? { kind: 'keep', t } : { kind: 'keep', t, note: `kept in ${t.dtype} by the plan` };
+      }
       const p = codecParams(t, opts);
       const problem = weightFormat(f)!.shapeProblem(p.out, p.in, registryOptions(p, {}));
       if (problem) throw new CheckpointError('invalid_option', `tensor ${t.name} cannot be stored in ${f}: ${problem}`);

@@ -151,9 +151,10 @@ function accuracyOf(c: Ctx, cand: Candidate): AccuracyReport {
       const contribution = ref > 0 ? (it.weight * e.rel2 * t.reference) / ref : 0;
       weightsD += contribution;
       var95 += (contribution * e.ci95) ** 2;
+      const stored = resolveFormat(c.input.target.format, f, t.shape[0], t.shape[1]);
       perTensor.push({
         tensor: t.name,
-        format: resolveFormat(c.input.target.format, f, t.shape[0], t.shape[1]),
+        format: stored === 'keep' ? t.dtype.toLowerCase() : stored,
         relativeError: Math.sqrt(e.rel2),
         importance: ref > 0 ? (it.weight * t.reference) / ref : 0,
         contribution,

@@ -5,7 +5,8 @@ import { warning, type Warning } from '../core/warnings.js';
 import { loadExportData } from '../export/data.js';
 import type { ExportTarget, TargetData } from '../export/types.js';
 import { normalizeInference } from '../scenario/inference.js';
-import type { RawScenario } from '../scenario/load.js';
+import { parseWith, type RawScenario } from '../scenario/load.js';
+import { inferenceScenarioSchema } from '../scenario/schema.js';
 import { serveCommand } from './command.js';
 import { measureCheckpoint } from './measure.js';
 import { candidateFormats, planOptimization } from './plan.js';
@@ -59,6 +60,8 @@ function prepare(raw: RawScenario, o: OptimizeOptions): Prepared {
     throw new IssueError([
       mkIssue({ code: 'invalid_value', path: ['kind'], value: data.kind, allowed: ['inference'], reason: 'sinan optimize takes an inference scenario (with a goal)' }),
     ]);
+  // the whole scenario (goal and checkpoint too) is checked first, so a bad field is named before anything is planned
+  parseWith(inferenceScenarioSchema, data);
   const warnings: Warning[] = [];
   let format: OutputFormat;
   if (o.format !== undefined) {
