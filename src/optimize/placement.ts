@@ -1,6 +1,6 @@
 import type { Engine } from '../serve/engine.js';
-import { capacityOf, headWeightBytes, memoryFor } from '../serve/memory.js';
-import { layerBytes } from '../serve/offload.js';
+import { maxConcurrency } from '../serve/memory.js';
+import { engineFor } from '../serve/offload.js';
 import type { Placement } from '../serve/types.js';
 
 /**
@@ -30,24 +30,22 @@ function spread(pool: number[], k: number): number[] {
   return out;
 }
 
-/** The smallest number of streamed layers (taken in `order`) that leaves room for `requests` requests, or null when none does. */
-function fewestStreamed(e: Engine, order: number[], stored: Float64Array, requests: number): number | null {
-  const mem = memoryFor(e, Math.max(1, requests));
-  const { emb, head } = headWeightBytes(e);
-  const cap = capacityOf(e.job);
-  const pp = e.split.pipeline;
-  const fixed = mem.activations + mem.other + (mem.kvPerRequest * Math.max(1, requests)) / e.job.kv.poolFraction + (pp === 1 ? emb + head : Math.max(emb, head));
-  // the busiest stage holds ~1/pp of the layers
-  let resident = stored.reduce((s, x) => s + x, 0) / pp;
-  let biggest = 0;
-  for (let k = 0; k <= order.length; k++) {
-    if (fixed + resident + PREFETCH_BUFFERS * biggest <= cap) return k;
-    if (k === order.length) break;
-    const b = stored[order[k]!]! / pp;
-    resident -= b;
-    biggest = Math.max(biggest, b);
+/**
+ * The smallest number of streamed layers (the first k of `orderFor(k)`) whose plan holds `requests`
+ * requests, by the serving model's own admission rule (maxConcurrency: the engine's KV pool after
+ * the resident weights and prefetch buffers), bisected; null when even streaming every layer does not.
+ */
+function fewestStreamed(e: Engine, L: number, place: (k: number) => Placement, requests: number): number | null {
+  const holds = (k: number) => maxConcurrency(engineFor({ ...e.job, placement: place(k) }, e.split)) >= Math.max(1, requests);
+  if (!holds(L)) return null;
+  let lo = 0;
+  let hi = L;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (holds(mid)) hi = mid;
+    else lo = mid + 1;
   }
-  return null;
+  return lo;
 }
 
 /**
@@ -58,10 +56,7 @@ function fewestStreamed(e: Engine, order: number[], stored: Float64Array, reques
  */
 export function placementCandidates(e: Engine, o: PlacementOptions): Placement[] {
   const L = e.job.model.layers;
-  const { bytes, bytes16 } = layerBytes(e.prepared);
   const ratio = o.lossless;
-  const stored = new Float64Array(L);
-  for (let i = 0; i < L; i++) stored[i] = bytes[i]! - bytes16[i]! * (1 - (ratio?.[i] ?? 1));
   const out: Placement[] = [];
   const compressed = ratio && ratio.some((r) => r < 1) ? ratio : null;
   const device = (): Placement['layers'] => new Array(L).fill('device');
@@ -75,21 +70,20 @@ export function placementCandidates(e: Engine, o: PlacementOptions): Placement[]
     if (k <= cheap.length) return spread(cheap, k);
     return [...cheap, ...spread(rest, k - cheap.length)];
   };
-  // the fewest that fit: grow k until memory fits (using the order the first k would take)
-  const fullOrder = [...spread(cheap, cheap.length), ...spread(rest, rest.length)];
-  const kmin = fewestStreamed(e, fullOrder, stored, o.requests);
+  const place = (k: number): Placement => {
+    const layers = device();
+    for (const i of orderFor(k)) layers[i] = 'host';
+    return { layers, lossless: compressed, buffers: PREFETCH_BUFFERS };
+  };
+  // the fewest that fit, by the same memory rule the report applies
+  const kmin = fewestStreamed(e, L, place, o.requests);
   const ks = new Set<number>();
   if (kmin !== null && kmin > 0) {
     ks.add(kmin);
     ks.add(Math.min(L, kmin + Math.ceil(L / 4)));
   }
   ks.add(L);
-  for (const k of [...ks].sort((a, b) => a - b)) {
-    const streamed = orderFor(k);
-    const layers = device();
-    for (const i of streamed) layers[i] = 'host';
-    out.push({ layers, lossless: compressed, buffers: PREFETCH_BUFFERS });
-  }
+  for (const k of [...ks].sort((a, b) => a - b)) out.push(place(k));
   return out;
 }
 
