@@ -76,7 +76,9 @@ export interface OptimizeApiOptions extends PlanOptions {
  * optimizeCheckpoint).
  */
 export function optimize(scenario: Record<string, unknown> | string, o: OptimizeApiOptions = {}): Result<OptimizationReport> {
-  return attempt(() => optimizePlan(raw(scenario, o), { context: ctxOf(o), files: o.files ?? null, baseDir: o.baseDir ?? '.', ...(o.format ? { format: o.format } : {}) }));
+  return attempt(() =>
+    optimizePlan(raw(scenario, o), { context: ctxOf(o), files: o.files ?? null, baseDir: o.baseDir ?? '.', ...(o.format ? { format: o.format } : {}) }),
+  );
 }
 
 /** The optimization manager on the scenario's checkpoint: measured errors, and with `out` the optimized checkpoint written there. */
@@ -86,7 +88,16 @@ export async function optimizeCheckpoint(
 ): Promise<Result<OptimizationReport>> {
   try {
     const { context: _c, files, baseDir, format, alternatives: _a, ...rest } = o;
-    return { ok: true, value: await optimizeScenario(raw(scenario, o), { context: ctxOf(o), files: files ?? null, baseDir: baseDir ?? '.', ...(format ? { format } : {}), ...rest }) };
+    return {
+      ok: true,
+      value: await optimizeScenario(raw(scenario, o), {
+        context: ctxOf(o),
+        files: files ?? null,
+        baseDir: baseDir ?? '.',
+        ...(format ? { format } : {}),
+        ...rest,
+      }),
+    };
   } catch (e) {
     if (e instanceof IssueError) return { ok: false, issues: e.issues };
     throw e;

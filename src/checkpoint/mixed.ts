@@ -341,7 +341,8 @@ export async function writeMixedCheckpoint(
     if (bad.length) throw new CheckpointError('non_finite', `tensor(s) ${bad.slice(0, 3).join(', ')} hold a NaN or infinity; nothing was written`);
     const { notes } = await writeDecisions(ck, input, output, family, candidates, decisions, pool, o);
     let bytesOut = 0;
-    for (const d of decisions) bytesOut += d.kind === 'keep' ? d.t.end - d.t.begin : storedBytes(d.codec, d.params.out, d.params.in, registryOptions(d.params, d.stats));
+    for (const d of decisions)
+      bytesOut += d.kind === 'keep' ? d.t.end - d.t.begin : storedBytes(d.codec, d.params.out, d.params.in, registryOptions(d.params, d.stats));
     return { loader: FAMILIES.find((f) => f.family === family)!.loader, bytesOut, notes };
   } finally {
     ck.close();

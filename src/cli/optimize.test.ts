@@ -52,7 +52,16 @@ describe('sinan optimize', () => {
     const c = capture();
     expect(await run(['optimize', EXAMPLE, '--format', 'gguf'], c.io)).toBe(0);
     const t = c.out();
-    for (const s of ['baseline', 'same hardware, optimized', 'fewer devices, same throughput', 'cheaper devices', 'What each optimization buys', 'combined', 'Accuracy', 'Serve it'])
+    for (const s of [
+      'baseline',
+      'same hardware, optimized',
+      'fewer devices, same throughput',
+      'cheaper devices',
+      'What each optimization buys',
+      'combined',
+      'Accuracy',
+      'Serve it',
+    ])
       expect(t).toContain(s);
     expect(t).toMatch(/^llama-server /m);
   });

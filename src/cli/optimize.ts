@@ -40,7 +40,11 @@ function render(r: OptimizationReport, io: Io): void {
           `TP${p.parallelism.tensor} PP${p.parallelism.pipeline}${p.system.replicas > 1 ? ` x${p.system.replicas}` : ''}`,
           formatsOf(p.quantization),
           p.quantization.kvCache,
-          off ? `${off.host + off.disk} layers${off.lossless ? `, ${off.lossless} lossless` : ''}` : p.offload ? `${(p.offload.fractionOffloaded * 100).toFixed(0)}%` : '—',
+          off
+            ? `${off.host + off.disk} layers${off.lossless ? `, ${off.lossless} lossless` : ''}`
+            : p.offload
+              ? `${(p.offload.fractionOffloaded * 100).toFixed(0)}%`
+              : '—',
           p.latency ? seconds(p.latency.ttftSeconds) : '—',
           p.latency ? seconds(p.latency.tpotSeconds) : '—',
           p.throughput ? num(Math.round(p.throughput.outputTokensPerSecond)) : 'does not fit',
@@ -54,7 +58,11 @@ function render(r: OptimizationReport, io: Io): void {
   for (const x of r.rows) io.out(pc.dim(`  ${x.label}: ${x.note}\n`));
   io.out(`Best for the goal: ${pc.bold(r.bestRow)}\n\n`);
   for (const a of r.attribution) {
-    io.out(heading(`What each optimization buys (${a.row}; reference ${a.reference.outputTokensPerSecond === null ? 'does not fit' : `${num(Math.round(a.reference.outputTokensPerSecond))} tokens/s`})`) + '\n');
+    io.out(
+      heading(
+        `What each optimization buys (${a.row}; reference ${a.reference.outputTokensPerSecond === null ? 'does not fit' : `${num(Math.round(a.reference.outputTokensPerSecond))} tokens/s`})`,
+      ) + '\n',
+    );
     io.out(
       table(
         ['optimization', 'tokens/s', 'gain', '$/1M out'],
@@ -80,7 +88,13 @@ function render(r: OptimizationReport, io: Io): void {
   io.out(
     table(
       ['tensor', 'format', 'relative RMSE', 'importance', 'share of total'],
-      top.map((t) => [t.tensor, t.format, t.relativeError.toFixed(4), t.importance.toExponential(2), acc.total > 0 ? `${((100 * t.contribution) / acc.total).toFixed(1)}%` : '0%']),
+      top.map((t) => [
+        t.tensor,
+        t.format,
+        t.relativeError.toFixed(4),
+        t.importance.toExponential(2),
+        acc.total > 0 ? `${((100 * t.contribution) / acc.total).toFixed(1)}%` : '0%',
+      ]),
       { align: ['left', 'left', 'right', 'right', 'right'] },
     ) + '\n',
   );

@@ -303,7 +303,18 @@ describe('GET /v1/openapi.json', () => {
       components: { schemas: Record<string, { properties: Record<string, unknown> }> };
       info: { description: string };
     };
-    for (const p of ['/v1/train', '/v1/serve', '/v1/cluster', '/v1/goodput', '/v1/optimize', '/v1/export', '/v1/models', '/v1/hardware', '/v1/calibration', '/v1/validation'])
+    for (const p of [
+      '/v1/train',
+      '/v1/serve',
+      '/v1/cluster',
+      '/v1/goodput',
+      '/v1/optimize',
+      '/v1/export',
+      '/v1/models',
+      '/v1/hardware',
+      '/v1/calibration',
+      '/v1/validation',
+    ])
       expect(doc.paths[p]).toBeDefined();
     for (const k of ['training', 'inference', 'cluster', 'goodput'] as const)
       expect(Object.keys(doc.components.schemas[`${k}Scenario`]!.properties).sort()).toEqual(Object.keys(SCENARIO_SCHEMAS[k].shape).sort());

@@ -108,7 +108,18 @@ function compute(job: Job, env: JobEnv): JobResult {
       return result(goodput(data, o));
     case 'optimize':
       // planned from the config (format-typical errors); the checkpoint path was refused above
-      return { status: 200, body: json(optimizePlan(raw, { context: ctx, files: null, baseDir: '.', exportData: env.exportData, ...(job.params.format !== undefined ? { format: job.params.format } : {}) })) };
+      return {
+        status: 200,
+        body: json(
+          optimizePlan(raw, {
+            context: ctx,
+            files: null,
+            baseDir: '.',
+            exportData: env.exportData,
+            ...(job.params.format !== undefined ? { format: job.params.format } : {}),
+          }),
+        ),
+      };
     case 'export':
       if (job.params.to === undefined) throw new IssueError([mkIssue({ code: 'missing_key', path: ['?to'], key: 'to', hint: 'POST /v1/export?to=vllm' })]);
       return { status: 200, body: json(exportScenario(raw, job.params.to, job.params.version, ctx, null, env.exportData)) };

@@ -13,7 +13,12 @@ import type { Target } from './targets.js';
 export function serveCommand(plan: ServeReport, model: ModelSpec, target: Target, modelPath: string | null, data: Record<ExportTarget, TargetData>): string {
   const t: ExportTarget = target.server === 'llama-server' ? 'llama.cpp' : 'vllm';
   // vLLM reads the scheme from the checkpoint's quantization_config: no --quantization flag (it would contradict it), except bitsandbytes
-  const weights = target.format === 'bitsandbytes' ? 'nf4' : target.format === 'compressed-tensors' && plan.quantization.weights !== 'bf16' ? 'compressed-tensors' : plan.quantization.weights;
+  const weights =
+    target.format === 'bitsandbytes'
+      ? 'nf4'
+      : target.format === 'compressed-tensors' && plan.quantization.weights !== 'bf16'
+        ? 'compressed-tensors'
+        : plan.quantization.weights;
   const r = exportPlan(
     { kind: 'inference', plan: { ...plan, quantization: { ...plan.quantization, weights }, searched: false }, model: exportModel(model), extras: {} },
     t,

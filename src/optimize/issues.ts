@@ -13,7 +13,8 @@ export function fileIssue(e: unknown, path: string): Issue | null {
     if (e.code === 'unsupported' || e.code === 'nothing_to_do') return mkIssue({ code: 'unsupported', path: ['checkpoint'], feature: file, reason });
     return mkIssue({ code: 'invalid_value', path: ['checkpoint'], value: file, reason: `${file}: ${reason}` });
   }
-  if (e instanceof GgufModelError) return mkIssue({ code: 'unsupported', path: ['checkpoint', 'config.json', e.field], feature: `GGUF output of ${path}`, reason: e.message });
+  if (e instanceof GgufModelError)
+    return mkIssue({ code: 'unsupported', path: ['checkpoint', 'config.json', e.field], feature: `GGUF output of ${path}`, reason: e.message });
   if (e instanceof GgufWriteError || e instanceof TokenizerError) return mkIssue({ code: 'invalid_value', path: ['--out'], value: path, reason: e.message });
   return null;
 }

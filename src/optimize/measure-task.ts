@@ -73,8 +73,7 @@ export function runMeasure(files: FileCache, t: MeasureTask): MeasureResult {
     const xs = x.subarray(r0 * t.cols, (r0 + rows) * t.cols);
     const rs = width === 2 ? raw.subarray(r0 * t.cols * 2, (r0 + rows) * t.cols * 2) : null;
     let s = 0;
-    if (w)
-      for (let r = 0; r < rows; r++) for (let c = 0; c < t.cols; c++) s += xs[r * t.cols + c]! * xs[r * t.cols + c]! * w[c]!;
+    if (w) for (let r = 0; r < rows; r++) for (let c = 0; c < t.cols; c++) s += xs[r * t.cols + c]! * xs[r * t.cols + c]! * w[c]!;
     else for (let i = 0; i < xs.length; i++) s += xs[i]! * xs[i]!;
     unitRef[k] = s;
     t.formats.forEach((f, j) => (unitErr[k * t.formats.length + j] = m.sqErr(f, xs, rs, rows, t.cols, t.source, w)));

@@ -52,12 +52,14 @@ function readActivations(path: string): Map<string, Float32Array> {
   try {
     const out = new Map<string, Float32Array>();
     for (const t of f.tensors) {
-      if (t.shape.length !== 1) throw new CheckpointError('invalid_file', `activation statistics: tensor ${t.name} must be 1-D (one mean square per input channel)`, path);
+      if (t.shape.length !== 1)
+        throw new CheckpointError('invalid_file', `activation statistics: tensor ${t.name} must be 1-D (one mean square per input channel)`, path);
       const b = f.read(t.name);
       const n = t.shape[0]!;
       const v = new Float32Array(n);
       if (t.dtype === 'F32') v.set(new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + 4 * n)));
-      else if (t.dtype === 'BF16' || t.dtype === 'F16') for (let i = 0; i < n; i++) v[i] = (t.dtype === 'BF16' ? bf16ToF32 : f16ToF32)(b[2 * i]! | (b[2 * i + 1]! << 8));
+      else if (t.dtype === 'BF16' || t.dtype === 'F16')
+        for (let i = 0; i < n; i++) v[i] = (t.dtype === 'BF16' ? bf16ToF32 : f16ToF32)(b[2 * i]! | (b[2 * i + 1]! << 8));
       else throw new CheckpointError('invalid_file', `activation statistics: tensor ${t.name} is ${t.dtype}; F32, BF16 or F16 expected`, path);
       for (let i = 0; i < n; i++)
         if (!(v[i]! >= 0) || !Number.isFinite(v[i]!))
@@ -86,7 +88,13 @@ interface Acc {
 }
 
 /** Measures a checkpoint folder (or file) for the optimizer: one streaming pass, bounded memory. */
-export async function measureCheckpoint(path: string, model: ModelSpec, target: OutputFormat, formats: readonly string[], o: MeasureOptions = {}): Promise<Sensitivity> {
+export async function measureCheckpoint(
+  path: string,
+  model: ModelSpec,
+  target: OutputFormat,
+  formats: readonly string[],
+  o: MeasureOptions = {},
+): Promise<Sensitivity> {
   const t0 = performance.now();
   const ck = new Checkpoint(path);
   const workers = Math.max(1, o.workers ?? availableParallelism());
@@ -104,13 +112,19 @@ export async function measureCheckpoint(path: string, model: ModelSpec, target: 
         skipped.push(t.name);
         continue;
       }
-      if (p.layer >= model.layers) throw new CheckpointError('invalid_file', `tensor ${t.name} is in layer ${p.layer}, but config.json has ${model.layers} layers`, path);
+      if (p.layer >= model.layers)
+        throw new CheckpointError('invalid_file', `tensor ${t.name} is in layer ${p.layer}, but config.json has ${model.layers} layers`, path);
       const [rows, cols] = t.shape as [number, number];
       const stored = [...new Set(formats.map((f) => resolveFormat(target, f, rows, cols)).filter((f) => f !== 'keep'))];
       const ur = unitRows(cols);
       const units = Math.floor(rows / ur);
       const w = act?.get(t.name) ?? null;
-      if (w && w.length !== cols) throw new CheckpointError('invalid_file', `activation statistics for ${t.name} have ${w.length} channels; the weight has ${cols} inputs`, o.activations);
+      if (w && w.length !== cols)
+        throw new CheckpointError(
+          'invalid_file',
+          `activation statistics for ${t.name} have ${w.length} channels; the weight has ${cols} inputs`,
+          o.activations,
+        );
       accs.push({
         t,
         layer: p.layer,
@@ -127,7 +141,11 @@ export async function measureCheckpoint(path: string, model: ModelSpec, target: 
       });
     }
     if (!accs.length)
-      throw new CheckpointError('nothing_to_do', 'no linear weights of transformer blocks (model.layers.N.*_proj.weight, 2-D BF16/F16/F32) in this checkpoint', path);
+      throw new CheckpointError(
+        'nothing_to_do',
+        'no linear weights of transformer blocks (model.layers.N.*_proj.weight, 2-D BF16/F16/F32) in this checkpoint',
+        path,
+      );
     if (skipped.length) notes.push(`${skipped.length} block weight(s) kept as stored (not 2-D BF16/F16/F32): ${skipped.slice(0, 3).join(', ')}`);
     if (act) {
       const covered = accs.filter((a) => a.weights).length;
@@ -167,7 +185,10 @@ export async function measureCheckpoint(path: string, model: ModelSpec, target: 
       }
     }
     let total = 0;
-    for (const a of accs) total += Math.ceil(a.t.shape[0]! / Math.max(unitRows(a.t.shape[1]!), Math.floor(RANGE_ELEMENTS / a.t.shape[1]! / unitRows(a.t.shape[1]!)) * unitRows(a.t.shape[1]!)));
+    for (const a of accs)
+      total += Math.ceil(
+        a.t.shape[0]! / Math.max(unitRows(a.t.shape[1]!), Math.floor(RANGE_ELEMENTS / a.t.shape[1]! / unitRows(a.t.shape[1]!)) * unitRows(a.t.shape[1]!)),
+      );
     let done = 0;
     await pool.runAll(tasks(), (task, r: MeasureResult) => {
       const a = task.acc;

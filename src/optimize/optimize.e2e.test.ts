@@ -61,7 +61,14 @@ function scenario(engine: string, extra = ''): string {
 }
 
 const run = (path: string, out?: string, force = false) =>
-  optimizeScenario(readScenario(path), { context: ctx, files: nodeFiles, baseDir: dir, workers: 1, ...(out ? { out } : {}), ...(force ? { force: true } : {}) });
+  optimizeScenario(readScenario(path), {
+    context: ctx,
+    files: nodeFiles,
+    baseDir: dir,
+    workers: 1,
+    ...(out ? { out } : {}),
+    ...(force ? { force: true } : {}),
+  });
 
 function readBytes(path: string, offset: number, n: number): Uint8Array {
   const fd = openSync(path, 'r');
@@ -106,7 +113,8 @@ function checkWithGgml(file: string, types: Map<string, GgmlType>): Set<GgmlType
     const cols = t.ne[0]!;
     const rows = want.length / cols;
     const stored = readBytes(file, info.dataOffset + gi!.offset, gi!.bytes);
-    if (type !== 'F32') expect(Buffer.from(ggmlQuantize(GGML_TYPE_INFO[type].ggmlName, want, rows, cols)).equals(Buffer.from(stored)), `${t.name} bytes`).toBe(true);
+    if (type !== 'F32')
+      expect(Buffer.from(ggmlQuantize(GGML_TYPE_INFO[type].ggmlName, want, rows, cols)).equals(Buffer.from(stored)), `${t.name} bytes`).toBe(true);
     const got = ggmlDequantize(file, t.name);
     expect(got.length, t.name).toBe(want.length);
     const rb = gi!.bytes / rows;
@@ -170,7 +178,17 @@ describe('sinan optimize on a Llama-3-style checkpoint', () => {
     const seen = checkWithGgml(join(dir, 'out-gguf', 'model.gguf'), types);
     expect(seen.has('F32')).toBe(true);
     const info = ggmlInfo(join(dir, 'out-gguf', 'model.gguf'));
-    for (const k of ['general.architecture', 'llama.block_count', 'llama.context_length', 'llama.embedding_length', 'llama.feed_forward_length', 'llama.attention.head_count', 'llama.attention.head_count_kv', 'llama.rope.freq_base', 'tokenizer.ggml.tokens'])
+    for (const k of [
+      'general.architecture',
+      'llama.block_count',
+      'llama.context_length',
+      'llama.embedding_length',
+      'llama.feed_forward_length',
+      'llama.attention.head_count',
+      'llama.attention.head_count_kv',
+      'llama.rope.freq_base',
+      'tokenizer.ggml.tokens',
+    ])
       expect(info.metadata[k], k).toBeDefined();
     expect(info.metadata['general.architecture']).toBe('llama');
     expect(info.metadata['llama.block_count']).toBe(2);
@@ -185,7 +203,9 @@ describe('sinan optimize on a Llama-3-style checkpoint', () => {
   });
 
   it('names the field for bad input', async () => {
-    await expect(run(scenario('llama.cpp', 'quantization: { weights: bf16 }\nfoo: 1'))).rejects.toMatchObject({ issues: [expect.objectContaining({ path: ['foo'] })] });
+    await expect(run(scenario('llama.cpp', 'quantization: { weights: bf16 }\nfoo: 1'))).rejects.toMatchObject({
+      issues: [expect.objectContaining({ path: ['foo'] })],
+    });
     const p = join(dir, 'bad-goal.yaml');
     writeFileSync(p, readFileSync(scenario('llama.cpp'), 'utf8').replace('objective: throughput', 'objective: speed'));
     await expect(run(p)).rejects.toMatchObject({ issues: [expect.objectContaining({ path: ['goal', 'objective'] })] });
@@ -228,9 +248,21 @@ describe('compressed-tensors output', () => {
       Object.values(HF_OF).forEach((hf, i) => {
         // fused groups (q/k/v, gate/up) share one format, as vLLM's loader requires
         const g = hf.includes('q_proj') || hf.includes('k_proj') || hf.includes('v_proj') ? 0 : hf.includes('gate') || hf.includes('up') ? 1 : i;
-        weights.push({ tensor: `model.layers.${l}.${hf}.weight`, layer: l, role: hf, format: formats[(g + l) % formats.length]! === 'keep' ? 'bf16' : formats[(g + l) % formats.length]! });
+        weights.push({
+          tensor: `model.layers.${l}.${hf}.weight`,
+          layer: l,
+          role: hf,
+          format: formats[(g + l) % formats.length]! === 'keep' ? 'bf16' : formats[(g + l) % formats.length]!,
+        });
       });
-    const decisions: Decisions = { weights, kvCache: { keys: 'fp8', values: 'fp8' }, offload: [], parallelism: { tensor: 1, pipeline: 1, expert: 1 }, accelerator: 'x', devices: 1 };
+    const decisions: Decisions = {
+      weights,
+      kvCache: { keys: 'fp8', values: 'fp8' },
+      offload: [],
+      parallelism: { tensor: 1, pipeline: 1, expert: 1 },
+      accelerator: 'x',
+      devices: 1,
+    };
     const out = join(dir, 'out-ct');
     const r = await writePlan(fx.folder, out, 'compressed-tensors', decisions, { test: true }, { workers: 1 });
     expect(r.files).toContain(join(out, 'config.json'));

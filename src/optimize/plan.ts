@@ -147,7 +147,10 @@ function accuracyOf(c: Ctx, cand: Candidate): AccuracyReport {
     let ref = 0;
     for (const t of it.tensors) ref += t.reference;
     for (const t of it.tensors) {
-      const e = f === 'keep' || f === 'bf16' || f === 'fp16' ? { rel2: 0, ci95: 0 } : (t.errors[f] ?? { rel2: typicalWeightError(resolveFormat(c.input.target.format, f, t.shape[0], t.shape[1])), ci95: 0 });
+      const e =
+        f === 'keep' || f === 'bf16' || f === 'fp16'
+          ? { rel2: 0, ci95: 0 }
+          : (t.errors[f] ?? { rel2: typicalWeightError(resolveFormat(c.input.target.format, f, t.shape[0], t.shape[1])), ci95: 0 });
       const contribution = ref > 0 ? (it.weight * e.rel2 * t.reference) / ref : 0;
       weightsD += contribution;
       var95 += (contribution * e.ci95) ** 2;
@@ -222,7 +225,10 @@ export function planOptimization(input: OptimizeInput): Omit<OptimizationReport,
   // K/V pairs that lose to another on both bytes and error are never worth pricing
   const kv = allKv.filter((a) => !allKv.some((b) => b !== a && kvBytes(b) <= kvBytes(a) && b.dist <= a.dist && (kvBytes(b) < kvBytes(a) || b.dist < a.dist)));
   const c: Ctx = { input, space, kv, baseKv: kvOf(space, job), baseDist: uniformDist(space, target, job.weights), evaluated: 0 };
-  if (space.kept.length) warnings.push(warning('estimate', `${space.kept.length} tensor(s) hold NaN or infinity and stay as stored: ${space.kept.slice(0, 3).join(', ')}`, ['checkpoint']));
+  if (space.kept.length)
+    warnings.push(
+      warning('estimate', `${space.kept.length} tensor(s) hold NaN or infinity and stay as stored: ${space.kept.slice(0, 3).join(', ')}`, ['checkpoint']),
+    );
 
   // 1. the baseline, as the scenario states it
   const baseline = planServe(req, { alternatives: 0 });
@@ -276,13 +282,20 @@ export function planOptimization(input: OptimizeInput): Omit<OptimizationReport,
       rowOf(
         c,
         'fewer devices, same throughput',
-        T > 0 ? `${fewer.n} devices keep the baseline's ${T.toFixed(0)} output tokens/s` : `${fewer.n} devices: the fewest on which the plan fits (the baseline does not fit)`,
+        T > 0
+          ? `${fewer.n} devices keep the baseline's ${T.toFixed(0)} output tokens/s`
+          : `${fewer.n} devices: the fewest on which the plan fits (the baseline does not fit)`,
         fewer.cand,
       ),
     );
   else
     rows.push(
-      rowOf(c, 'fewer devices, same throughput', count > 1 && !job.cpu ? `no fewer than ${count} devices reach the baseline's throughput: the same-hardware plan` : 'one device: nothing fewer', same),
+      rowOf(
+        c,
+        'fewer devices, same throughput',
+        count > 1 && !job.cpu ? `no fewer than ${count} devices reach the baseline's throughput: the same-hardware plan` : 'one device: nothing fewer',
+        same,
+      ),
     );
 
   // 4. the same count of cheaper (weaker) catalog devices

@@ -58,7 +58,13 @@ function prepare(raw: RawScenario, o: OptimizeOptions): Prepared {
   const data = structuredClone(raw.data);
   if (data.kind !== 'inference')
     throw new IssueError([
-      mkIssue({ code: 'invalid_value', path: ['kind'], value: data.kind, allowed: ['inference'], reason: 'sinan optimize takes an inference scenario (with a goal)' }),
+      mkIssue({
+        code: 'invalid_value',
+        path: ['kind'],
+        value: data.kind,
+        allowed: ['inference'],
+        reason: 'sinan optimize takes an inference scenario (with a goal)',
+      }),
     ]);
   // the whole scenario (goal and checkpoint too) is checked first, so a bad field is named before anything is planned
   parseWith(inferenceScenarioSchema, data);
@@ -88,7 +94,9 @@ function prepare(raw: RawScenario, o: OptimizeOptions): Prepared {
   const g = (data.goal ?? {}) as { objective?: Goal['objective']; accuracy?: number; activations?: string };
   const goal: Goal = { objective: g.objective ?? 'throughput', accuracy: g.accuracy ?? DEFAULT_ACCURACY };
   if (g.accuracy === undefined)
-    warnings.push(warning('estimate', `no goal.accuracy: the plans stay within ${DEFAULT_ACCURACY} (the measure is in accuracy.measure)`, ['goal', 'accuracy']));
+    warnings.push(
+      warning('estimate', `no goal.accuracy: the plans stay within ${DEFAULT_ACCURACY} (the measure is in accuracy.measure)`, ['goal', 'accuracy']),
+    );
   const at = (p: string) => (isAbsolute(p) ? p : resolve(raw.baseDir, p));
   const checkpoint = typeof data.checkpoint === 'string' ? at(data.checkpoint) : null;
   const activations = g.activations ? at(g.activations) : null;
@@ -143,7 +151,13 @@ export function optimizePlan(raw: RawScenario, o: OptimizeOptions): Optimization
   const p = prepare(raw, o);
   const w: Warning[] = [];
   if (p.checkpoint)
-    w.push(warning('typical_errors', 'the checkpoint is not read here: planned from the config with format-typical errors (sinan optimize on the command line measures it)', ['checkpoint']));
+    w.push(
+      warning(
+        'typical_errors',
+        'the checkpoint is not read here: planned from the config with format-typical errors (sinan optimize on the command line measures it)',
+        ['checkpoint'],
+      ),
+    );
   else w.push(warning('typical_errors', 'no checkpoint: planned from the config with format-typical errors, not measured ones', ['checkpoint']));
   const { bestCandidate: _, ...r } = assemble(p, o, typical(p, o), w);
   return r;
@@ -158,7 +172,12 @@ async function run(raw: RawScenario, o: RunOptions): Promise<OptimizationReport>
   const p = prepare(raw, o);
   if (o.out && !p.checkpoint)
     throw new IssueError([
-      mkIssue({ code: 'missing_key', path: ['checkpoint'], key: 'checkpoint', hint: '--out writes the optimized checkpoint: name the safetensors folder as checkpoint: in the scenario' }),
+      mkIssue({
+        code: 'missing_key',
+        path: ['checkpoint'],
+        key: 'checkpoint',
+        hint: '--out writes the optimized checkpoint: name the safetensors folder as checkpoint: in the scenario',
+      }),
     ]);
   if (!p.checkpoint) return optimizePlan(raw, o);
   if (o.files === null)
@@ -188,13 +207,26 @@ async function run(raw: RawScenario, o: RunOptions): Promise<OptimizationReport>
   const missing = [...expected.keys()].filter((k) => !sens.tensors.some((t) => t.name === k));
   const w: Warning[] = [];
   if (missing.length)
-    w.push(warning('estimate', `${missing.length} weight(s) of the model are not in the checkpoint under Hugging Face's names (e.g. ${missing[0]}); they are planned in 16 bits`, ['checkpoint']));
+    w.push(
+      warning(
+        'estimate',
+        `${missing.length} weight(s) of the model are not in the checkpoint under Hugging Face's names (e.g. ${missing[0]}); they are planned in 16 bits`,
+        ['checkpoint'],
+      ),
+    );
   const { bestCandidate: _, ...r } = assemble(p, o, sens, w);
   if (!o.out) return r;
-  const written = await writePlan(p.checkpoint, o.out, p.target.format, r.decisions, { ...r, files: [] }, {
-    ...(o.force ? { force: true } : {}),
-    ...(o.workers ? { workers: o.workers } : {}),
-  });
+  const written = await writePlan(
+    p.checkpoint,
+    o.out,
+    p.target.format,
+    r.decisions,
+    { ...r, files: [] },
+    {
+      ...(o.force ? { force: true } : {}),
+      ...(o.workers ? { workers: o.workers } : {}),
+    },
+  );
   const modelPath = p.target.format === 'gguf' ? written.files[0]! : written.folder;
   return {
     ...r,

@@ -67,6 +67,6 @@ export function ratioEstimate(err: ArrayLike<number>, ref: ArrayLike<number>, un
     ss += d * d;
   }
   const mean = sr / n;
-  const v = ((1 - n / units) / n) * (ss / (n - 1)) / (mean * mean);
+  const v = (((1 - n / units) / n) * (ss / (n - 1))) / (mean * mean);
   return { ratio: r, ci95: (1.96 * Math.sqrt(v)) / r };
 }

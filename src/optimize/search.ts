@@ -101,7 +101,7 @@ function fastFormats(job: ServeJob): (f: string) => boolean {
 
 /** Everything the search tries on `input.req`'s hardware; the best candidate and how many were priced. */
 export function searchHardware(input: SearchInput): { best: Candidate | null; evaluated: number } {
-  const { req, space, target, allow } = input;
+  const { req, space, allow } = input;
   const job0 = req.job;
   const L = job0.model.layers;
   const runs = fastFormats(job0);

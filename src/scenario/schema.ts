@@ -236,7 +236,9 @@ export const inferenceScenarioSchema = z.strictObject({
       activations: z
         .string()
         .optional()
-        .describe("sinan optimize: a safetensors file of each weight's per-input-channel mean squared activation (1-D, named like the weight), to weight errors by"),
+        .describe(
+          "sinan optimize: a safetensors file of each weight's per-input-channel mean squared activation (1-D, named like the weight), to weight errors by",
+        ),
     })
     .optional(),
 });

@@ -45,7 +45,6 @@ function totalWeightBytesOnce(e: Engine): number {
 }
 
 export function weightBytes(e: Engine): WeightBytes {
-  const m = e.job.model;
   const pp = e.split.pipeline;
   let layers = 0;
   for (const c of e.prepared.layers) layers += c.count * c.shape.weightBytes;

@@ -252,7 +252,8 @@ describe.skipIf(why !== null)('the web UI in chromium', () => {
     expect(await rows.count()).toBe(4);
     for (const [i, row] of r.rows.entries()) {
       expect(await rows.nth(i).getAttribute('data-row')).toBe(row.label);
-      if (row.plan.throughput) expect(await rows.nth(i).locator('td').nth(7).textContent()).toBe(Math.round(row.plan.throughput.outputTokensPerSecond).toLocaleString('en-US'));
+      if (row.plan.throughput)
+        expect(await rows.nth(i).locator('td').nth(7).textContent()).toBe(Math.round(row.plan.throughput.outputTokensPerSecond).toLocaleString('en-US'));
     }
     expect(await page.locator('section[data-attribution]').count()).toBe(r.attribution.length);
     expect(await page.locator(`section[data-attribution="${r.attribution[0]!.row}"] tr[data-optimization]`).count()).toBe(r.attribution[0]!.entries.length);

@@ -22,7 +22,11 @@ export function buildLlamaCpp(input: ServeInput, version: string, v: VersionData
     const layers = input.model.layers;
     const placed = p.offload?.layers;
     if (placed && placed.host + placed.disk > 0)
-      e.flag('--n-gpu-layers', placed.device, `${placed.device} of ${layers} layers on the device (llama.cpp runs the others on the CPU; it does not stream them)`);
+      e.flag(
+        '--n-gpu-layers',
+        placed.device,
+        `${placed.device} of ${layers} layers on the device (llama.cpp runs the others on the CPU; it does not stream them)`,
+      );
     else
       e.flag(
         '--n-gpu-layers',

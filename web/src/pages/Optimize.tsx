@@ -42,7 +42,12 @@ export function OptimizePage({ initial }: { initial: Obj }) {
     { path: ['workload', 'outputTokens'], label: 'output tokens', type: 'number' },
     { path: ['workload', 'concurrency'], label: 'requests in flight', type: 'number', optional: true, help: 'empty: the largest batch that fits' },
     { path: ['goal', 'objective'], label: 'goal', type: 'select', options: ['throughput', 'cost', 'devices', 'cheaper-hardware'] },
-    { path: ['goal', 'accuracy'], label: 'accuracy budget', type: 'number', help: 'importance-weighted relative squared error (1/SQNR) of weights and KV cache' },
+    {
+      path: ['goal', 'accuracy'],
+      label: 'accuracy budget',
+      type: 'number',
+      help: 'importance-weighted relative squared error (1/SQNR) of weights and KV cache',
+    },
   ];
   const run = useCallback(async (s: Obj, f: string) => {
     setBusy(true);
@@ -122,7 +127,11 @@ export function OptimizePage({ initial }: { initial: Obj }) {
                         {x.plan.system.replicas > 1 ? ` ×${x.plan.system.replicas}` : ''}
                       </td>
                       <td>{formatsOf(x.plan.quantization)}</td>
-                      <td>{x.decisions.kvCache.keys === x.decisions.kvCache.values ? x.decisions.kvCache.keys : `${x.decisions.kvCache.keys} / ${x.decisions.kvCache.values}`}</td>
+                      <td>
+                        {x.decisions.kvCache.keys === x.decisions.kvCache.values
+                          ? x.decisions.kvCache.keys
+                          : `${x.decisions.kvCache.keys} / ${x.decisions.kvCache.values}`}
+                      </td>
                       <td>{x.plan.latency ? fmtValue(x.plan.latency.ttftSeconds, 's') : '—'}</td>
                       <td>{x.plan.latency ? fmtValue(x.plan.latency.tpotSeconds, 's') : '—'}</td>
                       <td>{x.plan.throughput ? Math.round(x.plan.throughput.outputTokensPerSecond).toLocaleString('en-US') : 'does not fit'}</td>
