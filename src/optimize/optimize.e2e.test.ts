@@ -202,6 +202,24 @@ describe('sinan optimize on a Llama-3-style checkpoint', () => {
     expect(folderHash(fx.folder)).toBe(inputHash);
   });
 
+  it('for vLLM writes compressed-tensors (config groups for what the plan quantized, the rest in ignore) and serves the folder', async () => {
+    const out = join(dir, 'out-vllm');
+    const r = await run(scenario('vllm@0.10'), out);
+    expect(r.format).toBe('compressed-tensors');
+    expect(r.files).toContain(join(out, 'config.json'));
+    expect(r.serveCommand).toContain(`vllm serve '${out}'`);
+    const qc = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).quantization_config;
+    expect(qc.quant_method).toBe('compressed-tensors');
+    const targets = new Set((Object.values(qc.config_groups) as { targets: string[] }[]).flatMap((g) => g.targets));
+    for (const w of r.decisions.weights) {
+      const m = w.tensor.slice(0, -'.weight'.length);
+      if (w.format === 'bf16') expect(qc.ignore, m).toContain(m);
+      else expect(targets.has(m), m).toBe(true);
+    }
+    expect(qc.ignore).toContain('lm_head');
+    expect(folderHash(fx.folder)).toBe(inputHash);
+  });
+
   it('names the field for bad input', async () => {
     await expect(run(scenario('llama.cpp', 'quantization: { weights: bf16 }\nfoo: 1'))).rejects.toMatchObject({
       issues: [expect.objectContaining({ path: ['foo'] })],
