@@ -1,6 +1,8 @@
 import { defaultContext } from './context/load.js';
 import type { FileAccess, PlanContext } from './context/types.js';
-import { attempt, type Result } from './core/issues.js';
+import { attempt, IssueError, type Result } from './core/issues.js';
+import { optimizePlan, optimizeScenario, type RunOptions } from './optimize/run.js';
+import type { OptimizationReport } from './optimize/types.js';
 import { planCluster, planGoodput, type ClusterReport, type GoodputReport } from './fleet/plan.js';
 import { normalizeCluster, normalizeGoodput } from './scenario/fleet.js';
 import { normalizeInference } from './scenario/inference.js';
@@ -60,4 +62,44 @@ export function goodput(scenario: Record<string, unknown> | string, o: PlanOptio
     const ctx = ctxOf(o);
     return planGoodput(normalizeGoodput(raw(scenario, o), ctx, o.files ?? null), ctx.reliability);
   });
+}
+
+/** Options of the optimization manager: the output format (gguf, compressed-tensors, bitsandbytes; default from the engine). */
+export interface OptimizeApiOptions extends PlanOptions {
+  format?: string;
+}
+
+/**
+ * The optimization manager (seed 000) planned from the config: the baseline and the seed's other
+ * three rows, the decisions, the accuracy account, the attribution and the serve command, with
+ * format-typical errors. Reads and writes no file (a scenario's `checkpoint` is not read: use
+ * optimizeCheckpoint).
+ */
+export function optimize(scenario: Record<string, unknown> | string, o: OptimizeApiOptions = {}): Result<OptimizationReport> {
+  return attempt(() =>
+    optimizePlan(raw(scenario, o), { context: ctxOf(o), files: o.files ?? null, baseDir: o.baseDir ?? '.', ...(o.format ? { format: o.format } : {}) }),
+  );
+}
+
+/** The optimization manager on the scenario's checkpoint: measured errors, and with `out` the optimized checkpoint written there. */
+export async function optimizeCheckpoint(
+  scenario: Record<string, unknown> | string,
+  o: OptimizeApiOptions & Pick<RunOptions, 'out' | 'force' | 'workers' | 'exact' | 'onProgress'> = {},
+): Promise<Result<OptimizationReport>> {
+  try {
+    const { context: _c, files, baseDir, format, alternatives: _a, ...rest } = o;
+    return {
+      ok: true,
+      value: await optimizeScenario(raw(scenario, o), {
+        context: ctxOf(o),
+        files: files ?? null,
+        baseDir: baseDir ?? '.',
+        ...(format ? { format } : {}),
+        ...rest,
+      }),
+    };
+  } catch (e) {
+    if (e instanceof IssueError) return { ok: false, issues: e.issues };
+    throw e;
+  }
 }

@@ -158,7 +158,7 @@ export function checkOutputPlacement(output: string, inputs: string[], folders: 
 }
 
 /** Files a replaceable checkpoint folder may hold (what Sinan and Hugging Face write). */
-const CHECKPOINT_FILE = /\.(safetensors|json|model|txt|jinja|md|sinanz)$|^(tokenizer|vocab|merges|LICENSE|README)/i;
+const CHECKPOINT_FILE = /\.(safetensors|json|model|txt|jinja|md|sinanz|gguf)$|^(tokenizer|vocab|merges|LICENSE|README)/i;
 
 /**
  * An output written atomically: `path` (a file or a folder) is built as a temporary sibling and

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { storedBytes, weightFormat } from '../formats/weights.js';
+import { writeFileAtomic } from '../util/files.js';
 import { weightCodec, type CodecId } from '../quant/weight-codecs.js';
 import { allocate, type Option } from './allocate.js';
 import { quantizationConfig, writeCompanions, type CtGroup, type QuantizationConfig } from './config.js';
@@ -59,6 +61,8 @@ export interface MixedOptions {
   shardBytes?: number;
   workers?: number;
   force?: boolean;
+  /** Folder output: more files written inside it before it is moved into place (name -> content). */
+  extraFiles?: Readonly<Record<string, string>>;
 }
 
 export interface MixedReport {
@@ -223,24 +227,7 @@ export async function mixedPrecision(
       return pairs.get(t)!.get(f)!;
     });
     // write
-    const single = output.endsWith('.safetensors');
-    checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);
-    const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
-    try {
-      const plan = Object.fromEntries(all.map((t) => [t.name, chosen.get(t) ?? 'keep']));
-      await writeWeights(ck, decisions, out, single, o.shardBytes ?? DEFAULT_SHARD_BYTES, pool, {
-        sinan_format: 'mixed',
-        sinan_mixed_plan: JSON.stringify(plan),
-      });
-      const qc = mixedConfig(family, candidates, decisions);
-      if (!single) notes.push(...writeCompanions(input, out.temp, qc ? quantizationConfig(qc) : null));
-      if (!qc) notes.push('the budget keeps every weight in its source precision: nothing was quantized');
-      else notes.push('a single .safetensors output carries no config.json: write to a folder for a checkpoint loaders open');
-      out.commit();
-    } catch (e) {
-      out.abort();
-      throw e;
-    }
+    notes.push(...(await writeDecisions(ck, input, output, family, candidates, decisions, pool, o)).notes);
     const rel = (t: TensorInfo, d: number) => {
       const s = sqRef.get(t) ?? 0;
       return s > 0 ? Math.sqrt(d / s) : 0;
@@ -277,6 +264,86 @@ export async function mixedPrecision(
       }),
       notes,
     };
+  } finally {
+    ck.close();
+    await pool.close();
+  }
+}
+
+/** Writes per-tensor decisions as one loadable checkpoint (the config the family's loader reads), atomically. */
+async function writeDecisions(
+  ck: Checkpoint,
+  input: string,
+  output: string,
+  family: Family,
+  candidates: MixedFormat[],
+  decisions: Decision[],
+  pool: Pool,
+  o: MixedOptions,
+): Promise<{ notes: string[] }> {
+  const notes: string[] = [];
+  const all = decisions.map((d) => d.t);
+  const single = output.endsWith('.safetensors');
+  checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);
+  const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
+  try {
+    const plan = Object.fromEntries(all.map((t, i) => [t.name, decisions[i]!.kind === 'keep' ? 'keep' : (decisions[i] as Quantized).codec]));
+    await writeWeights(ck, decisions, out, single, o.shardBytes ?? DEFAULT_SHARD_BYTES, pool, {
+      sinan_format: 'mixed',
+      sinan_mixed_plan: JSON.stringify(plan),
+    });
+    const qc = mixedConfig(family, candidates, decisions);
+    if (!single) notes.push(...writeCompanions(input, out.temp, qc ? quantizationConfig(qc) : null));
+    if (!single) for (const [name, text] of Object.entries(o.extraFiles ?? {})) writeFileAtomic(join(out.temp, name), text);
+    if (!qc) notes.push('every weight stays in its source precision: nothing was quantized');
+    else if (single) notes.push('a single .safetensors output carries no config.json: write to a folder for a checkpoint loaders open');
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+  return { notes };
+}
+
+/**
+ * Writes a checkpoint with the given format per tensor (the optimization manager's choice; tensors
+ * not named stay as stored), with the loader config of the family that reads them all. The same
+ * writer as mixedPrecision: streamed by the worker pool, atomic, never over an input.
+ */
+export async function writeMixedCheckpoint(
+  input: string,
+  output: string,
+  formats: ReadonlyMap<string, MixedFormat>,
+  o: MixedOptions = {},
+): Promise<{ loader: string; bytesOut: number; notes: string[] }> {
+  const used = [...new Set(formats.values())].filter((f) => f !== 'keep');
+  const candidates: MixedFormat[] = ['keep', ...used];
+  const family = used.length ? familyOf(candidates) : 'compressed-tensors';
+  const ck = new Checkpoint(input);
+  const pool = new Pool(o.workers ?? defaultWorkers());
+  try {
+    const opts = { blocksize: o.blocksize ?? 64, groupSize: o.groupSize ?? 128, sym: true, layout: 'compressed-tensors' as const };
+    const decisions: Decision[] = ck.tensors.map((t) => {
+      const f = formats.get(t.name) ?? 'keep';
+      if (f === 'keep') {
+        // a kept linear layer (and the output head) goes in the loader's ignore list, as llm-compressor writes it
+        const role = tensorRole(t);
+        return role === 'other' || role === 'embedding' ? { kind: 'keep', t } : { kind: 'keep', t, note: `kept in ${t.dtype} by the plan` };
+      }
+      const p = codecParams(t, opts);
+      const problem = weightFormat(f)!.shapeProblem(p.out, p.in, registryOptions(p, {}));
+      if (problem) throw new CheckpointError('invalid_option', `tensor ${t.name} cannot be stored in ${f}: ${problem}`);
+      return { kind: 'quantize', t, module: t.name.slice(0, -'.weight'.length), codec: codecOf(f), params: p, stats: {} };
+    });
+    const quantized = decisions.filter((d): d is Quantized => d.kind === 'quantize');
+    const bad: string[] = [];
+    await prepass(ck, quantized, pool, (d) => bad.push(d.t.name));
+    if (bad.length) throw new CheckpointError('non_finite', `tensor(s) ${bad.slice(0, 3).join(', ')} hold a NaN or infinity; nothing was written`);
+    const { notes } = await writeDecisions(ck, input, output, family, candidates, decisions, pool, o);
+    let bytesOut = 0;
+    for (const d of decisions)
+      bytesOut += d.kind === 'keep' ? d.t.end - d.t.begin : storedBytes(d.codec, d.params.out, d.params.in, registryOptions(d.params, d.stats));
+    return { loader: FAMILIES.find((f) => f.family === family)!.loader, bytesOut, notes };
   } finally {
     ck.close();
     await pool.close();

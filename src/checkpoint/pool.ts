@@ -22,12 +22,13 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** The worker's script: the built worker.js, or (running from sources) worker.ts through tsx. */
-function workerScript(): { code: string; eval: boolean } | null {
+/** The worker's script: the built worker.js, or (running from sources) worker.ts through tsx; `module`: another worker (its path without extension). */
+function workerScript(module?: string): { code: string; eval: boolean } | null {
   const here = fileURLToPath(import.meta.url);
-  const js = join(dirname(here), 'worker.js');
-  if (here.endsWith('.js') && existsSync(js)) return { code: js, eval: false };
-  const ts = join(dirname(here), 'worker.ts');
+  const base = module ?? join(dirname(here), 'worker');
+  const js = `${base}.js`;
+  if (existsSync(js) && (module !== undefined || here.endsWith('.js'))) return { code: js, eval: false };
+  const ts = `${base}.ts`;
   if (!existsSync(ts)) return null;
   try {
     const req = createRequire(import.meta.url);
@@ -40,17 +41,28 @@ function workerScript(): { code: string; eval: boolean } | null {
   }
 }
 
+/** A pool that runs more task kinds: the worker module that handles them, and the same dispatcher for the calling thread. */
+/** Any task a pool runs: the engine's (AnyTask), or another module's (PoolOptions.worker). */
+export type PoolTask = AnyTask | { readonly kind: string };
+
+export interface PoolOptions {
+  worker?: { module: string; run: (runner: Runner, task: never) => unknown };
+}
+
 export class Pool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly queue: { task: AnyTask; p: Pending }[] = [];
+  private readonly queue: { task: PoolTask; p: Pending }[] = [];
   private readonly pending = new Map<Worker, Pending>();
   private readonly local: Runner | null;
   private failure: Error | null = null;
   readonly size: number;
 
-  constructor(workers: number) {
-    const script = workers > 1 ? workerScript() : null;
+  private readonly dispatch: (runner: Runner, task: PoolTask) => unknown;
+
+  constructor(workers: number, o: PoolOptions = {}) {
+    this.dispatch = (o.worker?.run as ((runner: Runner, task: PoolTask) => unknown) | undefined) ?? (runAnyTask as (runner: Runner, task: PoolTask) => unknown);
+    const script = workers > 1 ? workerScript(o.worker?.module) : null;
     if (!script) {
       this.local = { files: null };
       this.size = 1;
@@ -94,10 +106,10 @@ export class Pool {
   }
 
   /** Runs one task; resolves with its result. */
-  run<R>(task: AnyTask): Promise<R> {
+  run<R>(task: PoolTask): Promise<R> {
     if (this.local) {
       try {
-        return Promise.resolve(runAnyTask(this.local, task) as R);
+        return Promise.resolve(this.dispatch(this.local, task) as R);
       } catch (e) {
         return Promise.reject(e as Error);
       }
@@ -119,7 +131,7 @@ export class Pool {
    * until it settles (backpressure, e.g. for an asynchronous write). Stops at the first error,
    * which it throws.
    */
-  async runAll<T extends AnyTask, R>(
+  async runAll<T extends PoolTask, R>(
     source: Iterable<T>,
     done: (task: T, result: R) => void | Promise<void>,
     inFlight = Math.max(2, 2 * this.size),

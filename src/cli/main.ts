@@ -11,6 +11,7 @@ import { validateCommand } from './validate.js';
 import { calibrateCommand, type CalibrateFlags } from './calibrate.js';
 import { exportCommand, type ExportFlags } from './export.js';
 import { uiCommand } from './ui.js';
+import { optimizeCommand, type OptimizeFlags } from './optimize.js';
 
 const defaultIo: Io = {
   out: (s) => process.stdout.write(s),
@@ -105,6 +106,22 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--svg <dir>', 'also write each chart as an SVG file into this folder')
     .action(async (scenario: string, opts: ServeFlags) => {
       code = await serveCommand(scenario, opts, io);
+    });
+
+  program
+    .command('optimize')
+    .description(
+      "the optimization manager (seed 000): weight formats per tensor, K and V cache formats, offload placement with lossless storage, split and batch, searched jointly under the scenario's goal and accuracy budget; prints the baseline and the optimized rows and, with --out, writes a checkpoint the engine loads",
+    )
+    .argument('<scenario>', "inference scenario with a goal (and optionally checkpoint:), or '-' for standard input")
+    .option('--out <dir>', 'write the optimized checkpoint into this new folder (needs checkpoint: in the scenario)')
+    .option('--format <format>', 'gguf | compressed-tensors | bitsandbytes (default: gguf for a llama.cpp scenario, else compressed-tensors)')
+    .option('--exact', 'measure every row of every tensor (default: a sample with a stated 95% interval)')
+    .option('--workers <n>', 'worker threads for the measurement pass (default: every core)')
+    .option('--force', 'replace an existing output folder')
+    .option('--json', 'print the contract JSON object only')
+    .action(async (scenario: string, opts: OptimizeFlags) => {
+      code = await optimizeCommand(scenario, opts, io);
     });
 
   program

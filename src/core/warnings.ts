@@ -19,7 +19,9 @@ export type WarningCode =
   | 'slo_missed'
   | 'speculative_no_gain'
   | 'estimate'
-  | 'ignored_key';
+  | 'ignored_key'
+  | 'engine_changed'
+  | 'typical_errors';
 
 export interface Warning {
   code: WarningCode;

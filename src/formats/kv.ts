@@ -8,7 +8,7 @@
  * in fp16 (KIVI's residual window; per-channel keys quantize only whole groups of tokens).
  */
 
-export const KV_FORMAT_IDS = ['bf16', 'fp16', 'fp8', 'int8', 'int4'] as const;
+export const KV_FORMAT_IDS = ['bf16', 'fp16', 'fp8', 'int8', 'int4', 'q8_0', 'q5_0', 'q4_0'] as const;
 export type KvFormatId = (typeof KV_FORMAT_IDS)[number];
 
 export interface KvOptions {
@@ -31,7 +31,19 @@ export interface KvCacheFormat {
   v: KvSide;
 }
 
-const BITS: Record<KvFormatId, number | null> = { bf16: null, fp16: null, fp8: null, int8: 8, int4: 4 };
+const BITS: Record<KvFormatId, number | null> = { bf16: null, fp16: null, fp8: null, int8: 8, int4: 4, q8_0: null, q5_0: null, q4_0: null };
+
+/**
+ * llama.cpp's quantized cache types (--cache-type-k / --cache-type-v): ggml blocks of 32 values
+ * along each token's head dimension with an fp16 scale, the weight types' block structs
+ * (ggml-common.h: block_q8_0 34 bytes, block_q5_0 22, block_q4_0 18). K and V may differ.
+ */
+const GGML_BLOCKS: Partial<Record<KvFormatId, number>> = { q8_0: 34, q5_0: 22, q4_0: 18 };
+
+/** Whether `id` is a llama.cpp (ggml block) cache type. */
+export function isGgmlKv(id: KvFormatId): boolean {
+  return GGML_BLOCKS[id] !== undefined;
+}
 
 export function isKvFormat(id: string): id is KvFormatId {
   return (KV_FORMAT_IDS as readonly string[]).includes(id);
@@ -39,6 +51,8 @@ export function isKvFormat(id: string): id is KvFormatId {
 
 /** Bytes per cached element of the quantized part (no residual window): 2, 1, or bits/8 + 4/group. */
 export function kvBytesPerElement(id: KvFormatId, o: KvOptions = {}): number {
+  const blk = GGML_BLOCKS[id];
+  if (blk !== undefined) return blk / 32;
   const bits = BITS[id];
   if (bits === null) return id === 'fp8' ? 1 : 2;
   return bits / 8 + 4 / (o.group ?? 32);
@@ -53,6 +67,8 @@ export function kvQuantizedTokens(tokens: number, o: KvOptions = {}): number {
 
 /** Exact bytes of one head's K (or V) cache of `tokens` tokens, as the codec stores it. */
 export function kvCacheBytes(id: KvFormatId, tokens: number, headDim: number, o: KvOptions = {}): number {
+  const blk = GGML_BLOCKS[id];
+  if (blk !== undefined) return tokens * Math.ceil(headDim / 32) * blk;
   const bits = BITS[id];
   if (bits === null) return tokens * headDim * (id === 'fp8' ? 1 : 2);
   const g = o.group ?? 32;

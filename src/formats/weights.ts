@@ -54,6 +54,10 @@ export interface WeightFormat {
   tensors(out: number, inFeatures: number, o?: WeightOptions): StoredTensor[];
   /** Why a weight of this shape cannot be stored in this format (packing, divisibility), or null. */
   shapeProblem(out: number, inFeatures: number, o?: WeightOptions): string | null;
+  /** The format its writer uses instead for a shape it cannot store (llama.cpp's k-quant fallbacks); 16 bits when absent. */
+  fallback?: string;
+  /** The ggml type of a GGUF block format (the GGUF writer, src/gguf, stores it). */
+  ggml?: string;
 }
 
 function t(suffix: string, dtype: DType, shape: number[]): StoredTensor {
@@ -118,7 +122,7 @@ function intProblem(bits: 4 | 8) {
 
 const none = () => null;
 
-const FORMATS: WeightFormat[] = [
+const BASE_FORMATS: WeightFormat[] = [
   {
     id: 'bf16',
     description: 'bfloat16 (source precision)',
@@ -247,9 +251,48 @@ const FORMATS: WeightFormat[] = [
   },
 ];
 
+/**
+ * GGUF block formats (llama.cpp): rows of `in` values in blocks of `block` values, `bytes` per
+ * block (ggml-common.h block structs, ggml.c type_traits; the GGUF writer's table in
+ * src/gguf/ggml-types.ts holds the same numbers, checked by a test). Weight-only: ggml dequantizes
+ * them (or multiplies the codes with int8 dot products) and runs the GEMM in 16 bits. A row that
+ * is not a multiple of a k-quant's 256 falls back as llama-quant.cpp does.
+ */
+const GGUF_BLOCKS: readonly { id: string; ggml: string; block: number; bytes: number; fallback?: string; what: string }[] = [
+  { id: 'q8_0', ggml: 'Q8_0', block: 32, bytes: 34, what: '8-bit, fp16 scale per 32' },
+  { id: 'q6_k', ggml: 'Q6_K', block: 256, bytes: 210, fallback: 'q8_0', what: '6-bit k-quant, 8-bit scales per 16, fp16 per 256' },
+  { id: 'q5_k', ggml: 'Q5_K', block: 256, bytes: 176, fallback: 'q5_1', what: '5-bit k-quant, 6-bit scales and minima per 32, fp16 per 256' },
+  { id: 'q4_k', ggml: 'Q4_K', block: 256, bytes: 144, fallback: 'q5_0', what: '4-bit k-quant, 6-bit scales and minima per 32, fp16 per 256' },
+  { id: 'q3_k', ggml: 'Q3_K', block: 256, bytes: 110, fallback: 'iq4_nl', what: '3-bit k-quant, 6-bit scales per 16, fp16 per 256' },
+  { id: 'q2_k', ggml: 'Q2_K', block: 256, bytes: 84, fallback: 'iq4_nl', what: '2-bit k-quant, 4-bit scales and minima per 16, fp16 pair per 256' },
+  { id: 'q5_0', ggml: 'Q5_0', block: 32, bytes: 22, what: '5-bit, fp16 scale per 32' },
+  { id: 'q5_1', ggml: 'Q5_1', block: 32, bytes: 24, what: '5-bit, fp16 scale and minimum per 32' },
+  { id: 'q4_0', ggml: 'Q4_0', block: 32, bytes: 18, what: '4-bit, fp16 scale per 32' },
+  { id: 'q4_1', ggml: 'Q4_1', block: 32, bytes: 20, what: '4-bit, fp16 scale and minimum per 32' },
+  { id: 'iq4_nl', ggml: 'IQ4_NL', block: 32, bytes: 18, what: '4-bit non-linear (IQ4_NL grid), fp16 scale per 32' },
+];
+
+const FORMATS: readonly WeightFormat[] = [
+  ...BASE_FORMATS,
+  ...GGUF_BLOCKS.map((g): WeightFormat => ({
+    id: g.id,
+    description: `GGUF ${g.ggml}: ${g.what} (llama.cpp)`,
+    compute: 'bf16',
+    requires: null,
+    codec: null,
+    ggml: g.ggml,
+    ...(g.fallback ? { fallback: g.fallback } : {}),
+    tensors: (out, inF) => [t('weight', 'U8', [out, (inF / g.block) * g.bytes])],
+    shapeProblem: (_out, inF) => (inF % g.block === 0 ? null : `rows of ${inF} values are not a multiple of the ${g.ggml} block of ${g.block}`),
+  })),
+];
+
+/** The GGUF block formats' ids, most bits first. */
+export const GGUF_WEIGHT_IDS: readonly string[] = GGUF_BLOCKS.map((g) => g.id);
+
 const BY_ID: ReadonlyMap<string, (typeof FORMATS)[number]> = new Map(FORMATS.map((f) => [f.id, f]));
 
-/** Every weight format id (GGUF block types join this list when the GGUF writer lands). */
+/** Every weight format id. */
 export const WEIGHT_FORMAT_IDS = FORMATS.map((f) => f.id);
 
 export function weightFormat(id: string): WeightFormat | undefined {

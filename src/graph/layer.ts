@@ -1,6 +1,6 @@
 import { layerWeights, matrixParamsOnDevice, type WeightMatrix } from '../model/weights.js';
 import type { LayerSpec, ModelSpec } from '../model/types.js';
-import type { ActivationParts, Comm, Gemm, KernelTraits, LayerGraph, Load, Numerics, Segment, Split } from './types.js';
+import type { ActivationParts, Comm, Gemm, GemmPrecision, KernelTraits, LayerGraph, Load, Numerics, Segment, Split } from './types.js';
 
 /**
  * The operator graph of one transformer layer on one device, for any load: a training
@@ -90,9 +90,11 @@ export interface LayerShape {
   split: Split;
   num: Numerics;
   kernels: KernelTraits;
-  gemms: { name: string; n: number; k: number; experts: boolean; router: boolean; weightBytes: number }[];
+  gemms: { name: string; n: number; k: number; experts: boolean; router: boolean; weightBytes: number; precision?: GemmPrecision }[];
   params: { dense: number; expert: number };
   weightBytes: number;
+  /** Of weightBytes, the bytes stored in 16 bits (what lossless compression can shrink). */
+  bytes16: number;
   kvBytesPerToken: number;
   isMoe: boolean;
   window: number | null;
@@ -108,22 +110,41 @@ export function prepareLayer(m: ModelSpec, layer: LayerSpec, s: Split, num: Nume
   // ---- GEMMs, one per fused group of weight matrices
   const gemms: LayerShape['gemms'] = [];
   let weightBytes = BF16 * weights.vectors; // norms stay in 16 bits
+  let bytes16 = weightBytes;
   let denseParams = weights.vectors;
   let expertParams = 0;
+  // mixed precision: each member's bytes and precision, summed per fused GEMM
+  const mixed = new Map<string, { bytes: number; elements: number; precision: GemmPrecision | null }>();
   for (const w of weights.matrices) {
     const { n, k } = localShape(w, s);
     const p = matrixParamsOnDevice(w, tp, s.ep * s.etp);
     if (w.group === 'experts') expertParams += p;
     else denseParams += p;
     const router = w.role === 'router';
+    const role = router ? undefined : num.roles?.[w.role];
     // the matrix in the run's weight format (routers stay in 16 bits), its bias in 16 bits
     const elements = (w.group === 'experts' ? w.count / s.ep : 1) * n * k;
-    weightBytes += elements * (router ? BF16 : num.weightBytes(n, k)) + (p - elements) * BF16;
+    const bpe = router ? BF16 : (role ?? num).weightBytes(n, k);
+    weightBytes += elements * bpe + (p - elements) * BF16;
+    bytes16 += (bpe === BF16 ? elements : 0) * BF16 + (p - elements) * BF16;
+    if (num.roles && !router) {
+      const m = mixed.get(w.gemm) ?? { bytes: 0, elements: 0, precision: role?.gemm ?? num.gemm };
+      m.bytes += n * k * bpe;
+      m.elements += n * k;
+      if (m.precision !== (role?.gemm ?? num.gemm)) m.precision = 'bf16';
+      mixed.set(w.gemm, m);
+    }
     const f = gemms.find((g) => g.name === w.gemm);
     if (f) f.n += n;
     else gemms.push({ name: w.gemm, n, k, experts: w.group === 'experts', router, weightBytes: 0 });
   }
-  for (const g of gemms) g.weightBytes = g.router ? BF16 : num.weightBytes(g.n, g.k);
+  for (const g of gemms) {
+    const m = mixed.get(g.name);
+    if (m) {
+      g.weightBytes = m.bytes / m.elements;
+      g.precision = m.precision ?? 'bf16';
+    } else g.weightBytes = g.router ? BF16 : num.weightBytes(g.n, g.k);
+  }
   const { window, chunk } = layerSpan(m, layer);
   const headsDev = a.heads / tp;
   const rereads = kt.decodeAttention === 'per-query-head' && !a.mla ? Math.max(1, headsDev / Math.max(1, a.kvHeads / tp)) : 1;
@@ -136,6 +157,7 @@ export function prepareLayer(m: ModelSpec, layer: LayerSpec, s: Split, num: Nume
     gemms,
     params: { dense: denseParams, expert: expertParams },
     weightBytes,
+    bytes16,
     kvBytesPerToken: kvBytesPerTokenLayer(m, tp, num.kvBytes),
     isMoe,
     window,
@@ -178,7 +200,8 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
   // every entry has the same fields in the same order (one object shape for the pricing loop)
   const separate = shape.kernels.groupedGemm === 'multi-stream';
   for (const g of shape.gemms) {
-    const precision = g.router ? 'bf16' : num.gemm;
+    const precision = g.router ? 'bf16' : (g.precision ?? num.gemm);
+    const actBytes = g.precision === undefined ? act : g.precision === 'bf16' ? BF16 : 1;
     if (g.experts) {
       if (pairs <= 0) continue;
       const launches = separate ? Math.max(1, Math.round(touched)) : 1;
@@ -191,7 +214,7 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
         grouped: true,
         precision,
         weightBytes: g.weightBytes,
-        actBytes: act,
+        actBytes,
         launches,
         separate,
       });
@@ -205,7 +228,7 @@ export function loadLayer(shape: LayerShape, load: Load): LayerGraph {
         grouped: false,
         precision,
         weightBytes: g.weightBytes,
-        actBytes: g.router ? BF16 : act,
+        actBytes: g.router ? BF16 : actBytes,
         launches: 1,
         separate: false,
       });

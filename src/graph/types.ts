@@ -1,3 +1,5 @@
+import type { MatrixRole } from '../model/weights.js';
+
 /** The vocabulary of the operator graph: what one layer (or the head) does on one device. */
 
 /** How the work is spread over devices. */
@@ -39,14 +41,26 @@ export interface Load {
 
 export type GemmPrecision = 'bf16' | 'fp8' | 'fp4';
 
+/** One matrix role's format in a mixed-precision layer: stored bytes per element and tensor-core precision. */
+export interface RoleNumerics {
+  weightBytes: (out: number, inFeatures: number) => number;
+  gemm: GemmPrecision;
+}
+
 /** The numeric formats of a run. */
 export interface Numerics {
   /** Tensor-core precision of the linear layers. */
   gemm: GemmPrecision;
   /** Stored bytes per element of a linear weight of shape [out, in], scales included. */
   weightBytes: (out: number, inFeatures: number) => number;
-  /** Bytes per element of the KV cache (inference). */
+  /** Bytes per element of the KV cache (inference): the mean of K's and V's when they differ. */
   kvBytes: number;
+  /**
+   * Mixed precision (seed 000): the format of each matrix role of this layer, priced matrix by
+   * matrix; a fused GEMM whose members differ reads their bytes and runs in 16 bits unless every
+   * member runs in the same lower precision. Roles left out use the fields above.
+   */
+  roles?: Readonly<Partial<Record<MatrixRole, RoleNumerics>>>;
 }
 
 /**

@@ -47,6 +47,8 @@ describe('answers are byte for byte the CLI --json output', () => {
     ['/v1/serve', 'yuan2-102b-cpu.yaml', ['serve']],
     ['/v1/cluster', 'cluster-100k-h100.yaml', ['cluster']],
     ['/v1/goodput', 'goodput-llama3-405b.yaml', ['goodput']],
+    ['/v1/optimize', 'llama3.1-70b-optimize-a100.yaml', ['optimize']],
+    ['/v1/optimize?format=gguf', 'llama3.1-70b-optimize-a100.yaml', ['optimize', '--format', 'gguf']],
     ['/v1/export?to=vllm', 'llama3.1-70b-slo.yaml', ['export', '--to', 'vllm']],
     ['/v1/export?to=megatron&version=0.14.0', 'llama3.1-405b-h100-fixed.yaml', ['export', '--to', 'megatron', '--version', '0.14.0']],
     ['/v1/sweep?what=scaleup&domains=8,16,72', 'llama3.1-405b-h100-fixed.yaml', ['sweep', 'scaleup', '--domains', '8,16,72']],
@@ -120,7 +122,7 @@ describe('a request can name no file on the server', () => {
   ];
   for (const [what, body, field] of cases) {
     it(`refuses ${what}`, async () => {
-      for (const path of ['/v1/serve', '/v1/export?to=vllm']) {
+      for (const path of ['/v1/serve', '/v1/optimize', '/v1/export?to=vllm']) {
         const res = await post(path, JSON.stringify(body));
         expect(res.status).toBe(400);
         const o = (await res.json()) as { error: { issues: { path: string[]; message: string }[] } };
@@ -301,7 +303,18 @@ describe('GET /v1/openapi.json', () => {
       components: { schemas: Record<string, { properties: Record<string, unknown> }> };
       info: { description: string };
     };
-    for (const p of ['/v1/train', '/v1/serve', '/v1/cluster', '/v1/goodput', '/v1/export', '/v1/models', '/v1/hardware', '/v1/calibration', '/v1/validation'])
+    for (const p of [
+      '/v1/train',
+      '/v1/serve',
+      '/v1/cluster',
+      '/v1/goodput',
+      '/v1/optimize',
+      '/v1/export',
+      '/v1/models',
+      '/v1/hardware',
+      '/v1/calibration',
+      '/v1/validation',
+    ])
       expect(doc.paths[p]).toBeDefined();
     for (const k of ['training', 'inference', 'cluster', 'goodput'] as const)
       expect(Object.keys(doc.components.schemas[`${k}Scenario`]!.properties).sort()).toEqual(Object.keys(SCENARIO_SCHEMAS[k].shape).sort());

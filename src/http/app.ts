@@ -99,6 +99,7 @@ export function createApp(o: AppOptions): Hono {
     '/v1/serve': (c) => (['1', 'true'].includes(c.req.query('catalog') ?? '') ? 'serve-catalog' : 'serve'),
     '/v1/cluster': () => 'cluster',
     '/v1/goodput': () => 'goodput',
+    '/v1/optimize': () => 'optimize',
     '/v1/export': () => 'export',
     '/v1/sweep': () => 'sweep',
   };

@@ -4,6 +4,7 @@ import { IssueError, mkIssue, type Issue } from '../core/issues.js';
 import { exportScenario } from '../export/run.js';
 import type { ExportTarget, TargetData } from '../export/types.js';
 import { scaleUpSweep, weakScaling } from '../fleet/sweep.js';
+import { optimizePlan } from '../optimize/run.js';
 import { normalizeInference } from '../scenario/inference.js';
 import { parseText, type RawScenario } from '../scenario/load.js';
 import { normalizeTraining } from '../scenario/training.js';
@@ -17,7 +18,7 @@ import { errorText } from './errors.js';
  * limits, the library called with no file access, and the answer as the CLI prints it with
  * --json (so the two are byte for byte the same).
  */
-export const OPS = ['train', 'serve', 'serve-catalog', 'cluster', 'goodput', 'export', 'sweep', 'validate'] as const;
+export const OPS = ['train', 'serve', 'serve-catalog', 'cluster', 'goodput', 'optimize', 'export', 'sweep', 'validate'] as const;
 export type Op = (typeof OPS)[number];
 
 export interface Job {
@@ -105,6 +106,20 @@ function compute(job: Job, env: JobEnv): JobResult {
       return result(cluster(data, o));
     case 'goodput':
       return result(goodput(data, o));
+    case 'optimize':
+      // planned from the config (format-typical errors); the checkpoint path was refused above
+      return {
+        status: 200,
+        body: json(
+          optimizePlan(raw, {
+            context: ctx,
+            files: null,
+            baseDir: '.',
+            exportData: env.exportData,
+            ...(job.params.format !== undefined ? { format: job.params.format } : {}),
+          }),
+        ),
+      };
     case 'export':
       if (job.params.to === undefined) throw new IssueError([mkIssue({ code: 'missing_key', path: ['?to'], key: 'to', hint: 'POST /v1/export?to=vllm' })]);
       return { status: 200, body: json(exportScenario(raw, job.params.to, job.params.version, ctx, null, env.exportData)) };

@@ -67,6 +67,12 @@ export function openApi(limits: HttpLimits, version: string): Record<string, unk
       ),
       '/v1/cluster': post('size a cluster fabric and its power (sinan cluster --json)', 'cluster', 'ClusterReport'),
       '/v1/goodput': post('failures, checkpoints, effective training time (sinan goodput --json)', 'goodput', 'GoodputReport'),
+      '/v1/optimize': post(
+        'the optimization manager planned from the config, format-typical errors (sinan optimize --json; a checkpoint is refused)',
+        'inference',
+        'OptimizationReport',
+        [{ name: 'format', in: 'query', schema: { type: 'string', enum: ['gguf', 'compressed-tensors', 'bitsandbytes'] } }],
+      ),
       '/v1/sweep': post('throughput against scale-up domain or device count (sinan sweep --json)', 'training', '{ kind: sweep, sweep, rows }', [
         { name: 'what', in: 'query', schema: { type: 'string', enum: ['scaleup', 'weak'] } },
         { name: 'domains', in: 'query', schema: { type: 'string' }, description: 'comma-separated (scaleup)' },

@@ -7,8 +7,9 @@ import type { Accelerator } from '../hardware/types.js';
 import type { ModelSpec } from '../model/types.js';
 import { checkRules } from '../rules/table.js';
 import { formatProblem, type KvFormat } from '../serve/formats.js';
+import { isGgmlKv } from '../formats/kv.js';
 import { SERVE_RULES } from '../serve/rules.js';
-import type { ServeJob, ServeRequest, ServeSplit } from '../serve/types.js';
+import type { KvSplit, ServeJob, ServeRequest, ServeSplit } from '../serve/types.js';
 import type { RawScenario } from './load.js';
 import { parseWith } from './load.js';
 import { resolveModel } from './model.js';
@@ -74,8 +75,30 @@ export function normalizeInference(raw: RawScenario, ctx: PlanContext, files: Fi
   const weights = sc.quantization?.weights ?? 'bf16';
   // the KV format the engine picks when the scenario names none: the model's 16 bits, or (TensorRT-LLM)
   // what the checkpoint carries, FP8 for an FP8 checkpoint made by TensorRT Model Optimizer
-  let kvCache: KvFormat = sc.quantization?.kvCache ?? 'bf16';
-  if (sc.quantization?.kvCache === undefined && eng.profile.kv.kvDtype === 'checkpoint' && weights.startsWith('fp8')) {
+  const kvIn = sc.quantization?.kvCache;
+  let kvCache: KvFormat = kvIn === undefined ? 'bf16' : typeof kvIn === 'string' ? kvIn : kvIn.keys;
+  let kvSplit: KvSplit | null = null;
+  if (typeof kvIn === 'object') {
+    kvSplit = { keys: kvIn.keys, values: kvIn.values, group: kvIn.group ?? 32, residual: kvIn.residual ?? 0 };
+    const kivi = (f: string) => f === 'int8' || f === 'int4';
+    if ((kvIn.group !== undefined || kvIn.residual !== undefined) && !kivi(kvIn.keys) && !kivi(kvIn.values))
+      w.push(
+        warning('ignored_key', 'group and residual set the int8/int4 (KIVI) codec; neither K nor V uses it, so they change nothing', [
+          'quantization',
+          'kvCache',
+        ]),
+      );
+    if (model.attention.mla && kvIn.keys !== kvIn.values)
+      issues.push(
+        mkIssue({
+          code: 'unsupported',
+          path: ['quantization', 'kvCache'],
+          feature: 'different K and V formats with multi-head latent attention',
+          reason: 'MLA caches one latent vector per token, not separate keys and values: give one format',
+        }),
+      );
+  }
+  if (kvIn === undefined && eng.profile.kv.kvDtype === 'checkpoint' && weights.startsWith('fp8')) {
     kvCache = 'fp8';
     w.push(
       warning(
@@ -85,6 +108,16 @@ export function normalizeInference(raw: RawScenario, ctx: PlanContext, files: Fi
       ),
     );
   }
+  for (const f of new Set([kvCache, ...(kvSplit ? [kvSplit.values] : [])]))
+    if (isGgmlKv(f) && model.attention.headDim % 32 !== 0)
+      issues.push(
+        mkIssue({
+          code: 'unsupported',
+          path: ['quantization', 'kvCache'],
+          feature: `a ${f} KV cache with head dimension ${model.attention.headDim}`,
+          reason: "llama.cpp's quantized cache types store blocks of 32 values of each head",
+        }),
+      );
   if (accelerator) {
     const prob = formatProblem(weights, accelerator);
     if (prob)
@@ -140,6 +173,7 @@ export function normalizeInference(raw: RawScenario, ctx: PlanContext, files: Fi
     perNode,
     weights,
     kvCache,
+    ...(kvSplit ? { kvSplit } : {}),
     workload: {
       inputTokens: wl.inputTokens,
       outputTokens: wl.outputTokens,

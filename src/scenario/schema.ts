@@ -189,7 +189,19 @@ export const goodputScenarioSchema = z.strictObject({
 
 /** The weight formats of the one registry (src/formats), as scenario values. */
 export const WEIGHT_FORMAT_IDS = REGISTRY_WEIGHT_IDS as [string, ...string[]];
-export const KV_FORMAT_IDS = ['bf16', 'fp16', 'fp8', 'int8', 'int4'] as const;
+export const KV_FORMAT_IDS = REGISTRY_KV_IDS;
+
+const kvFormat = z.enum(KV_FORMAT_IDS);
+/** The KV cache: one format for K and V, or K and V separately (KIVI: keys per channel, values per token; llama.cpp: --cache-type-k/-v). */
+export const kvCacheSchema = z.union([
+  kvFormat,
+  z.strictObject({
+    keys: kvFormat,
+    values: kvFormat,
+    group: posInt.optional().describe('int8/int4 (KIVI): values per scale-and-minimum group (default 32)'),
+    residual: z.number().int().nonnegative().optional().describe('int8/int4 (KIVI): most recent tokens kept in 16 bits (default 0)'),
+  }),
+]);
 
 export const inferenceScenarioSchema = z.strictObject({
   kind: z.literal('inference'),
@@ -197,7 +209,7 @@ export const inferenceScenarioSchema = z.strictObject({
   model: modelInput,
   system: inferenceSystemSchema,
   parallelism: z.strictObject({ tensor: posInt.optional(), pipeline: posInt.optional(), expert: posInt.optional() }).optional(),
-  quantization: z.strictObject({ weights: z.enum(WEIGHT_FORMAT_IDS).optional(), kvCache: z.enum(KV_FORMAT_IDS).optional() }).optional(),
+  quantization: z.strictObject({ weights: z.enum(WEIGHT_FORMAT_IDS).optional(), kvCache: kvCacheSchema.optional() }).optional(),
   workload: z.strictObject({
     inputTokens: posInt,
     outputTokens: posInt,
@@ -221,6 +233,12 @@ export const inferenceScenarioSchema = z.strictObject({
     .strictObject({
       objective: z.enum(['throughput', 'cost', 'devices', 'cheaper-hardware']).optional(),
       accuracy: z.number().min(0).optional().describe('the most accuracy loss allowed, in the measure the report defines'),
+      activations: z
+        .string()
+        .optional()
+        .describe(
+          "sinan optimize: a safetensors file of each weight's per-input-channel mean squared activation (1-D, named like the weight), to weight errors by",
+        ),
     })
     .optional(),
 });
@@ -240,4 +258,5 @@ export const SCENARIO_SCHEMAS = {
 } as const;
 export type ScenarioKind = keyof typeof SCENARIO_SCHEMAS;
 import { WEIGHT_FORMAT_IDS as REGISTRY_WEIGHT_IDS } from '../formats/weights.js';
+import { KV_FORMAT_IDS as REGISTRY_KV_IDS } from '../formats/kv.js';
 import { RECOMPUTE_MODULES } from '../train/types.js';

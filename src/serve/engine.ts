@@ -3,13 +3,15 @@ import { deviceFor, type Device } from '../cost/roofline.js';
 import { cpuFabric, fabricFor, type Fabric } from '../cost/topology.js';
 import { layerClasses } from '../graph/flops.js';
 import { prepareLayer, type LayerShape } from '../graph/layer.js';
-import type { Numerics, Split } from '../graph/types.js';
+import type { Numerics, RoleNumerics, Split } from '../graph/types.js';
+import type { MatrixRole } from '../model/weights.js';
 import type { ModelSpec } from '../model/types.js';
 import type { StepTime } from './types.js';
 import type { MemoryUse } from './types.js';
 import type { Accelerator } from '../hardware/types.js';
 import { computeMode, kvBytesPerElement, weightBytesPerElement } from './formats.js';
-import type { ServeJob, ServeSplit } from './types.js';
+import type { ServeJob, ServeSplit, WeightPlan } from './types.js';
+import type { WeightFormat } from './formats.js';
 
 /** Where a serving step runs: a device with its fabric (GPUs, or CPU sockets linked by UPI). */
 export interface ServeTarget {
@@ -54,11 +56,17 @@ export function graphSplit(s: ServeSplit): Split {
 }
 
 export function numericsFor(job: ServeJob): Numerics {
+  const kv = job.kvSplit;
   return {
     gemm: job.cpu ? 'bf16' : computeMode(job.weights, job.accelerator!),
     weightBytes: (out, inF) => weightBytesPerElement(job.weights, out, inF),
-    kvBytes: kvBytesPerElement(job.kvCache),
+    kvBytes: kv ? (kvBytesPerElement(kv.keys, { group: kv.group }) + kvBytesPerElement(kv.values, { group: kv.group })) / 2 : kvBytesPerElement(job.kvCache),
   };
+}
+
+/** One role's format as the graph prices it: the registry's stored bytes and the tensor-core precision on this hardware. */
+function roleNumerics(job: ServeJob, f: WeightFormat): RoleNumerics {
+  return { weightBytes: (out, inF) => weightBytesPerElement(f, out, inF), gemm: job.cpu ? 'bf16' : computeMode(f, job.accelerator!) };
 }
 
 /** Off-device weights streamed each step (offload): bytes, seconds over the slowest tier, and where they live. */
@@ -70,16 +78,60 @@ export interface Stream {
   disk: number;
   /** The tier whose bandwidth paces the stream. */
   slowest: 'host-link' | 'disk' | null;
+  /**
+   * The layer schedule (schedule.ts): per layer of the model, in order, the seconds its weights
+   * take over the link each step on one device (0: resident) and the device seconds that decode
+   * its losslessly compressed matrices; the head's (and embedding's) transfer.
+   */
+  transfer?: Float64Array;
+  decode?: Float64Array;
+  headTransfer?: number;
+  /** Prefetch buffers (layers) and their device bytes. */
+  buffers?: number;
+  bufferBytes?: number;
+  /** Weight bytes resident on the busiest device, buffers included. */
+  resident?: number;
+  /** Per-layer placement, counted (placement plans only). */
+  placement?: { device: number; host: number; disk: number; lossless: number; storedBytes: number };
 }
 
 /** A model's layers prepared once for a split (their load-independent shapes), with how many of each. */
 export interface PreparedModel {
   model: ModelSpec;
   layers: { shape: LayerShape; count: number }[];
+  /** The class (index into `layers`) of each layer of the model, in order. */
+  order: number[];
 }
 
-export function prepareModel(model: ModelSpec, graph: Split, num: Numerics, job: ServeJob): PreparedModel {
-  return { model, layers: layerClasses(model).map((c) => ({ shape: prepareLayer(model, c.spec, graph, num, job.kernels), count: c.count })) };
+/**
+ * The distinct layers of a model for a split: one class per layer kind, or with a weight plan
+ * (mixed precision) one per kind and combination of role formats, so each distinct layer is
+ * priced once.
+ */
+export function prepareModel(model: ModelSpec, graph: Split, num: Numerics, job: ServeJob, plan: WeightPlan | null = null): PreparedModel {
+  if (!plan) {
+    const classes = layerClasses(model);
+    const order = model.pattern.map((l) => classes.findIndex((c) => c.spec.mlp === l.mlp && c.spec.attention === l.attention));
+    return { model, layers: classes.map((c) => ({ shape: prepareLayer(model, c.spec, graph, num, job.kernels), count: c.count })), order };
+  }
+  const keys = new Map<string, number>();
+  const layers: PreparedModel['layers'] = [];
+  const order = model.pattern.map((l, i) => {
+    const roles = plan.layers[i] ?? {};
+    const entries = Object.entries(roles).sort(([a], [b]) => (a < b ? -1 : 1));
+    const key = `${l.mlp}/${l.attention}/${entries.map(([r, f]) => `${r}=${f}`).join(',')}`;
+    let c = keys.get(key);
+    if (c === undefined) {
+      c = layers.length;
+      keys.set(key, c);
+      const rn: Partial<Record<MatrixRole, RoleNumerics>> = {};
+      for (const [r, f] of entries) rn[r as MatrixRole] = roleNumerics(job, f);
+      layers.push({ shape: prepareLayer(model, l, graph, { ...num, roles: rn }, job.kernels), count: 0 });
+    }
+    layers[c]!.count++;
+    return c;
+  });
+  return { model, layers, order };
 }
 
 export interface Engine {
@@ -117,5 +169,15 @@ export function baseEngine(job: ServeJob, split: ServeSplit): Engine {
   const graph = graphSplit(split);
   const num = numericsFor(job);
   const draft = job.speculative ? prepareModel(job.speculative.draft, { ...graph, ep: 1, etp: graph.tp }, num, job) : null;
-  return { job, split, target: targetFor(job), graph, num, stream: NO_STREAM, prepared: prepareModel(job.model, graph, num, job), draft, memo: {} };
+  return {
+    job,
+    split,
+    target: targetFor(job),
+    graph,
+    num,
+    stream: NO_STREAM,
+    prepared: prepareModel(job.model, graph, num, job, job.weightPlan ?? null),
+    draft,
+    memo: {},
+  };
 }

@@ -1,5 +1,5 @@
 import type { Accelerator } from '../hardware/types.js';
-import { kvBytesPerElement as kvRegistryBytes, type KvFormatId } from '../formats/kv.js';
+import { kvBytesPerElement as kvRegistryBytes, type KvFormatId, type KvOptions } from '../formats/kv.js';
 import { computeMode as registryCompute, formatProblem as registryProblem, weightFormat, WEIGHT_FORMAT_IDS, type HardwareCaps } from '../formats/weights.js';
 
 /**
@@ -30,29 +30,38 @@ export function computeMode(f: WeightFormat, a: Accelerator): 'bf16' | 'fp8' | '
  * 16 bits, as the checkpoint engine keeps it.
  */
 export function weightBytesPerElement(f: WeightFormat, out: number, inFeatures: number): number {
-  if (inFeatures >= 2 ** 26 || out >= 2 ** 26) return perElementOnce(f, out, inFeatures);
+  if (inFeatures >= 2 ** 26 || out >= 2 ** 26) return storedWeightBytes(f, out, inFeatures) / (out * inFeatures);
   let byShape = PER_ELEMENT.get(f);
   if (!byShape) PER_ELEMENT.set(f, (byShape = new Map()));
   const key = out * 2 ** 26 + inFeatures; // exact and unique for dimensions below 2^26
   let b = byShape.get(key);
-  if (b === undefined) byShape.set(key, (b = perElementOnce(f, out, inFeatures)));
+  if (b === undefined) byShape.set(key, (b = storedWeightBytes(f, out, inFeatures) / (out * inFeatures)));
   return b;
 }
 
 /** memo: idempotent (bytes per element of a format and shape never change); by format, then by shape */
 const PER_ELEMENT = new Map<string, Map<number, number>>();
 
-function perElementOnce(f: WeightFormat, out: number, inFeatures: number): number {
-  const spec = weightFormat(f);
-  if (!spec) throw new RangeError(`unknown weight format '${f}'`);
-  const id = spec.shapeProblem(out, inFeatures) ? 'bf16' : f;
-  const total = weightFormat(id)!
+/** The format a weight of this shape is stored in when `f` is asked: `f`, its writer's fallback (GGUF k-quants), or 16 bits. */
+export function storedFormat(f: WeightFormat, out: number, inFeatures: number): WeightFormat {
+  let id: string | undefined = f;
+  for (let hops = 0; id && hops < 4; hops++) {
+    const spec = weightFormat(id);
+    if (!spec) throw new RangeError(`unknown weight format '${id}'`);
+    if (!spec.shapeProblem(out, inFeatures)) return id;
+    id = spec.fallback;
+  }
+  return 'bf16';
+}
+
+/** Exact bytes of a weight of shape [out, in] asked in `f` (after the shape fallbacks of storedFormat). */
+export function storedWeightBytes(f: WeightFormat, out: number, inFeatures: number): number {
+  return weightFormat(storedFormat(f, out, inFeatures))!
     .tensors(out, inFeatures)
     .reduce((s, t) => s + t.bytes, 0);
-  return total / (out * inFeatures);
 }
 
 /** Bytes per KV element as the KIVI codec stores it (groups of 32 with an fp16 scale and minimum). */
-export function kvBytesPerElement(f: KvFormat): number {
-  return kvRegistryBytes(f);
+export function kvBytesPerElement(f: KvFormat, o: KvOptions = {}): number {
+  return kvRegistryBytes(f, o);
 }

@@ -1,5 +1,6 @@
 import { buildHead } from '../graph/head.js';
-import { cachedTokens, loadLayer, prepareLayer } from '../graph/layer.js';
+import { cachedTokens, kvBytesPerTokenLayer, loadLayer, prepareLayer } from '../graph/layer.js';
+import { kvBytesPerElement } from './formats.js';
 import type { Load } from '../graph/types.js';
 import { graphSplit, type Engine } from './engine.js';
 import type { ModelSpec } from '../model/types.js';
@@ -26,36 +27,53 @@ const TOTALS = new WeakMap<ModelSpec, Map<string, number>>();
 
 function totalWeightBytes(e: Engine): number {
   const m = e.job.model;
+  if (e.job.weightPlan) return totalWeightBytesOnce(e);
   let byFormat = TOTALS.get(m);
   if (!byFormat) TOTALS.set(m, (byFormat = new Map()));
   const key = e.job.weights;
   let total = byFormat.get(key);
-  if (total === undefined) {
-    total = 0;
-    const one = graphSplit({ tensor: 1, pipeline: 1, expert: 1 });
-    for (const c of e.prepared.layers) total += c.count * prepareLayer(m, c.shape.layer, one, e.num, e.job.kernels).weightBytes;
-    total += buildHead(m, one, oneToken).weightBytes;
-    byFormat.set(key, total);
-  }
+  if (total === undefined) byFormat.set(key, (total = totalWeightBytesOnce(e)));
   return total;
 }
 
-export function weightBytes(e: Engine): WeightBytes {
+function totalWeightBytesOnce(e: Engine): number {
   const m = e.job.model;
+  let total = 0;
+  const one = graphSplit({ tensor: 1, pipeline: 1, expert: 1 });
+  for (const c of e.prepared.layers) total += c.count * prepareLayer(m, c.shape.layer, one, e.num, e.job.kernels).weightBytes;
+  return total + buildHead(m, one, oneToken).weightBytes;
+}
+
+export function weightBytes(e: Engine): WeightBytes {
   const pp = e.split.pipeline;
   let layers = 0;
   for (const c of e.prepared.layers) layers += c.count * c.shape.weightBytes;
   const total = totalWeightBytes(e);
-  const h = buildHead(m, e.graph, oneToken);
-  const emb = 2 * h.params.embedding;
-  const head = 2 * h.params.head;
+  const { emb, head } = headWeightBytes(e);
   return { perDevice: layers / pp + (pp === 1 ? emb + head : Math.max(emb, head)), total };
 }
 
-/** KV bytes one request of `context` tokens holds on one device (windowed and chunked layers capped). */
+/** Bytes of the embedding table and of the output head (with the final norm) on one device (16 bits). */
+export function headWeightBytes(e: Engine): { emb: number; head: number } {
+  const h = buildHead(e.job.model, e.graph, oneToken);
+  return { emb: 2 * h.params.embedding, head: 2 * h.params.head };
+}
+
+/** KV bytes one request of `context` tokens holds on one device (windowed and chunked layers capped; a KIVI residual window in 16 bits). */
 export function kvBytesPerRequest(e: Engine, context: number): number {
+  const kv = e.job.kvSplit;
+  const m = e.job.model;
   let b = 0;
-  for (const c of e.prepared.layers) b += c.count * c.shape.kvBytesPerToken * cachedTokens(e.job.model, c.shape.layer, context);
+  for (const c of e.prepared.layers) {
+    const tokens = cachedTokens(m, c.shape.layer, context);
+    b += c.count * c.shape.kvBytesPerToken * tokens;
+    if (kv && kv.residual > 0) {
+      // the most recent `residual` tokens of a KIVI-quantized side stay in 16 bits
+      const recent = Math.min(kv.residual, tokens);
+      const perSide = kvBytesPerTokenLayer(m, e.split.tensor, 1) / 2; // elements of K (or V) per token
+      for (const f of [kv.keys, kv.values]) if (f === 'int8' || f === 'int4') b += c.count * recent * perSide * (2 - kvBytesPerElement(f, { group: kv.group }));
+    }
+  }
   return b / e.split.pipeline;
 }
 
@@ -100,7 +118,7 @@ export function memoryFor(e: Engine, concurrency: number): MemoryUse {
   const job = e.job;
   const w = job.workload;
   const st = staticMemory(e);
-  const resident = st.weights.perDevice * (1 - e.stream.fraction);
+  const resident = e.stream.resident ?? st.weights.perDevice;
   const tokens = Math.min(w.maxBatchTokens, Math.max(concurrency, w.inputTokens));
   const activations = activationBytes(e, tokens, Math.ceil(concurrency / e.split.pipeline));
   const other = job.cpu ? 0 : job.memoryReserve.runtimeBytes;

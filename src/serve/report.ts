@@ -1,5 +1,6 @@
 import { warning, type Warning } from '../core/warnings.js';
 import { countParameters } from '../model/params.js';
+import { layerWeights } from '../model/weights.js';
 import { disaggregate, type Disaggregation } from './disaggregation.js';
 import type { Engine } from './engine.js';
 import { averageContext, capacityOf, engineBatchLimit, maxConcurrency, memoryFor } from './memory.js';
@@ -17,7 +18,15 @@ export interface ServeReport {
   model: { id: string; name: string; parameters: number; activeParameters: number };
   system: { target: string; devices: number; replicas: number; devicesPerReplica: number };
   parallelism: { tensor: number; pipeline: number; expert: number };
-  quantization: { weights: string; kvCache: string };
+  quantization: {
+    weights: string;
+    kvCache: string;
+    /** K and V formats when the job sets them separately. */
+    kvKeys?: string;
+    kvValues?: string;
+    /** Mixed precision: each format's share of the layers' weight parameters. */
+    mix?: Record<string, number>;
+  };
   /** Serving-engine properties the prediction assumed. */
   engine: { profile: string; decodeAttention: string };
   profiles: { efficiency: { generation: string; fitted: boolean; source: string }; calibration: string; engine: string };
@@ -72,6 +81,8 @@ export interface ServeReport {
     boundByLink: boolean;
     slowestTier: 'host-link' | 'disk' | null;
     tiers: { host: number; disk: number };
+    /** Per-layer placement: layers on the device, in host memory and on disk, lossless ones, prefetch buffers. */
+    layers?: { device: number; host: number; disk: number; lossless: number; prefetchBuffers: number; bufferBytes: number };
   };
   speculative?: SpeculativeResult;
   disaggregation?: Disaggregation;
@@ -128,6 +139,35 @@ function withPoolFraction(r: MemoryReserveReport, kvPoolFraction: number): Memor
   const x = r as MemoryReserveReport & { kvPoolFraction: number };
   x.kvPoolFraction = kvPoolFraction;
   return x;
+}
+
+/** The formats of the report: the job's, K and V when split, and the mix of a weight plan. */
+function quantizationOf(e: Engine): ServeReport['quantization'] {
+  const job = e.job;
+  const kv = job.kvSplit;
+  const q: ServeReport['quantization'] = {
+    weights: job.weightPlan ? 'mixed' : job.weights,
+    kvCache: kv && kv.keys !== kv.values ? `${kv.keys}/${kv.values}` : job.kvCache,
+  };
+  if (kv) {
+    q.kvKeys = kv.keys;
+    q.kvValues = kv.values;
+  }
+  if (job.weightPlan) {
+    const params: Record<string, number> = {};
+    let total = 0;
+    job.model.pattern.forEach((l, i) => {
+      for (const w of layerWeights(job.model, l.mlp === 'moe' && job.model.moe ? 'moe' : 'dense').matrices) {
+        if (w.role === 'router') continue;
+        const f = job.weightPlan!.layers[i]?.[w.role] ?? job.weights;
+        const n = w.count * w.out * w.in;
+        params[f] = (params[f] ?? 0) + n;
+        total += n;
+      }
+    });
+    q.mix = Object.fromEntries(Object.entries(params).map(([f, n]) => [f, n / total]));
+  }
+  return q;
 }
 
 /** Evaluates the engine on the job's workload. */
@@ -267,7 +307,7 @@ export function evaluateServe(e: Engine): ServeReport {
     model: { id: m.id, name: m.name, parameters: counts.total, activeParameters: counts.active },
     system: { target: e.target.label, devices: job.devices, replicas, devicesPerReplica: perReplica },
     parallelism: { tensor: e.split.tensor, pipeline: e.split.pipeline, expert: e.split.expert },
-    quantization: { weights: job.weights, kvCache: job.kvCache },
+    quantization: quantizationOf(e),
     engine: { profile: job.engine, decodeAttention: job.kernels.decodeAttention },
     profiles: { efficiency: { generation: prof.generation, fitted: prof.fitted, source: prof.source }, calibration: job.cal.name, engine: job.engine },
     memory: {
@@ -318,6 +358,18 @@ export function evaluateServe(e: Engine): ServeReport {
       boundByLink: linkBound,
       slowestTier: e.stream.slowest,
       tiers: { host: e.stream.host, disk: e.stream.disk },
+      ...(e.stream.placement
+        ? {
+            layers: {
+              device: e.stream.placement.device,
+              host: e.stream.placement.host,
+              disk: e.stream.placement.disk,
+              lossless: e.stream.placement.lossless,
+              prefetchBuffers: e.stream.buffers ?? 0,
+              bufferBytes: Math.round(e.stream.bufferBytes ?? 0),
+            },
+          }
+        : {}),
     };
   }
   if (cyc.speculative) {

@@ -23,17 +23,25 @@ export function stepTime(e: Engine, segments: Segment[], pm: PreparedModel = e.p
   let memory = 0;
   let gemmMem = 0;
   let gemmComp = 0;
+  // decode steps are CUDA-graph captured; steps that prefill launch their kernels eagerly
+  const prefills = segments.some((g) => g.pastTokens === 0 && g.newTokens > 1);
+  const perLayer = prefills ? d.cal.servingPrefillLayerOverhead : d.cal.servingLayerOverhead;
+  const layerSeconds: number[] = [];
   for (const c of pm.layers) {
     const g = loadLayer(c.shape, load);
     const o = priceOps(g, d);
     const n = c.count / pp;
-    core += n * (o.gemm.seconds + o.attnFwd.seconds + o.ewFwd);
+    const one = o.gemm.seconds + o.attnFwd.seconds + o.ewFwd;
+    const oneComm = priceComms(g.comms, s, f).tp;
+    core += n * one;
     compute += n * (o.gemm.compute + o.attnFwd.compute);
     memory += n * (o.gemm.memory + o.attnFwd.memory + o.ewMemory);
     gemmMem += n * o.gemm.memory;
     gemmComp += n * o.gemm.compute;
-    comm += n * priceComms(g.comms, s, f).tp;
+    comm += n * oneComm;
+    layerSeconds.push(one + oneComm + perLayer);
   }
+  let headSeconds = d.cal.servingStepOverhead;
   for (const x of buildHead(model, s, load).gemms) {
     const c = gemmCost(x, d);
     core += c.seconds / pp;
@@ -41,10 +49,8 @@ export function stepTime(e: Engine, segments: Segment[], pm: PreparedModel = e.p
     memory += c.memory / pp;
     gemmMem += c.memory / pp;
     gemmComp += c.compute / pp;
+    headSeconds += c.seconds;
   }
-  // decode steps are CUDA-graph captured; steps that prefill launch their kernels eagerly
-  const prefills = segments.some((g) => g.pastTokens === 0 && g.newTokens > 1);
-  const perLayer = prefills ? d.cal.servingPrefillLayerOverhead : d.cal.servingLayerOverhead;
   const L = model.layers;
   const stageOther = d.cal.servingStepOverhead + (L / pp) * perLayer;
   let seconds = core + comm + stageOther;
@@ -62,6 +68,8 @@ export function stepTime(e: Engine, segments: Segment[], pm: PreparedModel = e.p
     otherSeconds: seconds - pp * (core + comm),
     gemmMemorySeconds: gemmMem * pp,
     gemmComputeSeconds: gemmComp * pp,
+    layerSeconds,
+    headSeconds,
   };
 }
 

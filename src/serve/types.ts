@@ -6,6 +6,7 @@ import type { ModelSpec } from '../model/types.js';
 import type { Warning } from '../core/warnings.js';
 import type { KvPolicy, MemoryReserve } from '../profiles/types.js';
 import type { KvFormat, WeightFormat } from './formats.js';
+import type { MatrixRole } from '../model/weights.js';
 
 export interface ServeSplit {
   tensor: number;
@@ -37,6 +38,35 @@ export interface Offload {
   to: 'host' | 'disk';
 }
 
+/** K and V cache formats chosen separately (seed 000; KIVI), with the KIVI codec's settings. */
+export interface KvSplit {
+  keys: KvFormat;
+  values: KvFormat;
+  /** int8/int4: values per scale-and-minimum group. */
+  group: number;
+  /** int8/int4: most recent tokens a request keeps in 16 bits. */
+  residual: number;
+}
+
+/** Mixed precision: the weight format of each matrix role, layer by layer (roles a layer leaves out use the job's `weights`). */
+export interface WeightPlan {
+  layers: Readonly<Partial<Record<MatrixRole, WeightFormat>>>[];
+}
+
+/**
+ * Where each layer's weights live (seed 000's offloading): resident on the device, or in host
+ * memory or on disk and streamed to the device every step into prefetch buffers, scheduled to
+ * overlap the transfers with the compute of the layers before; and which layers store their
+ * 16-bit matrices losslessly compressed (Huffman-coded exponents, decoded on the device before use).
+ */
+export interface Placement {
+  layers: ('device' | 'host' | 'disk')[];
+  /** Per layer: compressed size of its 16-bit matrices as a fraction of their size (1: stored plain), or null for none. */
+  lossless: number[] | null;
+  /** Device buffers, in layers, that streamed layers are prefetched into (2: double buffering). */
+  buffers: number;
+}
+
 export interface ServeJob {
   model: ModelSpec;
   accelerator: Accelerator | null;
@@ -46,6 +76,12 @@ export interface ServeJob {
   perNode: number;
   weights: WeightFormat;
   kvCache: KvFormat;
+  /** K and V formats when they differ or carry codec settings (kvCache is then the keys' format). */
+  kvSplit?: KvSplit | null;
+  /** Per-layer, per-role weight formats (mixed precision). */
+  weightPlan?: WeightPlan | null;
+  /** Per-layer placement and lossless storage; replaces `offload` when set. */
+  placement?: Placement | null;
   workload: Workload;
   slo: { ttftMs?: number | undefined; tpotMs?: number | undefined } | null;
   offload: Offload | null;
@@ -88,6 +124,9 @@ export interface StepTime {
   /** The memory component of the GEMMs alone, and their compute component. */
   gemmMemorySeconds: number;
   gemmComputeSeconds: number;
+  /** One layer of each prepared class (its ops, collectives and launch overhead), and the head with the step's fixed overhead: what a layer schedule orders. */
+  layerSeconds?: number[];
+  headSeconds?: number;
 }
 
 export interface MemoryUse {

@@ -234,6 +234,42 @@ describe.skipIf(why !== null)('the web UI in chromium', () => {
     await page.context().close();
   });
 
+  it("shows the optimization manager's four rows, the attribution and the per-tensor formats, the numbers the API answers", async () => {
+    const page = await open('/#/optimize');
+    await page.locator('table[data-table="optimize-rows"] tbody tr').first().waitFor({ timeout: 45_000 });
+    const scenario = {
+      kind: 'inference',
+      model: 'llama-3.1-70b',
+      system: { accelerator: 'nvidia-a100-80gb-sxm', count: 8 },
+      quantization: { weights: 'fp16' },
+      engine: 'vllm@0.10',
+      workload: { inputTokens: 1000, outputTokens: 500 },
+      goal: { objective: 'throughput', accuracy: 0.01 },
+    };
+    const r = await api<{
+      rows: { label: string; plan: { throughput: { outputTokensPerSecond: number } | null } }[];
+      attribution: { row: string; entries: { optimization: string }[] }[];
+      decisions: { weights: { format: string }[] };
+      serveCommand: string;
+    }>('/v1/optimize', scenario);
+    const rows = page.locator('table[data-table="optimize-rows"] tbody tr');
+    expect(await rows.count()).toBe(4);
+    for (const [i, row] of r.rows.entries()) {
+      expect(await rows.nth(i).getAttribute('data-row')).toBe(row.label);
+      if (row.plan.throughput)
+        expect(await rows.nth(i).locator('td').nth(7).textContent()).toBe(Math.round(row.plan.throughput.outputTokensPerSecond).toLocaleString('en-US'));
+    }
+    expect(await page.locator('section[data-attribution]').count()).toBe(r.attribution.length);
+    expect(await page.locator(`section[data-attribution="${r.attribution[0]!.row}"] tr[data-optimization]`).count()).toBe(r.attribution[0]!.entries.length);
+    const n = r.decisions.weights.filter((w) => w.format === r.decisions.weights[0]!.format).length;
+    expect(await page.locator('[data-format-map]').textContent()).toContain(`${r.decisions.weights[0]!.format}: ${n} tensors`);
+    expect(await page.locator('table[data-table="optimize-tensors"] tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('pre[data-serve-command]').textContent()).toBe(r.serveCommand);
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'optimize-desktop.png'), fullPage: true });
+    await page.context().close();
+  });
+
   it('shows the fleet and validation pages, overlays a calibration profile, and fits a phone screen', async () => {
     const page = await open('/#/fleet');
     await page.locator('[data-chart="goodput-interval"] svg').waitFor({ timeout: 45_000 });

@@ -2,12 +2,13 @@ import { useEffect, useState } from 'react';
 import type { Obj } from './components/Editor.js';
 import { EXAMPLES } from './examples.js';
 import { FleetPage } from './pages/Fleet.js';
+import { OptimizePage } from './pages/Optimize.js';
 import { ServingPage } from './pages/Serving.js';
 import { TrainingPage } from './pages/Training.js';
 import { ValidationPage } from './pages/Validation.js';
 import { PAGES, readHash, scenarioFromHash, type Page } from './state.js';
 
-const TITLES: Record<Page, string> = { training: 'Training', serving: 'Serving', fleet: 'Fleet', validation: 'Validation' };
+const TITLES: Record<Page, string> = { training: 'Training', serving: 'Serving', optimize: 'Optimize', fleet: 'Fleet', validation: 'Validation' };
 
 /** The page and its scenario come from the URL (a share link), else the page's built-in example. */
 export function App() {
@@ -70,6 +71,8 @@ export function App() {
           <TrainingPage key={JSON.stringify(initial)} initial={initial} />
         ) : page === 'serving' ? (
           <ServingPage key={JSON.stringify(initial)} initial={initial} />
+        ) : page === 'optimize' ? (
+          <OptimizePage key={JSON.stringify(initial)} initial={initial} />
         ) : page === 'fleet' ? (
           <FleetPage key={JSON.stringify(initial)} initial={initial} />
         ) : (

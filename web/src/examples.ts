@@ -13,6 +13,16 @@ export const EXAMPLES = {
     workload: { inputTokens: 2048, outputTokens: 256, requestRate: 2 },
     slo: { ttftMs: 1000, tpotMs: 50 },
   },
+  // examples/llama3.1-70b-optimize-a100.yaml: seed 000's baseline, 8 x A100 in FP16
+  optimize: {
+    kind: 'inference',
+    model: 'llama-3.1-70b',
+    system: { accelerator: 'nvidia-a100-80gb-sxm', count: 8 },
+    quantization: { weights: 'fp16' },
+    engine: 'vllm@0.10',
+    workload: { inputTokens: 1000, outputTokens: 500 },
+    goal: { objective: 'throughput', accuracy: 0.01 },
+  },
   fleet: {
     kind: 'goodput',
     model: 'llama-3.1-405b',

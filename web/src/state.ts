@@ -1,8 +1,8 @@
 import { decodeScenario, encodeScenario } from '../../src/charts/share.js';
 
 /** The page and its scenario live in the URL hash: #/<page>/<compressed scenario>, so a link reproduces the plan. */
-export type Page = 'training' | 'serving' | 'fleet' | 'validation';
-export const PAGES: Page[] = ['training', 'serving', 'fleet', 'validation'];
+export type Page = 'training' | 'serving' | 'optimize' | 'fleet' | 'validation';
+export const PAGES: Page[] = ['training', 'serving', 'optimize', 'fleet', 'validation'];
 
 export function readHash(): { page: Page; code: string | null } {
   const [, page, code] = (location.hash || '#/training').split('/');
