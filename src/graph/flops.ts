@@ -26,6 +26,19 @@ export function layerClasses(m: ModelSpec): readonly LayerClass[] {
 /** memo: idempotent (a model's layer classes never change; ModelSpec is immutable) */
 const CLASSES = new WeakMap<ModelSpec, readonly LayerClass[]>();
 
+/** The class (index into layerClasses) of each layer of the model, in order. */
+export function layerClassOrder(m: ModelSpec): readonly number[] {
+  let out = ORDER.get(m);
+  if (!out) {
+    const classes = layerClasses(m);
+    ORDER.set(m, (out = Object.freeze(m.pattern.map((l) => classes.findIndex((c) => c.spec.mlp === l.mlp && c.spec.attention === l.attention)))));
+  }
+  return out;
+}
+
+/** memo: idempotent (as CLASSES) */
+const ORDER = new WeakMap<ModelSpec, readonly number[]>();
+
 const ONE: Split = { tp: 1, cp: 1, ep: 1, etp: 1, moeTokenReplicas: 1, sp: false };
 const PLAIN: KernelTraits = { decodeAttention: 'grouped', elementwiseKernelsPerLayer: 0, attention: 'fused' };
 

@@ -1,7 +1,7 @@
 import type { Warning } from '../core/warnings.js';
 import { deviceFor, type Device } from '../cost/roofline.js';
 import { cpuFabric, fabricFor, type Fabric } from '../cost/topology.js';
-import { layerClasses } from '../graph/flops.js';
+import { layerClasses, layerClassOrder } from '../graph/flops.js';
 import { prepareLayer, type LayerShape } from '../graph/layer.js';
 import type { Numerics, RoleNumerics, Split } from '../graph/types.js';
 import type { MatrixRole } from '../model/weights.js';
@@ -100,7 +100,7 @@ export interface PreparedModel {
   model: ModelSpec;
   layers: { shape: LayerShape; count: number }[];
   /** The class (index into `layers`) of each layer of the model, in order. */
-  order: number[];
+  order: readonly number[];
 }
 
 /**
@@ -111,8 +111,11 @@ export interface PreparedModel {
 export function prepareModel(model: ModelSpec, graph: Split, num: Numerics, job: ServeJob, plan: WeightPlan | null = null): PreparedModel {
   if (!plan) {
     const classes = layerClasses(model);
-    const order = model.pattern.map((l) => classes.findIndex((c) => c.spec.mlp === l.mlp && c.spec.attention === l.attention));
-    return { model, layers: classes.map((c) => ({ shape: prepareLayer(model, c.spec, graph, num, job.kernels), count: c.count })), order };
+    return {
+      model,
+      layers: classes.map((c) => ({ shape: prepareLayer(model, c.spec, graph, num, job.kernels), count: c.count })),
+      order: layerClassOrder(model),
+    };
   }
   const keys = new Map<string, number>();
   const layers: PreparedModel['layers'] = [];
