@@ -8,7 +8,7 @@ import type { ServeJob, ServeRequest } from '../serve/types.js';
 import { ACCURACY_MEASURE, decisionSpace, IMPORTANCE_SOURCE, kvOptions, type DecisionSpace, type KvOption } from './accuracy.js';
 import { resolveFormat } from './resolve.js';
 import { ALL, better, searchHardware, type Allow, type Candidate, type SearchInput } from './search.js';
-import type { Target } from './targets.js';
+import { loadsOn, type Target } from './targets.js';
 import { typicalKvError, typicalWeightError } from './typical.js';
 import type { AccuracyReport, Attribution, AttributionEntry, Decisions, Goal, OptimizationReport, Row, Sensitivity } from './types.js';
 
@@ -249,6 +249,14 @@ export function planOptimization(input: OptimizeInput): Omit<OptimizationReport,
         ['goal', 'accuracy'],
       ),
     );
+  if (!loadsOn(target, job.accelerator?.vendor ?? null))
+    warnings.push(
+      warning(
+        'estimate',
+        `${target.engine} is not known to load ${target.format} checkpoints on ${job.accelerator ? `${job.accelerator.vendor} accelerators (${job.accelerator.id})` : 'CPUs'}: the rows on this hardware are priced, but the written files may not load there`,
+        ['system'],
+      ),
+    );
   const rows: Row[] = [rowOf(c, 'baseline', 'the scenario as given', baseCand)];
   const T = tps(baseline);
   const count = job.devices;
@@ -305,6 +313,7 @@ export function planOptimization(input: OptimizeInput): Omit<OptimizationReport,
     const price = job.pricePerHour;
     for (const a of input.catalog) {
       if (!(a.pricePerHour < price) || !a.peakFlops.bf16 || a.memoryBytes <= 0 || a.id === job.accelerator.id) continue;
+      if (!loadsOn(target, a.vendor)) continue; // its engine does not load these files there
       const cand = search(c, onHardware(req, a, count), ALL);
       if (!cand || !cand.report.fits || !(cand.report.slo?.met ?? true)) continue;
       const usd = cand.report.cost?.usdPerMillionOutputTokens ?? Infinity;

@@ -80,3 +80,23 @@ export function fusedGroup(role: string): string {
   if (role === 'shared_gate' || role === 'shared_up') return 'shared_gate_up';
   return role;
 }
+
+/**
+ * Accelerator vendors whose engine loads every weight format of the target (the catalog's
+ * `vendor` names). Sources: vLLM's quantization hardware table (docs.vllm.ai/en/v0.11.2/features/
+ * quantization, "Supported Hardware"): INT4 W4A16 and INT8 weight-only run on Marlin kernels,
+ * NVIDIA only; bitsandbytes NVIDIA only; Intel Gaudi loads only INC (W8A8), TPUs none of these.
+ * llama.cpp (README, backends): CUDA, and HIP for AMD GPUs, run every ggml type; it has no Gaudi
+ * or TPU backend. A vendor not listed is not known to load the files Sinan writes.
+ */
+const LOADING_VENDORS: Readonly<Record<OutputFormat, readonly string[]>> = {
+  gguf: ['NVIDIA', 'AMD'],
+  'compressed-tensors': ['NVIDIA'],
+  bitsandbytes: ['NVIDIA'],
+};
+
+/** Whether the target's engine is known to load the target's files on this vendor's accelerators (CPUs: GGUF only). */
+export function loadsOn(t: Target, vendor: string | null): boolean {
+  if (vendor === null) return t.format === 'gguf';
+  return LOADING_VENDORS[t.format].includes(vendor);
+}
