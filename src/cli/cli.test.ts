@@ -404,3 +404,17 @@ describe('sinan calibrate', () => {
     expect(d.err()).toMatch(/line 1/);
   }, 60_000);
 });
+
+describe('the package', () => {
+  it('ships every repository file the help and the README point users to', async () => {
+    const { readFileSync } = await import('node:fs');
+    const files = (JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[] }).files;
+    const c = capture();
+    await run(['node', 'sinan', '--help'], c.io);
+    const readme = readFileSync('README.md', 'utf8');
+    // paths of shipped kinds named in the help text and the README (docs/..., examples/..., data/...)
+    const named = new Set([...`${c.out()}\n${readme}`.matchAll(/\b((?:docs|examples|data)\/[\w./-]+\.(?:md|ya?ml|json|csv))\b/g)].map((m) => m[1]!));
+    expect(named.has('docs/scenarios.md')).toBe(true);
+    for (const p of named) expect(files, `${p} is named but its folder is not in package.json "files"`).toContain(p.split('/')[0]);
+  });
+});
