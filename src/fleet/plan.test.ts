@@ -77,6 +77,21 @@ describe('weak scaling study', () => {
       expect(rows[i]!.dataExposedSeconds!).toBeGreaterThan(rows[i - 1]!.dataExposedSeconds!);
     }
   });
+  it('a count where nothing fits prints no number and is no reference: the ratios start at the first plan that fits', () => {
+    const big = normalizeTraining(
+      raw({
+        kind: 'training',
+        model: 'llama-3.1-70b',
+        system: { accelerator: 'nvidia-h100-sxm', count: 8 },
+        training: { sequenceLength: 8192, globalBatchSize: 64 },
+      }),
+    );
+    const rows = weakScaling(big, [8, 64, 512], ctx.fleet, net);
+    expect(rows[0]).toMatchObject({ x: 8, fits: false, tokensPerSecondPerDevice: null, relative: null });
+    const firstFit = rows.find((r) => r.fits)!;
+    expect(firstFit.relative).toBe(1);
+    for (const r of rows) if (r.fits) expect(r.relative!).toBeCloseTo(r.tokensPerSecondPerDevice! / firstFit.tokensPerSecondPerDevice!, 9);
+  });
   it('prints no number for a cluster the fabric cannot build', () => {
     const rows = weakScaling(n(), [8, 1e9], ctx.fleet, net);
     expect(rows[1]).toMatchObject({ x: 1e9, tokensPerSecondPerDevice: null, relative: null });

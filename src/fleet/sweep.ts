@@ -6,7 +6,7 @@ export interface SweepRow {
   x: number;
   /** Null when no plan exists at this point (the fabric cannot be built that large, or nothing fits). */
   tokensPerSecondPerDevice: number | null;
-  /** Relative to the previous row (scale-up) or to the first row (weak scaling). */
+  /** Relative to the previous row with a number (scale-up) or to the first row with a number (weak scaling). */
   relative: number | null;
   mfu: number | null;
   plan: string;
@@ -84,6 +84,20 @@ export function weakScaling(n: TrainRequest, counts: number[], fleet: FleetData,
     delete constraints.data;
     const job = { ...n.job, devices: count, perNode: Math.min(n.job.perNode, count), globalBatchSize: gbs, fabric };
     const r = planTraining({ ...n, job, constraints }, { alternatives: 0 });
+    if (!r.fits) {
+      // no number for a plan that does not fit, and it is no reference for the rows after it
+      rows.push({
+        x: count,
+        tokensPerSecondPerDevice: null,
+        relative: null,
+        mfu: null,
+        plan: planLabel(r),
+        fits: false,
+        reason: 'no plan fits in memory',
+        ...(tiers !== undefined ? { tiers } : {}),
+      });
+      continue;
+    }
     const first = rows.find((x) => x.tokensPerSecondPerDevice !== null);
     rows.push({
       x: count,
