@@ -292,6 +292,15 @@ describe.skipIf(why !== null)('the web UI in chromium', () => {
       .setInputFiles({ name: 'mine.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(profile)) });
     await page.getByText('1 of your runs overlaid').waitFor();
     expect(await svgText(page, 'validation')).toContain('your runs, after');
+    // the figure that counts is out of sample: it arrives after the refit and leads the line, the in-sample one labelled beside it
+    await page.getByText(/^Out of sample/).waitFor({ timeout: 90_000 });
+    const v = (await (await fetch(new URL('/v1/validation?kind=training&outOfSample=true', server.url))).json()) as {
+      medianApe: number;
+      outOfSample: { medianApe: number };
+    };
+    const line = (await page.locator('[data-metric="accuracy"]').textContent())!;
+    expect(line).toContain(`median error ${v.outOfSample.medianApe.toFixed(1)}%`);
+    expect(line).toContain(`in sample (the shipped fit, which saw every row): median ${v.medianApe.toFixed(1)}%`);
     await page.screenshot({ path: join(SHOTS, 'validation-desktop.png'), fullPage: true });
     await page.context().close();
     for (const p of ['training', 'serving'] as const) {
