@@ -7,7 +7,6 @@ import { acceptedNames, flagsOf, listKind, overrideKeysOf, shellWords, tomlKeysO
 import { loadExportData } from './data.js';
 import { defaultVersion, exportVersions, newestFirst } from './export.js';
 import { exportScenario } from './run.js';
-import { leadFlags } from './targets/sglang.js';
 import type { ExportResult, ExportTarget, TargetData } from './types.js';
 
 const data = loadExportData();
@@ -62,8 +61,8 @@ function namesIn(r: ExportResult): string[] {
   return out;
 }
 
-function allowedFor(target: ExportTarget, version: string | null, d: TargetData): Set<string> {
-  if (version === null) return new Set([...leadFlags(d), '--model-path']);
+function allowedFor(version: string | null, d: TargetData): Set<string> {
+  if (version === null) throw new Error('every target has version-pinned lists');
   return acceptedNames(d.versions[version]!);
 }
 
@@ -92,7 +91,7 @@ describe('every generated command uses only names its framework version is known
   it('names read back from the text are all on the version list (complete lists also reject unknown names)', () => {
     for (const { label, r } of results) {
       const d = data[r.target];
-      const ok = allowedFor(r.target, r.version, d);
+      const ok = allowedFor(r.version, d);
       const names = namesIn(r);
       // a partial list may vouch for none of the plan's settings (vLLM 0.14.0): then every setting is a comment
       if (r.check.list === 'known-good' && names.length === 0) expect(r.notEmitted.length).toBeGreaterThan(0);
@@ -109,13 +108,9 @@ describe('every generated command uses only names its framework version is known
     }
   });
 
-  it('each list is what its data says: complete where the parser was read, known-good where partial, none for SGLang', () => {
+  it('each list is what its data says: complete where the parser was read, known-good where partial', () => {
     for (const { r } of results) {
-      if (r.target === 'sglang') {
-        expect(r.check.list).toBe('none');
-        expect(r.version).toBeNull();
-        expect(r.command).toMatch(/Flags NOT checked: Sinan has no version-pinned SGLang argument list/);
-      } else expect(r.check.list).toBe(listKind(data[r.target].versions[r.version!]!));
+      expect(r.check.list).toBe(listKind(data[r.target].versions[r.version!]!));
       if (r.check.list === 'known-good') expect(r.command).toMatch(/partial list of names seen in version-pinned docs/);
       if (r.check.list === 'complete') expect(r.command ?? r.files![0]!.content).toMatch(/the complete list read from https:\/\//);
     }
@@ -203,6 +198,31 @@ speculative: { draft: llama-3.1-8b, tokens: 4, acceptance: 0.7 }`);
     }
   });
 
+  it('SGLang gets context, batch and memory flags on every release, and no --pp-size on 0.4.6 (0.4.10 has it)', () => {
+    expect(exportVersions('sglang', data.sglang)).toEqual(['0.5.6', '0.5.2', '0.4.10', '0.4.6']);
+    for (const v of exportVersions('sglang', data.sglang)) {
+      const r = exportScenario(SERVING[0]![1](), 'sglang', v, ctx, null, data);
+      const p = r.plan as Extract<ExportResult['plan'], { kind: 'inference' }>;
+      const words = shellWords(r.command!);
+      const value = (flag: string) => words[words.indexOf(flag) + 1];
+      expect(value('--tp-size'), v).toBe(String(p.parallelism.tensor));
+      expect(value('--context-length'), v).toBe(String(p.workload.inputTokens + p.workload.outputTokens));
+      expect(value('--max-running-requests'), v).toBe(String(p.workload.concurrency));
+      expect(value('--mem-fraction-static'), v).toBe(String(p.memory.reserve.kvPoolFraction));
+    }
+    const pp = () =>
+      inline(`kind: inference
+model: llama-3.1-70b
+system: { accelerator: nvidia-h100-sxm, count: 8 }
+parallelism: { tensor: 4, pipeline: 2, expert: 1 }
+workload: { inputTokens: 1024, outputTokens: 256, concurrency: 16 }`);
+    const old = exportScenario(pp(), 'sglang', '0.4.6', ctx, null, data);
+    expect(flagsOf(old.command!)).not.toContain('--pp-size');
+    expect(old.notEmitted).toContainEqual(expect.objectContaining({ suggestion: '--pp-size 2', reason: 'SGLang 0.4.6 has no option --pp-size' }));
+    const newer = exportScenario(pp(), 'sglang', '0.4.10', ctx, null, data);
+    expect(shellWords(newer.command!).join(' ')).toContain('--pp-size 2');
+  });
+
   it('torchtitan writes a TOML with the parallel degrees', () => {
     const r = exportScenario(TRAINING[1]![1](), 'torchtitan', undefined, ctx, null, data);
     const p = r.plan as Extract<ExportResult['plan'], { kind: 'training' }>;
@@ -221,6 +241,9 @@ speculative: { draft: llama-3.1-8b, tokens: 4, acceptance: 0.7 }`);
     expect(defaultVersion('vllm', data.vllm, 'vllm@0.9')).toBe('0.14.0');
     expect(defaultVersion('vllm', data.vllm, 'trtllm@1.0')).toBe('0.14.0');
     expect(defaultVersion('vllm', data.vllm, 'default')).toBe('0.14.0');
+    expect(defaultVersion('sglang', data.sglang, 'sglang@0.5')).toBe('0.5.6');
+    expect(defaultVersion('sglang', data.sglang, 'sglang@0.4')).toBe('0.4.10');
+    expect(defaultVersion('sglang', data.sglang, 'vllm@0.10')).toBe('0.5.6');
     expect(newestFirst(['0.6.3.post1', '0.10.2', '0.8.1', '1.0.0rc6', '0.19.0rc0'])).toEqual(['1.0.0rc6', '0.19.0rc0', '0.10.2', '0.8.1', '0.6.3.post1']);
   });
 
@@ -252,7 +275,7 @@ speculative: { draft: llama-3.1-8b, tokens: 4, acceptance: 0.7 }`);
     };
     expect(issue(() => exportScenario(SERVING[0]![1](), 'ollama', undefined, ctx, null, data)).path).toEqual(['--to']);
     expect(issue(() => exportScenario(SERVING[0]![1](), 'vllm', '9.9', ctx, null, data))).toMatchObject({ code: 'invalid_value', path: ['--version'] });
-    expect(issue(() => exportScenario(SERVING[0]![1](), 'sglang', '0.4.6', ctx, null, data))).toMatchObject({ code: 'unsupported' });
+    expect(issue(() => exportScenario(SERVING[0]![1](), 'sglang', '0.3.0', ctx, null, data))).toMatchObject({ code: 'invalid_value', path: ['--version'] });
     expect(issue(() => exportScenario(TRAINING[1]![1](), 'torchtitan', 'main-b5bcd76', ctx, null, data)).message).toMatch(/Python/);
     expect(issue(() => exportScenario(TRAINING[1]![1](), 'vllm', undefined, ctx, null, data))).toMatchObject({ path: ['kind'] });
   });

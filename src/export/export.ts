@@ -60,6 +60,7 @@ const PROFILE_FAMILY: Partial<Record<ExportTarget, string>> = {
   megatron: 'megatron-core',
   torchtitan: 'torchtitan',
   vllm: 'vllm',
+  sglang: 'sglang',
   trtllm: 'trtllm',
 };
 
@@ -106,7 +107,7 @@ function build(target: ExportTarget, input: ExportInput, version: string | null,
   if (target === 'vllm') return buildVllm(input, version!, v!);
   if (target === 'trtllm') return buildTrtllm(input, version!, v!);
   if (target === 'llama.cpp') return buildLlamaCpp(input, version!, v!);
-  return buildSglang(input, d);
+  return buildSglang(input, version!, v!);
 }
 
 /**
