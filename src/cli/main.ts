@@ -131,7 +131,10 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     )
     .argument('<scenario>', "training or inference scenario, or '-' for standard input")
     .requiredOption('--to <target>', 'megatron | megatron-bridge | torchtitan | vllm | sglang | trtllm | llama.cpp')
-    .option('--version <v>', "the framework release whose arguments to use (default: the newest Sinan's data covers)")
+    .option(
+      '--version <v>',
+      "the framework release whose arguments to use (default: the release line of the plan's framework or engine profile, e.g. vllm@0.10 → 0.10.x, else the newest Sinan's data covers)",
+    )
     .option('--json', 'print the contract JSON object only')
     .action(async (scenario: string, opts: ExportFlags) => {
       code = await exportCommand(scenario, opts, io);

@@ -16,8 +16,10 @@ describe('sinan export', () => {
     const c = capture();
     expect(await run(['export', 'examples/llama3.1-70b-slo.yaml', '--to', 'vllm', '--json'], c.io)).toBe(0);
     const o = JSON.parse(c.out());
-    expect(o).toMatchObject({ kind: 'export', target: 'vllm', version: '0.8.1' });
-    expect(o.command).toMatch(/^# sinan export --to vllm --version 0\.8\.1\n/);
+    // the plan is priced with the 'default' engine profile, which names no vLLM release: the newest listed
+    expect(o).toMatchObject({ kind: 'export', target: 'vllm', version: '0.14.0', check: { list: 'complete' } });
+    expect(o.check.versionChoice).toMatch(/^the newest listed vLLM release/);
+    expect(o.command).toMatch(/^# sinan export --to vllm --version 0\.14\.0\n/);
     expect(o.plan.kind).toBe('inference');
     expect(Array.isArray(o.warnings)).toBe(true);
   });

@@ -7,7 +7,6 @@ import { acceptedNames, flagsOf, listKind, overrideKeysOf, shellWords, tomlKeysO
 import { loadExportData } from './data.js';
 import { defaultVersion, exportVersions, newestFirst } from './export.js';
 import { exportScenario } from './run.js';
-import { leadFlags } from './targets/sglang.js';
 import type { ExportResult, ExportTarget, TargetData } from './types.js';
 
 const data = loadExportData();
@@ -62,8 +61,8 @@ function namesIn(r: ExportResult): string[] {
   return out;
 }
 
-function allowedFor(target: ExportTarget, version: string | null, d: TargetData): Set<string> {
-  if (version === null) return new Set([...leadFlags(d), '--model-path']);
+function allowedFor(version: string | null, d: TargetData): Set<string> {
+  if (version === null) throw new Error('every target has version-pinned lists');
   return acceptedNames(d.versions[version]!);
 }
 
@@ -92,7 +91,7 @@ describe('every generated command uses only names its framework version is known
   it('names read back from the text are all on the version list (complete lists also reject unknown names)', () => {
     for (const { label, r } of results) {
       const d = data[r.target];
-      const ok = allowedFor(r.target, r.version, d);
+      const ok = allowedFor(r.version, d);
       const names = namesIn(r);
       // a partial list may vouch for none of the plan's settings (vLLM 0.14.0): then every setting is a comment
       if (r.check.list === 'known-good' && names.length === 0) expect(r.notEmitted.length).toBeGreaterThan(0);
@@ -109,13 +108,9 @@ describe('every generated command uses only names its framework version is known
     }
   });
 
-  it('each list is what its data says: complete where the parser was read, known-good where partial, none for SGLang', () => {
+  it('each list is what its data says: complete where the parser was read, known-good where partial', () => {
     for (const { r } of results) {
-      if (r.target === 'sglang') {
-        expect(r.check.list).toBe('none');
-        expect(r.version).toBeNull();
-        expect(r.command).toMatch(/Flags NOT checked: Sinan has no version-pinned SGLang argument list/);
-      } else expect(r.check.list).toBe(listKind(data[r.target].versions[r.version!]!));
+      expect(r.check.list).toBe(listKind(data[r.target].versions[r.version!]!));
       if (r.check.list === 'known-good') expect(r.command).toMatch(/partial list of names seen in version-pinned docs/);
       if (r.check.list === 'complete') expect(r.command ?? r.files![0]!.content).toMatch(/the complete list read from https:\/\//);
     }
@@ -150,11 +145,82 @@ describe('what the commands say', () => {
     expect(r9.notEmitted.map((x) => x.suggestion)).toContain('--fp8-recipe delayed');
   });
 
-  it('a partial list drops what it cannot vouch for into comments (vLLM 0.6.3.post1 has no --max-num-seqs on it)', () => {
-    const r = exportScenario(SERVING[0]![1](), 'vllm', '0.6.3.post1', ctx, null, data);
-    expect(flagsOf(r.command!)).not.toContain('--max-num-seqs');
-    expect(r.command).toMatch(/^# {3}--max-num-seqs \d+ {3}— requests in flight/m);
-    expect(r.warnings.some((w) => w.code === 'ignored_key')).toBe(true);
+  it('a plain 70B plan gets its context, batch and memory flags on every vLLM release (all define them)', () => {
+    const vs = exportVersions('vllm', data.vllm);
+    expect(vs).toEqual(['0.14.0', '0.11.2', '0.10.2', '0.10.1.1', '0.8.5', '0.8.1', '0.6.6.post1', '0.6.3.post1']);
+    for (const v of vs) {
+      const r = exportScenario(SERVING[0]![1](), 'vllm', v, ctx, null, data);
+      const p = r.plan as Extract<ExportResult['plan'], { kind: 'inference' }>;
+      const words = shellWords(r.command!);
+      const value = (flag: string) => words[words.indexOf(flag) + 1];
+      expect(words.slice(0, 2), v).toEqual(['vllm', 'serve']);
+      expect(value('--tensor-parallel-size'), v).toBe(String(p.parallelism.tensor));
+      expect(value('--max-model-len'), v).toBe(String(p.workload.inputTokens + p.workload.outputTokens));
+      expect(value('--max-num-seqs'), v).toBe(String(p.workload.concurrency));
+      expect(value('--gpu-memory-utilization'), v).toBe(String(p.memory.reserve.kvPoolFraction));
+      expect(r.notEmitted, v).toEqual([]);
+    }
+  });
+
+  it('a flag a release does not define stays a comment: --enable-expert-parallel came in 0.8.1, --speculative-config in 0.8.5', () => {
+    const moe = () =>
+      inline(`kind: inference
+model: mixtral-8x7b
+system: { accelerator: nvidia-h100-sxm, count: 8 }
+parallelism: { tensor: 8, pipeline: 1, expert: 8 }
+workload: { inputTokens: 1024, outputTokens: 256, concurrency: 32 }
+speculative: { draft: llama-3.1-8b, tokens: 4, acceptance: 0.7 }`);
+    const r66 = exportScenario(moe(), 'vllm', '0.6.6.post1', ctx, null, data);
+    expect(flagsOf(r66.command!)).not.toContain('--enable-expert-parallel');
+    expect(r66.notEmitted).toContainEqual(
+      expect.objectContaining({ suggestion: '--enable-expert-parallel', reason: 'vLLM 0.6.6.post1 has no option --enable-expert-parallel' }),
+    );
+    expect(r66.command).toMatch(/^# {3}--enable-expert-parallel {3}— expert parallelism/m);
+    const r81 = exportScenario(moe(), 'vllm', '0.8.1', ctx, null, data);
+    expect(flagsOf(r81.command!)).toContain('--enable-expert-parallel');
+    // 0.8.1 still has the pre-JSON speculative flags and no --speculative-config; 0.8.5 the other way round
+    expect(flagsOf(r81.command!)).not.toContain('--speculative-config');
+    expect(shellWords(r81.command!).join(' ')).toContain('--speculative-model llama-3.1-8b --num-speculative-tokens 4');
+    const r85 = exportScenario(moe(), 'vllm', '0.8.5', ctx, null, data);
+    expect(flagsOf(r85.command!)).not.toContain('--speculative-model');
+    expect(shellWords(r85.command!)).toContain('{"model":"llama-3.1-8b","num_speculative_tokens":4}');
+    expect(acceptedNames(data.vllm.versions['0.8.1']!).has('--speculative-config')).toBe(false);
+    expect(acceptedNames(data.vllm.versions['0.8.5']!).has('--speculative-model')).toBe(false);
+  });
+
+  it('each vLLM list names the release tag, its commit and the file it was read from', () => {
+    for (const [k, v] of Object.entries(data.vllm.versions)) {
+      expect(v.tag, k).toBe(`v${k}`);
+      expect(v.commit, k).toMatch(/^[0-9a-f]{40}$/);
+      expect(v.source, k).toBe(`https://github.com/vllm-project/vllm/blob/v${k}/vllm/engine/arg_utils.py`);
+      expect(listKind(v), k).toBe('complete');
+      expect(Object.keys(v.args ?? {}).length, k).toBeGreaterThan(80);
+    }
+  });
+
+  it('SGLang gets context, batch and memory flags on every release, and no --pp-size on 0.4.6 (0.4.10 has it)', () => {
+    expect(exportVersions('sglang', data.sglang)).toEqual(['0.5.6', '0.5.2', '0.4.10', '0.4.6']);
+    for (const v of exportVersions('sglang', data.sglang)) {
+      const r = exportScenario(SERVING[0]![1](), 'sglang', v, ctx, null, data);
+      const p = r.plan as Extract<ExportResult['plan'], { kind: 'inference' }>;
+      const words = shellWords(r.command!);
+      const value = (flag: string) => words[words.indexOf(flag) + 1];
+      expect(value('--tp-size'), v).toBe(String(p.parallelism.tensor));
+      expect(value('--context-length'), v).toBe(String(p.workload.inputTokens + p.workload.outputTokens));
+      expect(value('--max-running-requests'), v).toBe(String(p.workload.concurrency));
+      expect(value('--mem-fraction-static'), v).toBe(String(p.memory.reserve.kvPoolFraction));
+    }
+    const pp = () =>
+      inline(`kind: inference
+model: llama-3.1-70b
+system: { accelerator: nvidia-h100-sxm, count: 8 }
+parallelism: { tensor: 4, pipeline: 2, expert: 1 }
+workload: { inputTokens: 1024, outputTokens: 256, concurrency: 16 }`);
+    const old = exportScenario(pp(), 'sglang', '0.4.6', ctx, null, data);
+    expect(flagsOf(old.command!)).not.toContain('--pp-size');
+    expect(old.notEmitted).toContainEqual(expect.objectContaining({ suggestion: '--pp-size 2', reason: 'SGLang 0.4.6 has no option --pp-size' }));
+    const newer = exportScenario(pp(), 'sglang', '0.4.10', ctx, null, data);
+    expect(shellWords(newer.command!).join(' ')).toContain('--pp-size 2');
   });
 
   it('torchtitan writes a TOML with the parallel degrees', () => {
@@ -170,8 +236,31 @@ describe('what the commands say', () => {
     expect(defaultVersion('megatron', data.megatron, 'megatron-core@0.14')).toBe('0.14.0');
     expect(defaultVersion('torchtitan', data.torchtitan, 'torchtitan@0.2')).toBe('0.2.2');
     expect(defaultVersion('megatron', data.megatron, 'default')).toBe('0.19.0');
-    expect(exportScenario(SERVING[0]![1](), 'vllm', undefined, ctx, null, data).version).toBe('0.8.1');
+    expect(defaultVersion('vllm', data.vllm, 'vllm@0.10')).toBe('0.10.2');
+    expect(defaultVersion('vllm', data.vllm, 'vllm@0.8')).toBe('0.8.5');
+    expect(defaultVersion('vllm', data.vllm, 'vllm@0.9')).toBe('0.14.0');
+    expect(defaultVersion('vllm', data.vllm, 'trtllm@1.0')).toBe('0.14.0');
+    expect(defaultVersion('vllm', data.vllm, 'default')).toBe('0.14.0');
+    expect(defaultVersion('sglang', data.sglang, 'sglang@0.5')).toBe('0.5.6');
+    expect(defaultVersion('sglang', data.sglang, 'sglang@0.4')).toBe('0.4.10');
+    expect(defaultVersion('sglang', data.sglang, 'vllm@0.10')).toBe('0.5.6');
     expect(newestFirst(['0.6.3.post1', '0.10.2', '0.8.1', '1.0.0rc6', '0.19.0rc0'])).toEqual(['1.0.0rc6', '0.19.0rc0', '0.10.2', '0.8.1', '0.6.3.post1']);
+  });
+
+  it('the vLLM default follows the engine profile of the plan (vllm@0.10 is 0.10.2), the header says so, and --version overrides it', () => {
+    const a100 = () => raw('examples/llama3.1-70b-optimize-a100.yaml');
+    const r = exportScenario(a100(), 'vllm', undefined, ctx, null, data);
+    expect(r.plan.kind === 'inference' && r.plan.profiles.engine).toBe('vllm@0.10');
+    expect(r.version).toBe('0.10.2');
+    expect(r.command).toMatch(/^# sinan export --to vllm --version 0\.10\.2\n/);
+    expect(r.command).toContain("# Version 0.10.2: the newest listed vLLM 0.10.x release, following the plan's profile vllm@0.10");
+    const plain = exportScenario(SERVING[0]![1](), 'vllm', undefined, ctx, null, data);
+    expect(plain.plan.kind === 'inference' && plain.plan.profiles.engine).toBe('default');
+    expect(plain.version).toBe('0.14.0');
+    expect(plain.command).toContain('# Version 0.14.0: the newest listed vLLM release');
+    const asked = exportScenario(a100(), 'vllm', '0.8.1', ctx, null, data);
+    expect(asked.version).toBe('0.8.1');
+    expect(asked.command).toContain('# Version 0.8.1: asked for with --version');
   });
 
   it('refuses an unknown target or version, SGLang versions, torchtitan main and the wrong plan kind', () => {
@@ -186,7 +275,7 @@ describe('what the commands say', () => {
     };
     expect(issue(() => exportScenario(SERVING[0]![1](), 'ollama', undefined, ctx, null, data)).path).toEqual(['--to']);
     expect(issue(() => exportScenario(SERVING[0]![1](), 'vllm', '9.9', ctx, null, data))).toMatchObject({ code: 'invalid_value', path: ['--version'] });
-    expect(issue(() => exportScenario(SERVING[0]![1](), 'sglang', '0.4.6', ctx, null, data))).toMatchObject({ code: 'unsupported' });
+    expect(issue(() => exportScenario(SERVING[0]![1](), 'sglang', '0.3.0', ctx, null, data))).toMatchObject({ code: 'invalid_value', path: ['--version'] });
     expect(issue(() => exportScenario(TRAINING[1]![1](), 'torchtitan', 'main-b5bcd76', ctx, null, data)).message).toMatch(/Python/);
     expect(issue(() => exportScenario(TRAINING[1]![1](), 'vllm', undefined, ctx, null, data))).toMatchObject({ path: ['kind'] });
   });

@@ -49,22 +49,52 @@ export function exportVersions(target: ExportTarget, d: TargetData): string[] {
   );
 }
 
+/** A default version and why it was chosen (the export header says it). */
+export interface VersionChoice {
+  version: string | null;
+  why: string;
+}
+
+/** The profile families that name a release of a target (megatron-core@0.14 is Megatron-LM core_v0.14.x). */
+const PROFILE_FAMILY: Partial<Record<ExportTarget, string>> = {
+  megatron: 'megatron-core',
+  torchtitan: 'torchtitan',
+  vllm: 'vllm',
+  sglang: 'sglang',
+  trtllm: 'trtllm',
+};
+
 /**
- * The version used when none is asked for: the framework profile's release where the data has it,
- * else the first listed (newest) release whose list vouches for the target's core names.
+ * The version used when none is asked for: the newest listed release of the line the plan's
+ * framework or engine profile names (vllm@0.10 is the newest 0.10.x), else the newest listed
+ * release whose list vouches for the target's core names, else the newest listed.
  */
-export function defaultVersion(target: ExportTarget, d: TargetData, profile?: string): string | null {
+export function chooseVersion(target: ExportTarget, d: TargetData, profile?: string): VersionChoice {
   const vs = exportVersions(target, d);
-  if (!vs.length) return null;
-  const m = profile ? /@(\d+\.\d+)/.exec(profile) : null;
-  const fam = profile?.split('@')[0] ?? '';
-  const sameFamily = (target === 'megatron' && fam === 'megatron-core') || (target === 'torchtitan' && fam === 'torchtitan');
+  const info = TARGET_INFO[target];
+  if (!vs.length) return { version: null, why: `Sinan has no version-pinned ${info.label} argument list` };
+  const [fam, line] = (profile ?? '').split('@');
+  const m = line ? /^(\d+\.\d+)/.exec(line) : null;
+  const sameFamily = !!m && fam === PROFILE_FAMILY[target];
   if (m && sameFamily) {
     const hit = vs.find((k) => k === m[1] || k.startsWith(`${m[1]}.`));
-    if (hit) return hit;
+    if (hit) return { version: hit, why: `the newest listed ${info.label} ${m[1]}.x release, following the plan's profile ${profile}` };
   }
-  const info = TARGET_INFO[target];
-  return vs.find((k) => info.core.every((c) => names(d.versions[k]!).has(c))) ?? vs[0]!;
+  const unmatched = sameFamily
+    ? `the plan's profile ${profile} names a ${info.label} line Sinan has no argument list for`
+    : `the plan's profile ${profile ?? '(none)'} names no ${info.label} release`;
+  const core = vs.find((k) => info.core.every((c) => names(d.versions[k]!).has(c)));
+  if (core)
+    return {
+      version: core,
+      why: `${core === vs[0] ? 'the newest listed' : 'the newest listed whose list has the core names of'} ${info.label} release (${unmatched})`,
+    };
+  return { version: vs[0]!, why: `the newest listed ${info.label} release (${unmatched})` };
+}
+
+/** The version used when none is asked for (see chooseVersion). */
+export function defaultVersion(target: ExportTarget, d: TargetData, profile?: string): string | null {
+  return chooseVersion(target, d, profile).version;
 }
 
 function build(target: ExportTarget, input: ExportInput, version: string | null, d: TargetData): Built {
@@ -77,7 +107,7 @@ function build(target: ExportTarget, input: ExportInput, version: string | null,
   if (target === 'vllm') return buildVllm(input, version!, v!);
   if (target === 'trtllm') return buildTrtllm(input, version!, v!);
   if (target === 'llama.cpp') return buildLlamaCpp(input, version!, v!);
-  return buildSglang(input, d);
+  return buildSglang(input, version!, v!);
 }
 
 /**
@@ -103,7 +133,9 @@ export function exportPlan(input: ExportInput, target: string, requested: string
   const d = data[t];
   const available = exportVersions(t, d);
   let version: string | null;
+  let why: string;
   if (requested !== undefined) {
+    why = 'asked for with --version';
     if (!available.length)
       throw new IssueError([
         mkIssue({
@@ -127,7 +159,7 @@ export function exportPlan(input: ExportInput, target: string, requested: string
               : `no argument list of ${info.label} ${requested} in data/export/${t}.json`,
         }),
       ]);
-  } else version = defaultVersion(t, d, input.kind === 'training' ? input.plan.profiles.framework : input.plan.profiles.engine);
+  } else ({ version, why } = chooseVersion(t, d, input.kind === 'training' ? input.plan.profiles.framework : input.plan.profiles.engine));
   const b = build(t, input, version, d);
   const v = version ? d.versions[version]! : null;
   const check = {
@@ -135,6 +167,8 @@ export function exportPlan(input: ExportInput, target: string, requested: string
     version,
     source: v?.source ?? d.leads_not_validated?.source ?? '',
     names: [...new Set(b.names)],
+    versionChoice: why,
+    ...(v?.complete_for ? { completeFor: v.complete_for } : {}),
   };
   const header = [
     `sinan export --to ${t}${version ? ` --version ${version}` : ''}`,

@@ -50,8 +50,15 @@ export function checkLines(label: string, c: ExportCheck): string[] {
       `Flags NOT checked: Sinan has no version-pinned ${label} argument list. They follow the current docs at the time the data was read`,
       `  (${c.source}); check them against \`--help\` of the release you run.`,
     ];
-  if (c.list === 'complete') return [`Names checked against ${label} ${c.version}: the complete list read from ${c.source}`];
+  const chosen = `Version ${c.version}: ${c.versionChoice}`;
+  if (c.list === 'complete')
+    return [
+      chosen,
+      `Names checked against ${label} ${c.version}: the complete list read from ${c.source}`,
+      ...(c.completeFor ? [`  list scope: ${c.completeFor}`] : []),
+    ];
   return [
+    chosen,
     `Names checked against ${label} ${c.version}: a partial list of names seen in version-pinned docs (${c.source});`,
     `  only names on that list are emitted; settings without a checked name are listed below as comments.`,
   ];

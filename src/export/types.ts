@@ -54,6 +54,8 @@ export interface ArgInfo {
 
 export interface VersionData {
   source: string;
+  /** What a list marked complete covers, where that is less than the whole command (vLLM: the engine flags). */
+  complete_for?: string;
   tag?: string;
   ref?: string;
   commit?: string;
@@ -86,6 +88,10 @@ export interface ExportCheck {
   source: string;
   /** Every flag or key the output sets. */
   names: string[];
+  /** Why this version: asked for with --version, the plan's profile line, or the newest listed. */
+  versionChoice: string;
+  /** What a complete list covers where that is less than the whole command (the version's complete_for). */
+  completeFor?: string;
 }
 
 /** A plan setting the output could not carry with a checked name. */

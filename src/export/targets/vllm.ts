@@ -3,9 +3,9 @@ import type { Built, VersionData } from '../types.js';
 import { contextLength, modelVar, replicaNote, type ServeInput } from './serving-common.js';
 
 /**
- * vLLM server flags. The data is a partial, version-pinned list (data/export/vllm.json): only
- * names seen for the chosen version are emitted; the other plan settings are listed as comments
- * with the names the current docs use.
+ * vLLM server flags. data/export/vllm.json holds every engine flag of each pinned release (read
+ * from vllm/engine/arg_utils.py at the tag): a name the chosen release does not define is not
+ * emitted but listed as a comment, with the reason.
  */
 const QUANT: Record<string, string | null> = {
   fp8: 'fp8',
@@ -21,7 +21,8 @@ export function buildVllm(input: ServeInput, version: string, v: VersionData): B
   const p = input.plan;
   const q = p.parallelism;
   const e = new Emitter(v, `vLLM ${version}`);
-  const legacy = e.accepts('--model');
+  // `vllm serve MODEL` where the release has that entry point; the OpenAI server module otherwise
+  const legacy = !/^vllm serve\b/.test(v.entrypoint?.command ?? '') && e.accepts('--model');
   e.flag('--tensor-parallel-size', q.tensor, 'tensor parallelism');
   e.flag('--pipeline-parallel-size', q.pipeline, 'pipeline parallelism');
   if (q.expert > 1) e.flag('--enable-expert-parallel', undefined, `expert parallelism over the ${q.tensor * q.pipeline} devices`);
@@ -45,12 +46,12 @@ export function buildVllm(input: ServeInput, version: string, v: VersionData): B
   if (input.extras.chunkedPrefill) e.flag('--enable-chunked-prefill', undefined, 'chunked prefill');
   if (p.offload && p.offload.bytesStreamedPerStep > 0)
     e.flag('--cpu-offload-gb', Math.ceil(p.offload.tiers.host / 1e9), `${(p.offload.fractionOffloaded * 100).toFixed(0)}% of weights in host memory`);
-  if (input.extras.speculative)
-    e.flag(
-      '--speculative-config',
-      `'${JSON.stringify({ model: input.extras.speculative.draft, num_speculative_tokens: input.extras.speculative.tokens })}'`,
-      'speculative decoding',
-    );
+  const spec = input.extras.speculative;
+  // --speculative-config (JSON) replaced --speculative-model/--num-speculative-tokens (both in 0.8.1, neither in 0.8.5)
+  if (spec && !e.accepts('--speculative-config') && e.accepts('--speculative-model') && e.accepts('--num-speculative-tokens')) {
+    e.flag('--speculative-model', spec.draft, 'speculative decoding: draft model');
+    e.flag('--num-speculative-tokens', spec.tokens, 'speculative decoding: tokens proposed per step');
+  } else if (spec) e.flag('--speculative-config', `'${JSON.stringify({ model: spec.draft, num_speculative_tokens: spec.tokens })}'`, 'speculative decoding');
   const rn = replicaNote(input);
   if (rn) e.skip('replicas', `--data-parallel-size ${p.system.replicas}`, rn);
   const head = legacy ? `python -m vllm.entrypoints.openai.api_server --model ${modelVar(input)}` : `vllm serve ${modelVar(input)}`;
