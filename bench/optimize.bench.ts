@@ -1,3 +1,4 @@
+import { parse } from 'yaml';
 /**
  * `sinan optimize` benchmark.
  * 1. Analysis: the measurement pass (measure.ts: every candidate format's error on the sampled
@@ -10,7 +11,7 @@
  *    against the time of one plan priced alone (plans per second).
  * Usage: npx tsx bench/optimize.bench.ts [--layers N] [--workers N] [--exact]
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Checkpoint, writeSafetensors, type TensorToWrite } from '../src/checkpoint/safetensors.js';
@@ -160,19 +161,8 @@ try {
 }
 
 // --- 2. search ---------------------------------------------------------------------------------
-const raw = {
-  data: {
-    kind: 'inference',
-    model: 'llama-3.1-70b',
-    system: { accelerator: 'nvidia-a100-80gb-sxm', count: 8 },
-    quantization: { weights: 'fp16' },
-    engine: 'vllm@0.10',
-    workload: { inputTokens: 1000, outputTokens: 500 },
-    goal: { objective: 'throughput', accuracy: 0.01 },
-  },
-  baseDir: '.',
-  source: 'bench',
-};
+// seed 000's baseline: examples/llama3.1-70b-optimize-a100.yaml (8 x A100 in FP16)
+const raw = { data: parse(readFileSync('examples/llama3.1-70b-optimize-a100.yaml', 'utf8')) as Record<string, unknown>, baseDir: '.', source: 'bench' };
 optimizePlan(raw, { context: ctx, files: null, baseDir: '.' }); // warm up
 const whole: number[] = [];
 let evaluated = 0;

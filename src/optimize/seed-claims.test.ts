@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 /**
  * Seed 000's claims about the optimization manager, reproduced from the serving model and the
  * search (issue 12 item 7, SEED-CLAIMS row 27): offload is precision-aware; Sinan's placement
@@ -117,19 +119,7 @@ describe('SEED-CLAIMS row 27: Sinan placement against ZeRO-Inference', () => {
 describe('seed 000: 1 + 1 > 2', () => {
   it('the combined optimization beats the best single optimization on at least one of the four rows (Llama 3.1 70B, 8 x A100, FP16)', () => {
     const r = optimizePlan(
-      {
-        data: {
-          kind: 'inference',
-          model: 'llama-3.1-70b',
-          system: { accelerator: 'nvidia-a100-80gb-sxm', count: 8 },
-          quantization: { weights: 'fp16' },
-          engine: 'vllm@0.10',
-          workload: { inputTokens: 1000, outputTokens: 500 },
-          goal: { objective: 'throughput', accuracy: 0.01 },
-        },
-        baseDir: '.',
-        source: 'seed-claims',
-      },
+      { data: parse(readFileSync('examples/llama3.1-70b-optimize-a100.yaml', 'utf8')) as Record<string, unknown>, baseDir: '.', source: 'seed-claims' },
       { context: ctx, files: null, baseDir: '.' },
     );
     expect(r.rows.map((x) => x.label)).toEqual(['baseline', 'same hardware, optimized', 'fewer devices, same throughput', 'cheaper devices']);

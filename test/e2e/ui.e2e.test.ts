@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EXAMPLES } from '../../web/src/examples.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fmtValue } from '../../src/charts/format.js';
@@ -237,15 +238,7 @@ describe.skipIf(why !== null)('the web UI in chromium', () => {
   it("shows the optimization manager's four rows, the attribution and the per-tensor formats, the numbers the API answers", async () => {
     const page = await open('/#/optimize');
     await page.locator('table[data-table="optimize-rows"] tbody tr').first().waitFor({ timeout: 45_000 });
-    const scenario = {
-      kind: 'inference',
-      model: 'llama-3.1-70b',
-      system: { accelerator: 'nvidia-a100-80gb-sxm', count: 8 },
-      quantization: { weights: 'fp16' },
-      engine: 'vllm@0.10',
-      workload: { inputTokens: 1000, outputTokens: 500 },
-      goal: { objective: 'throughput', accuracy: 0.01 },
-    };
+    const scenario = EXAMPLES.optimize;
     const r = await api<{
       rows: { label: string; plan: { throughput: { outputTokensPerSecond: number } | null } }[];
       attribution: { row: string; entries: { optimization: string }[] }[];
