@@ -56,3 +56,14 @@ export function trainJob(m: ModelSpec, accelerator: string, devices: number, seq
     ...o,
   };
 }
+
+/** An Io for `run()` that keeps what a command prints (stdin as given). */
+export function captureIo(stdin = '') {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), readStdin: () => stdin },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}

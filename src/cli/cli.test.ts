@@ -2,17 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { captureIo } from '../../test/ctx.js';
 import { run } from './main.js';
 
-function capture(stdin = '') {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), readStdin: () => stdin },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
+const capture = captureIo;
 
 const scenario = `kind: training
 model: llama-3.1-8b

@@ -2,17 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { captureIo } from '../../test/ctx.js';
 import { run } from './main.js';
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), readStdin: () => '' },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
+const capture = captureIo;
 
 const EXAMPLE = join(import.meta.dirname, '../../examples/llama3.1-70b-optimize-a100.yaml');
 

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { captureIo } from '../../test/ctx.js';
 import { run } from '../cli/main.js';
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), readStdin: () => '' },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
+const capture = captureIo;
 
 describe('sinan export', () => {
   it('--json prints the contract object: kind, target, version, command and the plan', async () => {

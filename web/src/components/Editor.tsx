@@ -41,6 +41,15 @@ export function setAt(o: Obj, path: string[], v: unknown): Obj {
   return out;
 }
 
+/** The fields every page's form opens with: the model, the accelerator and how many. */
+export function systemFields(models: string[], accelerators: string[]): Field[] {
+  return [
+    { path: ['model'], label: 'model', type: 'select', options: models },
+    { path: ['system', 'accelerator'], label: 'accelerator', type: 'select', options: accelerators },
+    { path: ['system', 'count'], label: 'devices', type: 'number' },
+  ];
+}
+
 export function Editor({ id, scenario, fields, onChange }: { id: string; scenario: Obj; fields: Field[]; onChange: (s: Obj) => void }) {
   const [text, setText] = useState(() => stringify(scenario));
   const [yamlError, setYamlError] = useState<string | null>(null);

@@ -9,7 +9,7 @@ import { postJson } from '../api.js';
 import { Chart } from '../components/Chart.js';
 import { Toolbar, useListings } from '../components/common.js';
 import { Metric } from '../components/Derivations.js';
-import { Editor, type Field, type Obj } from '../components/Editor.js';
+import { Editor, type Field, type Obj, systemFields } from '../components/Editor.js';
 import { Issues } from '../components/Issues.js';
 import { CLUSTER_EXAMPLE } from '../examples.js';
 import { writeHash } from '../state.js';
@@ -26,9 +26,7 @@ export function FleetPage({ initial }: { initial: Obj }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const fields: Field[] = [
-    { path: ['model'], label: 'model', type: 'select', options: models },
-    { path: ['system', 'accelerator'], label: 'accelerator', type: 'select', options: accelerators },
-    { path: ['system', 'count'], label: 'devices', type: 'number' },
+    ...systemFields(models, accelerators),
     { path: ['reliability', 'days'], label: 'run length (days)', type: 'number' },
     { path: ['reliability', 'restartMinutes'], label: 'restart (minutes)', type: 'number', optional: true },
     { path: ['reliability', 'checkpoint', 'writeGBps'], label: 'checkpoint write GB/s', type: 'number' },

@@ -4,7 +4,7 @@ import type { OptimizationReport } from '../../../src/optimize/types.js';
 import { postJson } from '../api.js';
 import { Toolbar, useListings } from '../components/common.js';
 import { Metric } from '../components/Derivations.js';
-import { Editor, type Field, type Obj } from '../components/Editor.js';
+import { Editor, type Field, type Obj, systemFields } from '../components/Editor.js';
 import { Issues, Warnings } from '../components/Issues.js';
 import { writeHash } from '../state.js';
 
@@ -33,9 +33,7 @@ export function OptimizePage({ initial }: { initial: Obj }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const fields: Field[] = [
-    { path: ['model'], label: 'model', type: 'select', options: models },
-    { path: ['system', 'accelerator'], label: 'accelerator', type: 'select', options: accelerators },
-    { path: ['system', 'count'], label: 'devices', type: 'number' },
+    ...systemFields(models, accelerators),
     { path: ['quantization', 'weights'], label: 'baseline weights', type: 'select', options: ['bf16', 'fp16', 'fp8', 'int8', 'int4'], optional: true },
     { path: ['engine'], label: 'engine', type: 'select', options: ['vllm@0.10', 'sglang@0.5', 'llama.cpp'], optional: true },
     { path: ['workload', 'inputTokens'], label: 'prompt tokens', type: 'number' },

@@ -12,7 +12,7 @@ import { Chart } from '../components/Chart.js';
 import { SelectableRow } from '../components/SelectableRow.js';
 import { Toolbar, useListings } from '../components/common.js';
 import { Derivations, Metric } from '../components/Derivations.js';
-import { Editor, type Field, type Obj } from '../components/Editor.js';
+import { Editor, type Field, type Obj, systemFields } from '../components/Editor.js';
 import { ExportBox } from '../components/Export.js';
 import { Issues, Warnings } from '../components/Issues.js';
 import { shareUrl, writeHash } from '../state.js';
@@ -33,9 +33,7 @@ export function ServingPage({ initial }: { initial: Obj }) {
   const [busy, setBusy] = useState(false);
   const [command, setCommand] = useState('');
   const fields: Field[] = [
-    { path: ['model'], label: 'model', type: 'select', options: models },
-    { path: ['system', 'accelerator'], label: 'accelerator', type: 'select', options: accelerators },
-    { path: ['system', 'count'], label: 'devices', type: 'number' },
+    ...systemFields(models, accelerators),
     { path: ['workload', 'inputTokens'], label: 'prompt tokens', type: 'number' },
     { path: ['workload', 'outputTokens'], label: 'output tokens', type: 'number' },
     { path: ['workload', 'requestRate'], label: 'requests/s', type: 'number', optional: true, help: 'or concurrency; neither: saturation' },

@@ -9,7 +9,7 @@ import { Chart } from '../components/Chart.js';
 import { SelectableRow } from '../components/SelectableRow.js';
 import { Toolbar, useListings } from '../components/common.js';
 import { Derivations, Metric } from '../components/Derivations.js';
-import { Editor, type Field, type Obj } from '../components/Editor.js';
+import { Editor, type Field, type Obj, systemFields } from '../components/Editor.js';
 import { ExportBox } from '../components/Export.js';
 import { Issues, Warnings } from '../components/Issues.js';
 import { shareUrl, writeHash } from '../state.js';
@@ -24,9 +24,7 @@ export function TrainingPage({ initial }: { initial: Obj }) {
   const [row, setRow] = useState<number | null>(null);
   const [command, setCommand] = useState('');
   const fields: Field[] = [
-    { path: ['model'], label: 'model', type: 'select', options: models },
-    { path: ['system', 'accelerator'], label: 'accelerator', type: 'select', options: accelerators },
-    { path: ['system', 'count'], label: 'devices', type: 'number' },
+    ...systemFields(models, accelerators),
     { path: ['system', 'perNode'], label: 'devices per node', type: 'number', optional: true },
     { path: ['training', 'sequenceLength'], label: 'sequence length', type: 'number' },
     { path: ['training', 'globalBatchSize'], label: 'global batch (sequences)', type: 'number' },
