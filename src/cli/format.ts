@@ -26,6 +26,8 @@ export function num(n: number, digits = 0): string {
   if (Math.abs(n) >= 1e12) return `${(n / 1e12).toFixed(2)}T`;
   if (Math.abs(n) >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
   if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  // a value that is not zero never prints as 0: below the digits asked, two significant figures
+  if (n !== 0 && Math.abs(n) < 10 ** -digits) return String(Number(n.toPrecision(2)));
   return n.toLocaleString('en-US', { maximumFractionDigits: digits });
 }
 
