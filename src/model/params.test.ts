@@ -168,6 +168,7 @@ describe('Hugging Face families, exact from real configs', () => {
     ['Qwen__Qwen2.5-VL-7B-Instruct', 7_615_616_512],
     ['THUDM__glm-4-9b-chat', 9_399_951_360],
     ['internlm__internlm2_5-7b-chat', 7_737_708_544],
+    ['unsloth__codegemma-7b-it', 8_537_680_896],
   ];
   const load = (name: string) => JSON.parse(readFileSync(`${dir}${name}.config.json`, 'utf8')) as Record<string, unknown>;
   it.each(cases)('%s counts %i parameters', (name, total) => {
@@ -187,6 +188,9 @@ describe('Hugging Face families, exact from real configs', () => {
     expect(glm.layers).toBe(28);
     const glm4 = modelFromHfConfig(load('THUDM__glm-4-9b-chat'), ['model']).model!;
     expect([glm4.layers, glm4.attention.kvHeads, glm4.vocab]).toEqual([40, 2, 151552]); // num_layers, multi_query_group_num, padded_vocab_size
+    const g7 = modelFromHfConfig(load('unsloth__codegemma-7b-it'), ['model']).model!;
+    expect(g7.attention.heads * g7.attention.headDim).toBe(4096); // q_proj [4096, 3072]: head_dim 256 x 16 heads, not hidden
+    expect(g7.hidden).toBe(3072);
     const il2 = modelFromHfConfig(load('internlm__internlm2_5-7b-chat'), ['model']).model!;
     expect([il2.attention.kvHeads, il2.tiedEmbeddings]).toEqual([8, false]);
     const g3 = modelFromHfConfig(load('google__gemma-3-4b-it'), ['model']);
