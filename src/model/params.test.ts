@@ -169,6 +169,7 @@ describe('Hugging Face families, exact from real configs', () => {
     ['THUDM__glm-4-9b-chat', 9_399_951_360],
     ['internlm__internlm2_5-7b-chat', 7_737_708_544],
     ['unsloth__codegemma-7b-it', 8_537_680_896],
+    ['bigcode__starcoder2-15b', 15_957_889_024],
   ];
   const load = (name: string) => JSON.parse(readFileSync(`${dir}${name}.config.json`, 'utf8')) as Record<string, unknown>;
   it.each(cases)('%s counts %i parameters', (name, total) => {
@@ -191,6 +192,9 @@ describe('Hugging Face families, exact from real configs', () => {
     const g7 = modelFromHfConfig(load('unsloth__codegemma-7b-it'), ['model']).model!;
     expect(g7.attention.heads * g7.attention.headDim).toBe(4096); // q_proj [4096, 3072]: head_dim 256 x 16 heads, not hidden
     expect(g7.hidden).toBe(3072);
+    const sc2 = modelFromHfConfig(load('bigcode__starcoder2-15b'), ['model']).model!;
+    expect(sc2.tiedEmbeddings).toBe(false); // the config says false; Starcoder2Config's default is true
+    expect(sc2.mlp.gated).toBe(false); // c_fc, c_proj: two matrices with biases
     const il2 = modelFromHfConfig(load('internlm__internlm2_5-7b-chat'), ['model']).model!;
     expect([il2.attention.kvHeads, il2.tiedEmbeddings]).toEqual([8, false]);
     const g3 = modelFromHfConfig(load('google__gemma-3-4b-it'), ['model']);
