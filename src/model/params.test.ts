@@ -171,6 +171,7 @@ describe('Hugging Face families, exact from real configs', () => {
     ['unsloth__codegemma-7b-it', 8_537_680_896],
     ['bigcode__starcoder2-15b', 15_957_889_024],
     ['allenai__OLMo-2-1124-7B-Instruct', 7_298_617_344],
+    ['ibm-granite__granite-3.3-8b-instruct', 8_170_864_640],
   ];
   const load = (name: string) => JSON.parse(readFileSync(`${dir}${name}.config.json`, 'utf8')) as Record<string, unknown>;
   it.each(cases)('%s counts %i parameters', (name, total) => {
@@ -198,6 +199,8 @@ describe('Hugging Face families, exact from real configs', () => {
     expect(sc2.mlp.gated).toBe(false); // c_fc, c_proj: two matrices with biases
     const olmo2 = modelFromHfConfig(load('allenai__OLMo-2-1124-7B-Instruct'), ['model']).model!;
     expect(olmo2.attention.qkNorm).toBe('full'); // q_norm, k_norm [4096]: over the projection width, not per head
+    const granite = modelFromHfConfig(load('ibm-granite__granite-3.3-8b-instruct'), ['model']).model!;
+    expect([granite.tiedEmbeddings, granite.attention.kvHeads]).toEqual([true, 8]); // the muP multipliers are scalars, no tensors
     const il2 = modelFromHfConfig(load('internlm__internlm2_5-7b-chat'), ['model']).model!;
     expect([il2.attention.kvHeads, il2.tiedEmbeddings]).toEqual([8, false]);
     const g3 = modelFromHfConfig(load('google__gemma-3-4b-it'), ['model']);
