@@ -166,6 +166,12 @@ describe('Hugging Face families, exact from real configs', () => {
     ['moonshotai__Kimi-K2-Instruct', 1_026_408_232_448],
     ['RedHatAI__Llama-4-Scout-17B-16E-Instruct-FP8-dynamic', 107_769_861_120],
     ['Qwen__Qwen2.5-VL-7B-Instruct', 7_615_616_512],
+    ['THUDM__glm-4-9b-chat', 9_399_951_360],
+    ['internlm__internlm2_5-7b-chat', 7_737_708_544],
+    ['unsloth__codegemma-7b-it', 8_537_680_896],
+    ['bigcode__starcoder2-15b', 15_957_889_024],
+    ['allenai__OLMo-2-1124-7B-Instruct', 7_298_617_344],
+    ['ibm-granite__granite-3.3-8b-instruct', 8_170_864_640],
   ];
   const load = (name: string) => JSON.parse(readFileSync(`${dir}${name}.config.json`, 'utf8')) as Record<string, unknown>;
   it.each(cases)('%s counts %i parameters', (name, total) => {
@@ -183,6 +189,20 @@ describe('Hugging Face families, exact from real configs', () => {
     const glm = modelFromHfConfig(load('THUDM__chatglm2-6b'), ['model']).model!;
     expect(glm.attention.kvHeads).toBe(2); // multi_query_group_num: the KV cache is 16x smaller than MHA's
     expect(glm.layers).toBe(28);
+    const glm4 = modelFromHfConfig(load('THUDM__glm-4-9b-chat'), ['model']).model!;
+    expect([glm4.layers, glm4.attention.kvHeads, glm4.vocab]).toEqual([40, 2, 151552]); // num_layers, multi_query_group_num, padded_vocab_size
+    const g7 = modelFromHfConfig(load('unsloth__codegemma-7b-it'), ['model']).model!;
+    expect(g7.attention.heads * g7.attention.headDim).toBe(4096); // q_proj [4096, 3072]: head_dim 256 x 16 heads, not hidden
+    expect(g7.hidden).toBe(3072);
+    const sc2 = modelFromHfConfig(load('bigcode__starcoder2-15b'), ['model']).model!;
+    expect(sc2.tiedEmbeddings).toBe(false); // the config says false; Starcoder2Config's default is true
+    expect(sc2.mlp.gated).toBe(false); // c_fc, c_proj: two matrices with biases
+    const olmo2 = modelFromHfConfig(load('allenai__OLMo-2-1124-7B-Instruct'), ['model']).model!;
+    expect(olmo2.attention.qkNorm).toBe('full'); // q_norm, k_norm [4096]: over the projection width, not per head
+    const granite = modelFromHfConfig(load('ibm-granite__granite-3.3-8b-instruct'), ['model']).model!;
+    expect([granite.tiedEmbeddings, granite.attention.kvHeads]).toEqual([true, 8]); // the muP multipliers are scalars, no tensors
+    const il2 = modelFromHfConfig(load('internlm__internlm2_5-7b-chat'), ['model']).model!;
+    expect([il2.attention.kvHeads, il2.tiedEmbeddings]).toEqual([8, false]);
     const g3 = modelFromHfConfig(load('google__gemma-3-4b-it'), ['model']);
     expect(g3.model!.vocab).toBe(262208); // Gemma3TextConfig's default: the nested text_config leaves it out
     expect(g3.model!.attention.qkNorm).toBe('per-head');
@@ -314,38 +334,6 @@ describe('Hugging Face families, from published dimensions', () => {
         sliding_window: 4096,
       },
       2_614_341_888,
-    ],
-    [
-      'InternLM2.5-7B',
-      {
-        model_type: 'internlm2',
-        hidden_size: 4096,
-        num_hidden_layers: 32,
-        num_attention_heads: 32,
-        num_key_value_heads: 8,
-        intermediate_size: 14336,
-        vocab_size: 92544,
-        bias: false,
-        tie_word_embeddings: false,
-      },
-      7_737_708_544,
-    ],
-    [
-      'GLM-4-9B-chat (ChatGLM format)',
-      {
-        model_type: 'chatglm',
-        hidden_size: 4096,
-        num_layers: 40,
-        num_attention_heads: 32,
-        multi_query_attention: true,
-        multi_query_group_num: 2,
-        kv_channels: 128,
-        ffn_hidden_size: 13696,
-        padded_vocab_size: 151552,
-        add_qkv_bias: true,
-        add_bias_linear: false,
-      },
-      9_399_951_360,
     ],
   ];
   it.each(cases)('%s', (_name, cfg, total) => {
