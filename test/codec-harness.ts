@@ -1,3 +1,4 @@
+import { registryOptions } from '../src/checkpoint/writer.js';
 import { weightFormat } from '../src/formats/weights.js';
 import { fromFloat32 } from '../src/quant/dtypes.js';
 import { TorchSumF32 } from '../src/quant/torch-sum.js';
@@ -27,14 +28,7 @@ export function runCodec(
     for (let e0 = 0; e0 < n; e0 += step) s.push(c.scan!(x.subarray(e0, Math.min(n, e0 + step)), p) as Float32Array);
     stats.nestedOffset = Math.fround(s.result() / Math.fround(s.n));
   }
-  const layout = weightFormat(codec)!.tensors(p.out, p.in, {
-    blocksize: p.blocksize,
-    groupSize: p.groupSize,
-    sym: p.sym,
-    layout: p.layout,
-    sourceDtype: p.source,
-    ...(stats.nestedOffset !== undefined ? { nestedOffset: stats.nestedOffset } : {}),
-  });
+  const layout = weightFormat(codec)!.tensors(p.out, p.in, registryOptions(p, stats));
   const tensors = new Map(layout.map((t) => [t.suffix, new Uint8Array(t.bytes)]));
   const written = new Map<string, number>();
   const put = (q: Piece) => {

@@ -5,7 +5,7 @@
  * does not run on this platform.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -72,5 +72,17 @@ export function ggmlReject(file: string): { status: number; stderr: string } {
   } catch (e) {
     const err = e as { status?: number; stderr?: Buffer };
     return { status: err.status ?? -1, stderr: err.stderr?.toString() ?? '' };
+  }
+}
+
+/** `n` bytes of a file from `offset` (only that range is read: the tensor data a test compares). */
+export function readBytes(path: string, offset: number, n: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const b = new Uint8Array(n);
+    readSync(fd, b, 0, n, offset);
+    return b;
+  } finally {
+    closeSync(fd);
   }
 }

@@ -5,12 +5,12 @@
  * metadata, values within each type's bound, tensor bytes identical to ggml's quantization of the
  * same rows, and the llama Q/K rotary permutation undone to recover the checkpoint's rows.
  */
-import { openSync, readSync, closeSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorBound } from '../../test/gguf-bounds.js';
-import { ggmlDequantize, ggmlInfo, ggmlQuantize, ggufCheckMissing, type GgmlInfo } from '../../test/gguf-check.js';
+import { ggmlDequantize, ggmlInfo, ggmlQuantize, ggufCheckMissing, readBytes, type GgmlInfo } from '../../test/gguf-check.js';
 import { makeLlamaCheckpoint, makeQwen3Checkpoint, makeQwen3MoeCheckpoint, type Fixture } from '../../test/gguf-fixtures.js';
 import { GGML_TYPE_INFO, type GgmlType } from './ggml-types.js';
 import { GgufModelError, planGgufModel, type PlannedTensor } from './hf-model.js';
@@ -25,17 +25,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gguf-e2e-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function readBytes(path: string, offset: number, n: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const b = new Uint8Array(n);
-    readSync(fd, b, 0, n, offset);
-    return b;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** The rows a GGUF tensor should hold, from the checkpoint's values (applying the plan's recipe). */
 function expectedRows(t: PlannedTensor, fx: Fixture): Float32Array {

@@ -10,12 +10,12 @@
  * Python `compressed_tensors` package is not installable here.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorBound } from '../../test/gguf-bounds.js';
-import { ggmlDequantize, ggmlInfo, ggmlQuantize, ggufCheckMissing } from '../../test/gguf-check.js';
+import { ggmlDequantize, ggmlInfo, ggmlQuantize, ggufCheckMissing, readBytes } from '../../test/gguf-check.js';
 import { makeLlamaCheckpoint, type Fixture } from '../../test/gguf-fixtures.js';
 import { SafetensorsFile } from '../checkpoint/safetensors.js';
 import { defaultContext } from '../context/load.js';
@@ -69,17 +69,6 @@ const run = (path: string, out?: string, force = false) =>
     ...(out ? { out } : {}),
     ...(force ? { force: true } : {}),
   });
-
-function readBytes(path: string, offset: number, n: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const b = new Uint8Array(n);
-    readSync(fd, b, 0, n, offset);
-    return b;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'optimize-e2e-'));
