@@ -1,17 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { readStdinText } from '../util/files.js';
-import { calibrationCommand, hardwareCommand, modelsCommand, profilesCommand, schemaCommand } from './catalog.js';
 import { fitLines, setTableWidth } from './format.js';
-import { clusterCommand, goodputCommand, sweepCommand } from './fleet.js';
 import type { ExitCode, Io } from './common.js';
 import { registerQuantCommands } from './quant.js';
-import { serveCommand, type ServeFlags } from './serve.js';
-import { trainCommand, type TrainFlags } from './train.js';
-import { validateCommand } from './validate.js';
-import { calibrateCommand, type CalibrateFlags } from './calibrate.js';
-import { exportCommand, type ExportFlags } from './export.js';
-import { uiCommand } from './ui.js';
-import { optimizeCommand, type OptimizeFlags } from './optimize.js';
+import type { ServeFlags } from './serve.js';
+import type { TrainFlags } from './train.js';
+import type { CalibrateFlags } from './calibrate.js';
+import type { ExportFlags } from './export.js';
+import type { OptimizeFlags } from './optimize.js';
 
 const defaultIo: Io = {
   out: (s) => process.stdout.write(s),
@@ -74,7 +70,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--html <file>', 'also write one self-contained HTML report (charts, derivations, data)')
     .option('--svg <dir>', 'also write each chart as an SVG file into this folder')
     .action(async (scenario: string, opts: TrainFlags) => {
-      code = await trainCommand(scenario, opts, io);
+      code = await (await import('./train.js')).trainCommand(scenario, opts, io);
     });
 
   program
@@ -105,7 +101,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--html <file>', 'also write one self-contained HTML report (charts, derivations, data)')
     .option('--svg <dir>', 'also write each chart as an SVG file into this folder')
     .action(async (scenario: string, opts: ServeFlags) => {
-      code = await serveCommand(scenario, opts, io);
+      code = await (await import('./serve.js')).serveCommand(scenario, opts, io);
     });
 
   program
@@ -121,7 +117,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--force', 'replace an existing output folder')
     .option('--json', 'print the contract JSON object only')
     .action(async (scenario: string, opts: OptimizeFlags) => {
-      code = await optimizeCommand(scenario, opts, io);
+      code = await (await import('./optimize.js')).optimizeCommand(scenario, opts, io);
     });
 
   program
@@ -137,7 +133,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     )
     .option('--json', 'print the contract JSON object only')
     .action(async (scenario: string, opts: ExportFlags) => {
-      code = await exportCommand(scenario, opts, io);
+      code = await (await import('./export.js')).exportCommand(scenario, opts, io);
     });
 
   program
@@ -147,7 +143,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--time-limit <seconds>', 'longest a request may plan before it is stopped with 503', '30')
     .option('--workers <n>', 'plans computed at once')
     .action(async (opts: { port?: string; timeLimit?: string; workers?: string }) => {
-      code = await uiCommand(opts, io);
+      code = await (await import('./ui.js')).uiCommand(opts, io);
     });
 
   program
@@ -156,7 +152,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .argument('<scenario>', "cluster scenario, or '-' for standard input")
     .option('--json', 'print the contract JSON object only')
     .action(async (scenario: string, opts: { json?: boolean }) => {
-      code = await clusterCommand(scenario, opts, io);
+      code = await (await import('./fleet.js')).clusterCommand(scenario, opts, io);
     });
 
   program
@@ -172,7 +168,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .option('--force', 'replace --out if it exists')
     .option('--json', 'print JSON')
     .action(async (input: string, opts: CalibrateFlags) => {
-      code = await calibrateCommand(input, opts, io);
+      code = await (await import('./calibrate.js')).calibrateCommand(input, opts, io);
     });
 
   program
@@ -181,7 +177,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .argument('<scenario>', "goodput scenario, or '-' for standard input")
     .option('--json', 'print the contract JSON object only')
     .action(async (scenario: string, opts: { json?: boolean }) => {
-      code = await goodputCommand(scenario, opts, io);
+      code = await (await import('./fleet.js')).goodputCommand(scenario, opts, io);
     });
 
   program
@@ -202,7 +198,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
         scenario: string,
         opts: { json?: boolean; domains?: string; counts?: string; nicGbps?: string; planes?: string; switchGbps?: string; maxTiers?: string },
       ) => {
-        code = await sweepCommand(what, scenario, opts, io);
+        code = await (await import('./fleet.js')).sweepCommand(what, scenario, opts, io);
       },
     );
 
@@ -212,8 +208,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .command('models')
     .description('list built-in models with exact parameter counts')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
-      code = modelsCommand(opts, io);
+    .action(async (opts: { json?: boolean }) => {
+      code = (await import('./catalog.js')).modelsCommand(opts, io);
     });
 
   program
@@ -221,8 +217,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .description('list the hardware catalog: accelerators, CPUs, links, networks, switches, systems')
     .option('--json', 'print JSON')
     .option('--kind <kind>', 'only one kind (accelerator, cpu, link, network, switch, system)')
-    .action((opts: { json?: boolean; kind?: string }) => {
-      code = hardwareCommand(opts, io);
+    .action(async (opts: { json?: boolean; kind?: string }) => {
+      code = (await import('./catalog.js')).hardwareCommand(opts, io);
     });
 
   program
@@ -245,7 +241,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
         frameworkProfiles?: boolean;
         outOfSample?: boolean;
       }) => {
-        code = await validateCommand(opts, io);
+        code = await (await import('./validate.js')).validateCommand(opts, io);
       },
     );
 
@@ -253,24 +249,24 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .command('profiles')
     .description('list the framework and serving-engine profiles scenarios can name (training.framework, engine)')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
-      code = profilesCommand(opts, io);
+    .action(async (opts: { json?: boolean }) => {
+      code = (await import('./catalog.js')).profilesCommand(opts, io);
     });
 
   program
     .command('schema')
     .description('print a JSON Schema of scenario files (for editor completion); docs/scenarios.md explains every key')
     .argument('[kind]', 'training | inference | cluster | goodput (default: all, as one schema)')
-    .action((kind: string | undefined) => {
-      code = schemaCommand(kind, io);
+    .action(async (kind: string | undefined) => {
+      code = (await import('./catalog.js')).schemaCommand(kind, io);
     });
 
   program
     .command('calibration')
     .description('list the calibration constants and where each comes from')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
-      code = calibrationCommand(opts, io);
+    .action(async (opts: { json?: boolean }) => {
+      code = (await import('./catalog.js')).calibrationCommand(opts, io);
     });
 
   try {
