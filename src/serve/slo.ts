@@ -40,6 +40,11 @@ export interface DeploymentSearch {
 /** Shared by every option that meets the SLO (frozen: nobody may push onto it). */
 const NO_MISS = Object.freeze([]) as readonly string[] as string[];
 
+/** How many of the SLO's targets (TTFT, TPOT) a latency misses. */
+function missCount(ttftSeconds: number, tpotSeconds: number, slo: ServeJob['slo']): number {
+  return (slo?.ttftMs !== undefined && ttftSeconds * 1000 > slo.ttftMs ? 1 : 0) + (slo?.tpotMs !== undefined && tpotSeconds * 1000 > slo.tpotMs ? 1 : 0);
+}
+
 /** How an option misses the SLO, in words. */
 function missBy(o: DeploymentOption, slo: ServeJob['slo']): string[] {
   const miss: string[] = [];
@@ -93,9 +98,7 @@ export function searchDeployments(
               const r = c === 1 ? r1 : evaluateServe(withWorkload(e0, { concurrency: c }));
               if (c > 1) evaluated++;
               if (!r.latency || !r.throughput) continue;
-              const misses =
-                (job.slo?.ttftMs !== undefined && r.latency.ttftSeconds * 1000 > job.slo.ttftMs ? 1 : 0) +
-                (job.slo?.tpotMs !== undefined && r.latency.tpotSeconds * 1000 > job.slo.tpotMs ? 1 : 0);
+              const misses = missCount(r.latency.ttftSeconds, r.latency.tpotSeconds, job.slo);
               const rps = r.throughput.requestsPerSecond;
               const replicas = Math.max(1, Math.ceil(rate / rps));
               const usdPerHour = replicas * n * a.pricePerHour;
@@ -128,12 +131,10 @@ export function searchDeployments(
   for (const o of ok) {
     if (pareto.length === 0 || o.tpotSeconds < pareto[pareto.length - 1]!.tpotSeconds) pareto.push(o);
   }
-  const missCount = (o: DeploymentOption) =>
-    (job.slo?.ttftMs !== undefined && o.ttftSeconds * 1000 > job.slo.ttftMs ? 1 : 0) +
-    (job.slo?.tpotMs !== undefined && o.tpotSeconds * 1000 > job.slo.tpotMs ? 1 : 0);
+  const misses = (o: DeploymentOption) => missCount(o.ttftSeconds, o.tpotSeconds, job.slo);
   const closest = ok.length
     ? []
-    : [...out].sort((x, y) => missCount(x) - missCount(y) || x.tpotSeconds + x.ttftSeconds - (y.tpotSeconds + y.ttftSeconds)).slice(0, 5);
+    : [...out].sort((x, y) => misses(x) - misses(y) || x.tpotSeconds + x.ttftSeconds - (y.tpotSeconds + y.ttftSeconds)).slice(0, 5);
   for (const o of closest) o.missBy = missBy(o, job.slo);
   return { best: ok[0] ?? null, ranked: ok.slice(0, 10), pareto, closest, evaluated };
 }
