@@ -5,8 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { captureIo } from '../../test/ctx.js';
 import { run } from './main.js';
 
-const capture = captureIo;
-
 const scenario = `kind: training
 model: llama-3.1-8b
 system: { accelerator: nvidia-h100-sxm, count: 8 }
@@ -22,7 +20,7 @@ function file(text: string): string {
 
 describe('sinan train', () => {
   it('prints exactly one contract JSON object with --json', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['train', file(scenario), '--json'], c.io)).toBe(0);
     const o = JSON.parse(c.out());
     expect(o.kind).toBe('training');
@@ -39,7 +37,7 @@ describe('sinan train', () => {
   });
 
   it('reads the scenario from standard input and applies flag overrides', async () => {
-    const c = capture(scenario);
+    const c = captureIo(scenario);
     expect(await run(['train', '-', '--json', '--tp', '2', '--recompute', 'full', '--precision', 'bf16'], c.io)).toBe(0);
     const o = JSON.parse(c.out());
     expect(o.parallelism.tensor).toBe(2);
@@ -48,7 +46,7 @@ describe('sinan train', () => {
   });
 
   it('evaluates a fully fixed plan without searching', async () => {
-    const c = capture(scenario);
+    const c = captureIo(scenario);
     const args = [
       'train',
       '-',
@@ -80,7 +78,7 @@ describe('sinan train', () => {
   });
 
   it('prints readable tables without --json', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['train', file(scenario)], c.io)).toBe(0);
     expect(c.out()).toMatch(/Memory per device/);
     expect(c.out()).toMatch(/Step time/);
@@ -88,26 +86,26 @@ describe('sinan train', () => {
   });
 
   it('exits 2 with the contract error object for a bad scenario', async () => {
-    const c = capture(scenario.replace('nvidia-h100-sxm', 'nvidia-h99'));
+    const c = captureIo(scenario.replace('nvidia-h100-sxm', 'nvidia-h99'));
     expect(await run(['train', '-', '--json'], c.io)).toBe(2);
     const o = JSON.parse(c.out());
     expect(o.error.issues[0]).toMatchObject({ code: 'unknown_id', path: ['system', 'accelerator'] });
   });
 
   it('exits 2 with a readable message and no stack trace for a missing file or bad flag', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['train', '/nonexistent/x.yaml'], c.io)).toBe(2);
     expect(c.err()).toMatch(/no such file/);
     expect(c.err()).not.toMatch(/at .*\.js:\d+/);
-    const d = capture(scenario);
+    const d = captureIo(scenario);
     expect(await run(['train', '-', '--tp', 'two'], d.io)).toBe(2);
     expect(d.err()).toMatch(/--tp \[invalid_type\] expected an integer, found 'two'/);
-    const e = capture();
+    const e = captureIo();
     expect(await run(['train'], e.io)).toBe(2);
   });
 
   it('reports a split that does not divide the heads', async () => {
-    const c = capture(scenario);
+    const c = captureIo(scenario);
     expect(await run(['train', '-', '--json', '--tp', '3'], c.io)).toBe(2);
     expect(JSON.parse(c.out()).error.issues.map((i: { path: string[] }) => i.path.join('.'))).toContain('parallelism.tensor');
   });
@@ -115,20 +113,20 @@ describe('sinan train', () => {
 
 describe('sinan models / hardware / calibration', () => {
   it('lists built-in models with parameter counts', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['models', '--json'], c.io)).toBe(0);
     const rows = JSON.parse(c.out()) as { id: string; parameters: number }[];
     expect(rows.find((r) => r.id === 'llama-3.1-405b')!.parameters).toBe(405_853_388_800);
   });
   it('lists the catalog and rejects an unknown kind', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['hardware', '--json', '--kind', 'switch'], c.io)).toBe(0);
     expect(JSON.parse(c.out()).every((r: { kind: string }) => r.kind === 'switch')).toBe(true);
-    const d = capture();
+    const d = captureIo();
     expect(await run(['hardware', '--kind', 'toaster'], d.io)).toBe(2);
   });
   it('lists calibration constants with sources', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['calibration', '--json'], c.io)).toBe(0);
     for (const r of JSON.parse(c.out())) expect(r.source.length).toBeGreaterThan(10);
   });
@@ -136,7 +134,7 @@ describe('sinan models / hardware / calibration', () => {
 
 describe('sinan cluster / goodput / sweep', () => {
   it('cluster --json answers the contract', async () => {
-    const c = capture();
+    const c = captureIo();
     const f = file(
       'kind: cluster\nsystem: { accelerator: nvidia-h100-sxm, count: 16384, perNode: 8 }\nnetwork: { nicsPerNode: 8, nicGbps: 400, planes: 2, switchGbps: 51200 }\npue: 1.25\n',
     );
@@ -149,7 +147,7 @@ describe('sinan cluster / goodput / sweep', () => {
   });
 
   it('goodput --json answers the contract', async () => {
-    const c = capture();
+    const c = captureIo();
     const f = file(
       'kind: goodput\nmodel: llama-3.1-8b\nsystem: { accelerator: nvidia-h100-sxm, count: 512, perNode: 8 }\ntraining: { sequenceLength: 8192, globalBatchSize: 512 }\nreliability: { days: 7, restartMinutes: 10, checkpoint: { writeGBps: 200, async: true }, trials: 200 }\n',
     );
@@ -161,7 +159,7 @@ describe('sinan cluster / goodput / sweep', () => {
   });
 
   it('goodput rejects a negative failure rate with its path', async () => {
-    const c = capture();
+    const c = captureIo();
     const f = file(
       'kind: goodput\nmodel: llama-3.1-8b\nsystem: { accelerator: nvidia-h100-sxm, count: 8 }\ntraining: { sequenceLength: 4096, globalBatchSize: 8 }\nreliability: { days: 7, failuresPerDevicePerDay: -1 }\n',
     );
@@ -170,12 +168,12 @@ describe('sinan cluster / goodput / sweep', () => {
   });
 
   it('sweep scaleup prints a table and rejects an unknown sweep', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['sweep', 'scaleup', file(scenario), '--domains', '8,16'], c.io)).toBe(0);
     expect(c.out()).toMatch(/scale-up domain/);
-    const d = capture();
+    const d = captureIo();
     expect(await run(['sweep', 'sideways', file(scenario)], d.io)).toBe(2);
-    const e = capture();
+    const e = captureIo();
     expect(await run(['sweep', 'weak', file(scenario), '--counts', '8,x'], e.io)).toBe(2);
   });
 });
@@ -184,7 +182,7 @@ describe('sinan serve', () => {
   const serving =
     'kind: inference\nmodel: llama-3.1-8b\nsystem: { accelerator: nvidia-h100-sxm, count: 2 }\nquantization: { weights: fp8, kvCache: fp8 }\nworkload: { inputTokens: 1024, outputTokens: 256, concurrency: 8 }\n';
   it('--json answers the contract', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['serve', file(serving), '--json'], c.io)).toBe(0);
     const o = JSON.parse(c.out());
     expect(o.kind).toBe('inference');
@@ -195,17 +193,17 @@ describe('sinan serve', () => {
     expect(o.breakdown.decode.communicationShare).toBeGreaterThanOrEqual(0);
   });
   it('prints tables, searches the catalog, and rejects bad formats with exit 2', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['serve', file(serving)], c.io)).toBe(0);
     expect(c.out()).toMatch(/Memory per device/);
-    const s = capture();
+    const s = captureIo();
     expect(
       await run(['serve', file(serving.replace('concurrency: 8', 'requestRate: 2') + 'slo: { ttftMs: 800, tpotMs: 60 }\n'), '--catalog', '--json'], s.io),
     ).toBe(0);
     expect(JSON.parse(s.out()).best).not.toBeNull();
-    const e = capture();
+    const e = captureIo();
     expect(await run(['serve', file(serving), '--weights', 'fp7'], e.io)).toBe(2);
-    const v = capture();
+    const v = captureIo();
     expect(await run(['validate', '--kind', 'inference', '--no-rows', '--json'], v.io)).toBe(0);
     expect(JSON.parse(v.out()).predicted).toBeGreaterThan(80);
   });
@@ -233,20 +231,20 @@ describe('sinan inspect / quantize / compress / mixed', () => {
   it('inspects, quantizes, compresses, decompresses and mixes from the command line', async () => {
     const dir = await model();
     const work = mkdtempSync(join(tmpdir(), 'sinan-cli-w-'));
-    const a = capture();
+    const a = captureIo();
     expect(await run(['inspect', dir, '--json'], a.io)).toBe(0);
     expect(JSON.parse(a.out()).parameters).toBe(64 * 64 + 64);
-    const b = capture();
+    const b = captureIo();
     expect(await run(['quantize', dir, join(work, 'q'), '--format', 'nf4', '--double-quant', '--json'], b.io)).toBe(0);
     expect(JSON.parse(b.out()).quantizedParameters).toBe(64 * 64);
-    const c = capture();
+    const c = captureIo();
     expect(await run(['compress', join(dir, 'model.safetensors'), join(work, 'z.safetensors'), '--json'], c.io)).toBe(0);
     expect(JSON.parse(c.out()).ratio).toBeGreaterThan(1);
-    const d = capture();
+    const d = captureIo();
     expect(await run(['decompress', join(work, 'z.safetensors'), join(work, 'back.safetensors')], d.io)).toBe(0);
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(join(work, 'back.safetensors')).equals(readFileSync(join(dir, 'model.safetensors')))).toBe(true);
-    const e = capture();
+    const e = captureIo();
     expect(await run(['mixed', dir, join(work, 'mix'), '--budget', '6kB', '--json'], e.io)).toBe(0);
     expect(JSON.parse(e.out()).bytesOut).toBeLessThanOrEqual(6000);
   });
@@ -255,16 +253,16 @@ describe('sinan inspect / quantize / compress / mixed', () => {
     const dir = await model();
     const bad = join(mkdtempSync(join(tmpdir(), 'sinan-cli-bad-')), 'bad.safetensors');
     writeFileSync(bad, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3]));
-    const a = capture();
+    const a = captureIo();
     expect(await run(['inspect', bad], a.io)).toBe(2);
     expect(a.err()).toMatch(/exceeds/);
     expect(a.err()).not.toMatch(/at .*\.js:\d+/);
-    const b = capture();
+    const b = captureIo();
     expect(await run(['quantize', dir, join(dir, 'x'), '--format', 'nf3'], b.io)).toBe(2);
-    const c = capture();
+    const c = captureIo();
     expect(await run(['mixed', dir, join(dir, 'x'), '--budget', '10'], c.io)).toBe(2);
     expect(c.err()).toMatch(/below the smallest/);
-    const d = capture();
+    const d = captureIo();
     expect(await run(['inspect', join(dir, 'nope')], d.io)).toBe(2);
   });
 });
@@ -292,7 +290,7 @@ describe('the terminal: width, closed pipes, editor schema', () => {
       ['train', '--help'],
     ];
     for (const argv of commands) {
-      const c = capture();
+      const c = captureIo();
       expect(await run(argv, { ...c.io, columns })).toBe(0);
       const lines = plain(c.out() + c.err()).split('\n');
       expect(lines.length, argv.join(' ')).toBeGreaterThan(3);
@@ -301,14 +299,14 @@ describe('the terminal: width, closed pipes, editor schema', () => {
       expect(over, argv.join(' ')).toEqual([]);
     }
     // and without a width (a file, a pipe) the same output is not wrapped
-    const c = capture();
+    const c = captureIo();
     await run(['calibration'], c.io);
     expect(widest(c.out())).toBeGreaterThan(200);
   });
 
   it('--json ignores the terminal width', async () => {
-    const a = capture();
-    const b = capture();
+    const a = captureIo();
+    const b = captureIo();
     await run(['train', file(scenario), '--json'], { ...a.io, columns: 40 });
     await run(['train', file(scenario), '--json'], { ...b.io, columns: undefined });
     expect(a.out()).toBe(b.out());
@@ -335,7 +333,7 @@ describe('the terminal: width, closed pipes, editor schema', () => {
   }, 60_000);
 
   it('sinan schema prints a JSON Schema of every scenario kind, closed to unknown keys', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['schema'], c.io)).toBe(0);
     const s = JSON.parse(c.out());
     expect(s.$schema).toMatch(/json-schema\.org/);
@@ -367,7 +365,7 @@ describe('sinan calibrate', () => {
 
   it('writes a profile from measured runs and says how to use it', async () => {
     const dir = runs();
-    const c = capture();
+    const c = captureIo();
     expect(await run(['calibrate', join(dir, 'runs.jsonl'), '--out', join(dir, 'mine.json'), '--json'], c.io)).toBe(0);
     const o = JSON.parse(c.out());
     expect(o.kind).toBe('calibration');
@@ -382,16 +380,16 @@ describe('sinan calibrate', () => {
 
   it('refuses a missing --out, an existing file without --force, and the built-in data folder', async () => {
     const dir = runs();
-    const a = capture();
+    const a = captureIo();
     expect(await run(['calibrate', join(dir, 'runs.jsonl')], a.io)).toBe(2);
     writeFileSync(join(dir, 'exists.json'), '{}');
-    const b = capture();
+    const b = captureIo();
     expect(await run(['calibrate', join(dir, 'runs.jsonl'), '--out', join(dir, 'exists.json')], b.io)).toBe(2);
     expect(b.err()).toMatch(/--force/);
-    const c = capture();
+    const c = captureIo();
     expect(await run(['calibrate', join(dir, 'runs.jsonl'), '--out', join(import.meta.dirname, '..', '..', 'data', 'mine.json')], c.io)).toBe(2);
     expect(c.err()).toMatch(/built-in data folder/);
-    const d = capture();
+    const d = captureIo();
     writeFileSync(join(dir, 'bad.jsonl'), '{"metric": "x", "measured": -1, "scenario": {}}\n');
     expect(await run(['calibrate', join(dir, 'bad.jsonl'), '--out', join(dir, 'x.json')], d.io)).toBe(2);
     expect(d.err()).toMatch(/line 1/);
@@ -402,7 +400,7 @@ describe('the package', () => {
   it('ships every repository file the help and the README point users to', async () => {
     const { readFileSync } = await import('node:fs');
     const files = (JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[] }).files;
-    const c = capture();
+    const c = captureIo();
     await run(['node', 'sinan', '--help'], c.io);
     const readme = readFileSync('README.md', 'utf8');
     // paths of shipped kinds named in the help text and the README (docs/..., examples/..., data/...)

@@ -5,8 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { captureIo } from '../../test/ctx.js';
 import { run } from './main.js';
 
-const capture = captureIo;
-
 const EXAMPLE = join(import.meta.dirname, '../../examples/llama3.1-70b-optimize-a100.yaml');
 
 function variant(edit: (s: string) => string): string {
@@ -18,7 +16,7 @@ function variant(edit: (s: string) => string): string {
 
 describe('sinan optimize', () => {
   it('prints the contract object with --json (SCENARIOS.md: kind, baseline, best, four rows, decisions, accuracy, files, serveCommand, warnings)', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['optimize', EXAMPLE, '--json'], c.io)).toBe(0);
     const o = JSON.parse(c.out());
     expect(o.kind).toBe('optimization');
@@ -42,7 +40,7 @@ describe('sinan optimize', () => {
   });
 
   it('prints the four rows, the attribution and the serve command as text; --format gguf serves with llama-server', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['optimize', EXAMPLE, '--format', 'gguf'], c.io)).toBe(0);
     const t = c.out();
     for (const s of [
@@ -65,15 +63,15 @@ describe('sinan optimize', () => {
       [(s: string) => s.replace('accuracy: 0.01', 'accuracy: -1'), ['goal', 'accuracy']],
       [(s: string) => s.replace('kind: inference', 'kind: training'), ['kind']],
     ] as const) {
-      const c = capture();
+      const c = captureIo();
       expect(await run(['optimize', variant(edit), '--json'], c.io)).toBe(2);
       const o = JSON.parse(c.out());
       expect(o.error.issues.map((i: { path: string[] }) => i.path)).toContainEqual(path);
     }
-    const c = capture();
+    const c = captureIo();
     expect(await run(['optimize', EXAMPLE, '--format', 'onnx', '--json'], c.io)).toBe(2);
     expect(JSON.parse(c.out()).error.issues[0].path).toEqual(['--format']);
-    const d = capture();
+    const d = captureIo();
     expect(await run(['optimize', EXAMPLE, '--out', join(tmpdir(), 'never-written'), '--json'], d.io)).toBe(2);
     expect(JSON.parse(d.out()).error.issues[0].path).toEqual(['checkpoint']);
   });
