@@ -36,16 +36,19 @@ export function layerBytes(pm: PreparedModel): { bytes: Float64Array; bytes16: F
   return { bytes, bytes16 };
 }
 
-/** Seconds to bring `host` bytes over the host link and `disk` bytes from disk (through host memory: the slower of disk and link paces them). */
+/** Seconds to bring `disk` bytes from disk: they pass through host memory, so the slower of disk and host link paces them. */
+function diskSeconds(e: Engine, disk: number): number {
+  return disk > 0 ? disk / Math.min(e.job.diskBandwidth, e.target.fabric.hostLinkBw) : 0;
+}
+
+/** Seconds to bring `host` bytes over the host link and `disk` bytes from disk. */
 function tierSeconds(e: Engine, host: number, disk: number): number {
-  const f = e.target.fabric;
-  return transferSeconds(host, f, 'host') + (disk > 0 ? disk / Math.min(e.job.diskBandwidth, f.hostLinkBw) : 0);
+  return transferSeconds(host, e.target.fabric, 'host') + diskSeconds(e, disk);
 }
 
 function slowestOf(e: Engine, host: number, disk: number): Stream['slowest'] {
   if (host + disk <= 0) return null;
-  const tDisk = disk > 0 ? disk / Math.min(e.job.diskBandwidth, e.target.fabric.hostLinkBw) : 0;
-  return tDisk > transferSeconds(host, e.target.fabric, 'host') ? 'disk' : 'host-link';
+  return diskSeconds(e, disk) > transferSeconds(host, e.target.fabric, 'host') ? 'disk' : 'host-link';
 }
 
 /** A fraction `f` of every layer (and of the embedding and head) streams; host memory first, disk beyond it. */
@@ -84,7 +87,7 @@ function fractionStream(e: Engine, o: Offload): Stream {
   const bufferBytes = f > 0 ? FRACTION_BUFFERS * f * lbMax : 0;
   return {
     bytes: total,
-    seconds: tierSeconds(e, host, 0) + (disk > 0 ? disk / Math.min(job.diskBandwidth, e.target.fabric.hostLinkBw) : 0),
+    seconds: tierSeconds(e, host, disk),
     fraction: f,
     host,
     disk,
