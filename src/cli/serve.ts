@@ -74,9 +74,9 @@ export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise
     const scenario = structuredClone(raw.data);
     const n = normalizeInference(raw, ctx, nodeFiles);
     // --html / --svg: the report of the plan, with the latency-vs-rate sweep and (with --catalog) the deployments
-    const outputs = async (search?: DeploymentSearch) => {
+    const outputs = async (search?: DeploymentSearch, planned?: ServePlanResult) => {
       if (f.html === undefined && f.svg === undefined) return;
-      const r = planServe(n, { alternatives });
+      const r = planned ?? planServe(n, { alternatives });
       const plan = (s: Record<string, unknown>) => Promise.resolve(planServe(normalizeInference({ ...raw, data: s }, ctx, nodeFiles), { alternatives: 0 }));
       const rates = r.fits ? await rateSweep(scenario, r, plan) : [];
       const report = servingReport(scenario, r, rates, { cal: calibrationSources(ctx.calibrationSources), generated: new Date().toISOString() }, search);
@@ -124,7 +124,7 @@ export async function serveCommand(path: string, f: ServeFlags, io: Io): Promise
       return 0;
     }
     const r = planServe(n, { alternatives });
-    await outputs();
+    await outputs(undefined, r);
     if (json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
       printWarnings(r.warnings, io);
