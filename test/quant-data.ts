@@ -1,3 +1,4 @@
+import { f32ToBf16, f32ToF16 } from '../src/quant/dtypes.js';
 /**
  * Test data shared by the quantizer tests: seeded standard-normal samples (an LCG driving the
  * Box-Muller transform, both outputs of each pair used) and the relative RMSE the reference
@@ -12,6 +13,20 @@ export function gaussian(n: number, seed = 1): Float32Array {
     const t = 2 * Math.PI * r();
     out[i] = m * Math.cos(t);
     if (i + 1 < n) out[i + 1] = m * Math.sin(t);
+  }
+  return out;
+}
+
+/** n 16-bit values (little-endian bytes) like trained weights: normal with deviation `std`, in BF16 or FP16. */
+export function trainedLike(n: number, std: number, kind: 'bf16' | 'fp16', seed = 5): Uint8Array {
+  let s = seed >>> 0;
+  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const out = new Uint8Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const g = Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r()) * std;
+    const v = kind === 'bf16' ? f32ToBf16(g) : f32ToF16(g);
+    out[2 * i] = v & 0xff;
+    out[2 * i + 1] = v >>> 8;
   }
   return out;
 }

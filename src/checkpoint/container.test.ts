@@ -2,24 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { f32ToBf16, f32ToF16 } from '../quant/dtypes.js';
+import { trainedLike } from '../../test/quant-data.js';
 import { compressFile, decompressFile } from './container.js';
 import { FOOTER_BYTES, MAGIC } from './container-format.js';
 import { inspectCheckpoint } from './inspect.js';
 import { writeSafetensors } from './safetensors.js';
-
-function trainedLike(n: number, std: number, kind: 'bf16' | 'fp16', seed = 5): Uint8Array {
-  let s = seed >>> 0;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
-  const out = new Uint8Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const g = Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r()) * std;
-    const v = kind === 'bf16' ? f32ToBf16(g) : f32ToF16(g);
-    out[2 * i] = v & 0xff;
-    out[2 * i + 1] = v >>> 8;
-  }
-  return out;
-}
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sinan-z-'));
 

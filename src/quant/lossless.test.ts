@@ -4,24 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { f32ToBf16, f32ToF16 } from './dtypes.js';
+import { trainedLike } from '../../test/quant-data.js';
 import { codeLengths, decode, decodeTables, encode, encoderTable } from './huffman.js';
 import { chunkLayout, decodeChunk16, encodeChunk16, entropyBound, losslessWasmAvailable, splitValues, type Float16Kind } from './lossless.js';
 import { losslessKernel } from './wasm-lossless.js';
 import { xxh64, xxh64Js } from './xxh64.js';
-
-function trainedLike(n: number, std: number, kind: Float16Kind, seed = 5): Uint8Array {
-  let s = seed >>> 0;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
-  const out = new Uint8Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const g = Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r()) * std;
-    const v = kind === 'bf16' ? f32ToBf16(g) : f32ToF16(g);
-    out[2 * i] = v & 0xff;
-    out[2 * i + 1] = v >>> 8;
-  }
-  return out;
-}
 
 const roundTrip = (sym: Uint8Array) => {
   const counts = new Float64Array(256);
