@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
-import pc from 'picocolors';
+import { pc } from './style.js';
 import { calibrateRuns } from '../calibrate/user.js';
 import { readRuns, runProbes } from '../validate/runs.js';
 import { IssueError, mkIssue } from '../core/issues.js';

@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from './style.js';
 import { defaultContext } from '../context/load.js';
 import type { PlanContext } from '../context/types.js';
 import { formatPath, IssueError, mkIssue, type Issue } from '../core/issues.js';
@@ -13,6 +13,8 @@ export interface Io {
   readStdin: () => string;
   /** Terminal width for tables (undefined: not a terminal, no limit). */
   columns?: number | undefined;
+  /** Whether to style the text with terminal colours (default off: a pipe, a file, a test). */
+  color?: boolean | undefined;
 }
 
 /** The built-in planning context (catalogs, calibration, profiles), loaded once. */

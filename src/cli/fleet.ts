@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from './style.js';
 import { planCluster, planGoodput, type ClusterReport, type GoodputReport } from '../fleet/plan.js';
 import { scaleUpSweep, weakScaling, type SweepRow } from '../fleet/sweep.js';
 import { normalizeCluster, normalizeGoodput } from '../scenario/fleet.js';

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import pc from 'picocolors';
+import { pc } from './style.js';
 
 /** Small formatting helpers shared by the commands' renderers. */
 

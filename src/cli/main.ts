@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readStdinText } from '../util/files.js';
 import { fitLines, setTableWidth } from './format.js';
+import { colorWanted, setColor } from './style.js';
 import type { ExitCode, Io } from './common.js';
 import { registerQuantCommands } from './quant.js';
 import type { ServeFlags } from './serve.js';
@@ -14,6 +15,8 @@ const defaultIo: Io = {
   err: (s) => process.stderr.write(s),
   readStdin: () => readStdinText(),
   columns: process.stdout.isTTY ? process.stdout.columns : process.env.COLUMNS ? Number(process.env.COLUMNS) : undefined,
+  // styled only when both streams are a terminal, so a redirected file never holds escape codes
+  color: colorWanted(Boolean(process.stdout.isTTY) && Boolean(process.stderr.isTTY)),
 };
 
 const SCENARIO_HELP = `
@@ -28,6 +31,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
   // JSON is never fitted to the terminal; prose and tables are
   const json = argv.includes('--json') || argv[0] === 'schema';
   setTableWidth(json ? undefined : io.columns);
+  setColor(!json && io.color === true);
   const base = io;
   if (!json && io.columns !== undefined) io = { ...base, out: (s) => base.out(fitLines(s)), err: (s) => base.err(fitLines(s)) };
   const program = new Command();

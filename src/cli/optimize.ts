@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from './style.js';
 import { nodeFiles } from '../context/node-files.js';
 import { optimizeScenario } from '../optimize/run.js';
 import type { OptimizationReport } from '../optimize/types.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import pc from 'picocolors';
+import { pc } from './style.js';
 import { IssueError, mkIssue, type Issue } from '../core/issues.js';
 import { CheckpointError, type CheckpointErrorCode } from '../checkpoint/errors.js';
 import { QUANT_FORMATS, quantizeCheckpoint, type QuantFormat } from '../checkpoint/convert.js';

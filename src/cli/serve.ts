@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from './style.js';
 import { readScenario } from '../scenario/load.js';
 import { normalizeInference } from '../scenario/inference.js';
 import { planServe, type ServePlanResult } from '../serve/plan.js';

@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from './style.js';
 import { readScenario, type RawScenario } from '../scenario/load.js';
 import { normalizeTraining } from '../scenario/training.js';
 import { planTraining, type TrainingResult } from '../train/plan.js';

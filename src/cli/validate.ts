@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from './style.js';
 import { corpusDir } from '../validate/corpus.js';
 import { validateCorpus, type ValidationSummary } from '../validate/validate.js';
 import { mkIssue } from '../core/issues.js';
