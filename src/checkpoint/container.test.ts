@@ -72,6 +72,7 @@ describe('the lossless container', () => {
       const out = join(dir, `restored-${where.replace(/ /g, '-')}.safetensors`);
       const e = await decompressFile(p, out, { workers: 1 }).catch((x: unknown) => x);
       expect(e, where).toBeInstanceOf(Error);
+      expect(await decompressFile(p, out, { workers: 2 }).catch((x: unknown) => (x as Error).message)).toBe((e as Error).message);
       expect((e as Error).message, where).toMatch(/checksum|damaged/);
       expect(existsSync(out)).toBe(false);
     }
@@ -79,6 +80,37 @@ describe('the lossless container', () => {
     const cut = join(dir, 'cut.sinanz');
     writeFileSync(cut, good.subarray(0, good.length - 100));
     await expect(decompressFile(cut, join(dir, 'x.safetensors'))).rejects.toThrow(/no valid footer|do not fit together/);
+  });
+
+  it('a damaged chunk in the middle of a pipelined run stops it with the chunk named, nothing in flight, no output', async () => {
+    const dir = tmp();
+    const src = join(dir, 'long.safetensors');
+    // three 8 MiB chunks of one tensor, and a raw tensor after it
+    const n = 3 * 4 * 1024 * 1024;
+    writeSafetensors(src, [
+      { name: 'big.weight', dtype: 'BF16', shape: [n / 4096, 4096], data: trainedLike(n, 0.02, 'bf16', 3) },
+      { name: 'ids', dtype: 'I64', shape: [4], data: new Uint8Array(32).fill(1) },
+    ]);
+    const z = join(dir, 'long.sinanz');
+    await compressFile(src, z, { workers: 1 });
+    const good = readFileSync(z);
+    for (const w of [1, 2]) {
+      const ok = join(dir, `ok${w}.safetensors`);
+      let calls = 0;
+      await decompressFile(z, ok, { workers: w }, () => calls++);
+      expect(readFileSync(ok).equals(readFileSync(src))).toBe(true);
+      expect(calls).toBeGreaterThan(0);
+      const bad = Buffer.from(good);
+      const at = Math.floor(good.length * 0.5); // inside the second chunk
+      bad[at] = bad[at]! ^ 0x10;
+      const p = join(dir, `bad${w}.sinanz`);
+      writeFileSync(p, bad);
+      const out = join(dir, `out${w}.safetensors`);
+      const e = await decompressFile(p, out, { workers: w }).catch((x: unknown) => x);
+      expect((e as Error).message).toMatch(/the chunk of tensor "big.weight" at byte \d+ (does not match its checksum|is damaged)/);
+      expect(existsSync(out)).toBe(false);
+    }
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('keeps many small tensors raw, with a few dozen bytes of overhead (no per-tensor tables)', async () => {

@@ -17,7 +17,7 @@ import {
   type ChunkEntry,
   type ChunkMode,
 } from './container-format.js';
-import { restoreChunk, type CompressChunkResult, type CompressChunkTask, type RestoreChunkTask } from './container-tasks.js';
+import { compressPipelined, restoreBatch, type CompressChunkResult, type CompressChunkTask, type RestoreBatchTask, type RestoreChunkTask } from './container-tasks.js';
 import { CheckpointError, ioError, quoted } from './errors.js';
 import { AtomicOutput, checkOutputPlacement, openRegular, readExact } from './files.js';
 import { defaultWorkers, Pool } from './pool.js';
@@ -27,12 +27,24 @@ import { FileCache, writeAt } from './tasks.js';
 /**
  * `sinan compress` / `sinan decompress`: a safetensors file <-> the lossless container
  * (container-format.ts). Both stream a chunk (at most CHUNK_BYTES) at a time through a pool of
- * workers: compression writes the chunks in order as they come back, decompression has every
- * worker restore, verify and write its chunks straight into the preallocated output. A failed
- * decompression (a checksum mismatch, a damaged index) leaves no output file.
+ * workers: compression writes the chunks in order as they come back; decompression pipelines
+ * batches of chunks on each decoding thread (container-tasks.ts, restoreBatch), which restore,
+ * verify and write them straight into the preallocated output. A failed decompression (a
+ * checksum mismatch, a damaged index) leaves no output file.
  */
 
-export const CHUNK_BYTES = 8 * 1024 * 1024;
+export const CHUNK_BYTES = 2 * 1024 * 1024;
+/** Chunks a worker restores per task (128 MiB): long enough to keep its pipeline full. */
+const RESTORE_BATCH = 16;
+
+/**
+ * Decoding threads `decompress` uses by default: half the cores, since each thread keeps about
+ * another core busy with its reads and writes (on 2 cores one pipelined thread is the fastest;
+ * bench/quant-e2e.bench.ts measures both).
+ */
+export function defaultDecodeThreads(): number {
+  return Math.max(1, Math.floor(defaultWorkers() / 2));
+}
 /** 16-bit tensors below this size are stored raw (coding them cannot pay for the code table). */
 const MIN_CODED_BYTES = 256;
 
@@ -121,46 +133,67 @@ export async function compressFile(
         await writeAll(h, MAGIC, 0);
         await writeAll(h, prefix, MAGIC.length);
         pos = MAGIC.length + prefix.length;
-        // results come back in any order; they are written in chunk order, one write in flight while the next chunk is coded
-        const parked = new Map<number, CompressChunkResult>();
-        let next = 0;
-        let writing: Promise<void> = Promise.resolve();
-        const tasks = function* (): Generator<CompressChunkTask & { k: number }> {
-          for (let k = 0; k < chunks.length; k++) {
-            const c = chunks[k]!;
-            yield {
-              kind: 'zchunk',
-              src: { path: input, position: f.header.dataStart + c.begin, length: c.end - c.begin, tensor: `tensor ${c.names}` },
-              mode: c.mode,
-              copy: true,
-              k,
-            };
+        /** Books chunk k's result (taken in chunk order); returns where its payload goes. */
+        const record = (k: number, res: CompressChunkResult): number => {
+          const c = chunks[k]!;
+          const at = pos;
+          pos += res.payload.length;
+          entries.push({ mode: res.mode, origLen: c.end - c.begin, storedLen: res.payload.length, hash: res.hash });
+          if (c.tensor) {
+            const s = stats.get(c.tensor) ?? { stored: 0, counts: new Float64Array(256), raw: false };
+            s.stored += res.payload.length;
+            // a chunk stored raw has no histogram: the tensor's bound is then reported as 16 bits
+            if (res.counts) for (let e = 0; e < 256; e++) s.counts[e]! += res.counts[e]!;
+            else s.raw = true;
+            stats.set(c.tensor, s);
           }
+          onProgress?.(k + 1, chunks.length);
+          return at;
         };
-        await pool.runAll(tasks(), async (task, r: CompressChunkResult) => {
-          parked.set(task.k, r);
-          while (parked.has(next)) {
-            const res = parked.get(next)!;
-            parked.delete(next);
-            const c = chunks[next]!;
-            const previous = writing;
-            const at = pos;
-            writing = previous.then(() => writeAll(h, res.payload, at));
-            pos += res.payload.length;
-            entries.push({ mode: res.mode, origLen: c.end - c.begin, storedLen: res.payload.length, hash: res.hash });
-            if (c.tensor) {
-              const s = stats.get(c.tensor) ?? { stored: 0, counts: new Float64Array(256), raw: false };
-              s.stored += res.payload.length;
-              // a chunk stored raw has no histogram: the tensor's bound is then reported as 16 bits
-              if (res.counts) for (let e = 0; e < 256; e++) s.counts[e]! += res.counts[e]!;
-              else s.raw = true;
-              stats.set(c.tensor, s);
-            }
-            next++;
-            onProgress?.(next, chunks.length);
-            await previous;
+        const task = (k: number, copy: boolean): CompressChunkTask => {
+          const c = chunks[k]!;
+          return {
+            kind: 'zchunk',
+            src: { path: input, position: f.header.dataStart + c.begin, length: c.end - c.begin, tensor: `tensor ${c.names}` },
+            mode: c.mode,
+            copy,
+          };
+        };
+        let writing: Promise<void> = Promise.resolve();
+        const files = new FileCache();
+        try {
+          // one thread: code in order while the reads and writes run on I/O threads
+          const piped =
+            pool.size === 1 &&
+            (await compressPipelined(
+              files,
+              chunks.map((_, k) => task(k, false)),
+              { fd: h.fd, path: out.file() },
+              record,
+            ));
+          if (!piped) {
+            // results come back in any order; they are written in chunk order, one write in flight while the next chunk is coded
+            const parked = new Map<number, CompressChunkResult>();
+            let next = 0;
+            const tasks = function* (): Generator<CompressChunkTask & { k: number }> {
+              for (let k = 0; k < chunks.length; k++) yield { ...task(k, true), k };
+            };
+            await pool.runAll(tasks(), async (t, r: CompressChunkResult) => {
+              parked.set(t.k, r);
+              while (parked.has(next)) {
+                const res = parked.get(next)!;
+                parked.delete(next);
+                const previous = writing;
+                const at = record(next, res);
+                writing = previous.then(() => writeAll(h, res.payload, at));
+                next++;
+                await previous;
+              }
+            });
           }
-        });
+        } finally {
+          files.closeAll();
+        }
         await writing;
         const index = encodeIndex(entries);
         const meta = new Uint8Array(prefix.length + index.length);
@@ -292,7 +325,7 @@ export async function decompressFile(
   }
   checkOutputPlacement(output, [input], []);
   const out = new AtomicOutput(output, 'file', !!o.force);
-  const pool = new Pool(o.workers ?? defaultWorkers());
+  const pool = new Pool(o.workers ?? defaultDecodeThreads());
   try {
     const path = out.file();
     let ofd: number;
@@ -309,42 +342,31 @@ export async function decompressFile(
       const names = sorted.filter((t) => t.end > begin && t.begin < end).map((t) => quoted(t.name));
       return names.length === 1 ? `tensor ${names[0]}` : `tensors ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}`;
     };
+    const tasks: RestoreChunkTask[] = info.chunks.map((c) => ({
+      kind: 'unzchunk',
+      src: { path: input, position: c.position, length: c.storedLen, tensor: 'a chunk' },
+      mode: c.mode,
+      origLen: c.origLen,
+      hash: c.hash,
+      out: path,
+      position: info.prefix.length + c.dataBegin,
+      what: what(c.dataBegin, c.dataBegin + c.origLen),
+    }));
     let done = 0;
-    const tasks = function* (): Generator<RestoreChunkTask> {
-      for (const c of info.chunks)
-        yield {
-          kind: 'unzchunk',
-          src: { path: input, position: c.position, length: c.storedLen, tensor: 'a chunk' },
-          mode: c.mode,
-          origLen: c.origLen,
-          hash: c.hash,
-          out: path,
-          position: info.prefix.length + c.dataBegin,
-          what: what(c.dataBegin, c.dataBegin + c.origLen),
-        };
-    };
-    if (pool.size > 1) await pool.runAll(tasks(), () => onProgress?.(++done, info.chunks.length));
-    else {
-      // one worker: restore on this thread while the previous chunk is written by an I/O thread
+    if (pool.size === 1) {
+      // one thread decodes, in order, while its reads and writes run on I/O threads
       const files = new FileCache();
-      const writer = await open(path, 'r+');
       try {
-        const bufs = [new Uint8Array(CHUNK_BYTES), new Uint8Array(CHUNK_BYTES)];
-        let pending: Promise<unknown> = Promise.resolve();
-        let k = 0;
-        for (const t of tasks()) {
-          const restored = restoreChunk(files, t);
-          const buf = bufs[k++ & 1]!.subarray(0, restored.length);
-          await pending; // the buffer about to be reused has been written
-          buf.set(restored);
-          pending = writeAll(writer, buf, t.position);
-          onProgress?.(++done, info.chunks.length);
-        }
-        await pending;
+        await restoreBatch(files, { kind: 'unzbatch', chunks: tasks }, () => onProgress?.(++done, tasks.length));
       } finally {
-        await writer.close();
         files.closeAll();
       }
+    } else {
+      // each worker pipelines a batch of consecutive chunks the same way
+      const batches = function* (): Generator<RestoreBatchTask> {
+        for (let i = 0; i < tasks.length; i += RESTORE_BATCH) yield { kind: 'unzbatch', chunks: tasks.slice(i, i + RESTORE_BATCH) };
+      };
+      await pool.runAll(batches(), (b) => onProgress?.((done += b.chunks.length), tasks.length), pool.size);
     }
     out.commit();
     return { input, output, bytes: info.originalSize };

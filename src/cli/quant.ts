@@ -314,7 +314,7 @@ export function registerQuantCommands(program: Command, io: Io, setCode: (c: Exi
     .description('rebuild the original safetensors file, byte for byte and verified, from sinan compress output')
     .argument('<input>', 'compressed file')
     .argument('<output>', 'restored .safetensors file')
-    .option('--workers <n>', 'worker threads (default: every core)')
+    .option('--workers <n>', 'decoding threads (default: half the cores; each keeps about one more busy with file I/O)')
     .option('--force', 'replace an existing output')
     .option('--json', 'print JSON')
     .action(async (input: string, output: string, opts: ContainerFlags) => setCode(await decompressCommand(input, output, opts, io)));

@@ -691,12 +691,20 @@ export interface LosslessKernel {
   lastCounts(): Uint32Array;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function makeKernel(e: Exports): LosslessKernel {
   const mem = e.mem;
   const grow = (bytes: number) => {
     if (!ensureMemory(mem, bytes)) throw new Error(`the lossless kernel cannot grow its memory to ${bytes} bytes`);
   };
   const heap = () => new Uint8Array(mem.buffer);
+  /** the code lengths whose decode tables are loaded */
+  let tablesFor: Uint8Array | null = null;
   const k: LosslessKernel = {
     valuesBuffer(count) {
       const r = regions(count);
@@ -741,11 +749,16 @@ function makeKernel(e: Exports): LosslessKernel {
       const payload = heap().subarray(r.payload, r.payload + length);
       const { lengths, streams } = chunkLayout(payload, count);
       if (count === 0) return heap().subarray(r.values, r.values);
-      const t = decodeTables(lengths);
-      if (t.long.length > 65536) throw new Error('corrupt chunk: code table too large');
-      new Uint32Array(mem.buffer, PAIR, 4096).set(t.pair);
-      new Uint16Array(mem.buffer, SINGLE, 4096).set(t.single);
-      new Uint16Array(mem.buffer, LONG, t.long.length).set(t.long);
+      // consecutive chunks of a tensor usually share their code: its tables are then already in place
+      if (!tablesFor || !sameBytes(tablesFor, lengths)) {
+        tablesFor = null;
+        const t = decodeTables(lengths);
+        if (t.long.length > 65536) throw new Error('corrupt chunk: code table too large');
+        new Uint32Array(mem.buffer, PAIR, 4096).set(t.pair);
+        new Uint16Array(mem.buffer, SINGLE, 4096).set(t.single);
+        new Uint16Array(mem.buffer, LONG, t.long.length).set(t.long);
+        tablesFor = lengths.slice();
+      }
       const st = streams.map(([at]) => r.payload + at);
       e.decode(st[0]!, st[1]!, st[2]!, st[3]!, count, r.q, r.sym);
       const bits = new Uint32Array(mem.buffer, 16, 4);
@@ -777,12 +790,19 @@ function makeKernel(e: Exports): LosslessKernel {
   return k;
 }
 
+/** The module's bytes, assembled on first use. memo: idempotent */
+let MODULE: Uint8Array | undefined;
+
+/** A fresh kernel with memory of its own (null without WebAssembly SIMD): a pipeline keeps one per chunk in flight. */
+export function createLosslessKernel(): LosslessKernel | null {
+  MODULE ??= losslessModule();
+  const e = instantiate(MODULE);
+  return e ? makeKernel(e as unknown as Exports) : null;
+}
+
 /** The kernel is assembled and instantiated once, on first use (null without WebAssembly SIMD). memo: idempotent */
 let KERNEL: LosslessKernel | null | undefined;
 export function losslessKernel(): LosslessKernel | null {
-  if (KERNEL === undefined) {
-    const e = instantiate(losslessModule());
-    KERNEL = e ? makeKernel(e as unknown as Exports) : null;
-  }
+  if (KERNEL === undefined) KERNEL = createLosslessKernel();
   return KERNEL;
 }
