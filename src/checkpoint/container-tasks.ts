@@ -257,21 +257,26 @@ export async function restoreBatch(files: FileCache, t: RestoreBatchTask, onChun
 
 /** Reads buf.length bytes at position, off this thread. */
 async function readFully(fd: number, buf: Uint8Array, position: number, path: string, what: string): Promise<void> {
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     let n: number;
     try {
       n = await new Promise<number>((res, rej) => fsRead(fd, buf, off, buf.length - off, position + off, (e, b) => (e ? rej(e) : res(b))));
     } catch (e) {
       throw ioError(e, path, `cannot read ${what}`);
     }
-    if (n === 0) throw new CheckpointError('io_error', `the file ends at byte ${position + off} while reading ${what} (was it truncated or replaced during the run?)`, path);
+    if (n === 0)
+      throw new CheckpointError(
+        'io_error',
+        `the file ends at byte ${position + off} while reading ${what} (was it truncated or replaced during the run?)`,
+        path,
+      );
     off += n;
   }
 }
 
 /** Writes all of buf at position, off this thread. */
 async function writeFully(fd: number, buf: Uint8Array, position: number, path: string): Promise<void> {
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     try {
       off += await new Promise<number>((res, rej) => fsWrite(fd, buf, off, buf.length - off, position + off, (e, b) => (e ? rej(e) : res(b))));
     } catch (e) {

@@ -17,7 +17,14 @@ import {
   type ChunkEntry,
   type ChunkMode,
 } from './container-format.js';
-import { compressPipelined, restoreBatch, type CompressChunkResult, type CompressChunkTask, type RestoreBatchTask, type RestoreChunkTask } from './container-tasks.js';
+import {
+  compressPipelined,
+  restoreBatch,
+  type CompressChunkResult,
+  type CompressChunkTask,
+  type RestoreBatchTask,
+  type RestoreChunkTask,
+} from './container-tasks.js';
 import { CheckpointError, ioError, quoted } from './errors.js';
 import { AtomicOutput, checkOutputPlacement, openRegular, readExact } from './files.js';
 import { defaultWorkers, Pool } from './pool.js';

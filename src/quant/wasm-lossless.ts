@@ -8,7 +8,7 @@ import { ensureMemory, instantiate, moduleBytes, s as sleb, T, u as uleb, type W
  *
  * - split / merge: 16 values per step (SIMD) between 16-bit floats and (coded byte, raw byte);
  * - hist: byte histogram with four interleaved tables;
- * - encode: four LSB-first Huffman streams at once, branch-free (a 64-bit store per symbol);
+ * - encode: four LSB-first Huffman streams, branch-free, two symbols per table lookup and 64-bit store;
  * - decode: four streams at once, up to three symbols per 12-bit table lookup, in batches that
  *   cannot overrun any stream's output, then one symbol at a time to each stream's end;
  * - xxh64: XXH64 (seed 0) of a byte range, the container's checksum.
@@ -167,7 +167,9 @@ const CODES = HIST + 4 * 1024;
 const PAIR = CODES + 1024;
 const SINGLE = PAIR + 4 * 4096;
 const LONG = SINGLE + 2 * 4096;
-const WORK = LONG + 2 * 65536;
+/** encoder pair codes, indexed by two symbols (first | second << 8): total length (bits 0-5) | both codes (bits 6-37) */
+const PAIRCODES = LONG + 2 * 65536;
+const WORK = PAIRCODES + 8 * 65536;
 
 // XXH64 primes (Collet, xxHash specification)
 const P1 = 0x9e3779b185ebca87n;
@@ -431,18 +433,20 @@ function mergeBody(): number[] {
  * encode(sym, count, q, out0, out1, out2, out3): stream k codes symbols [k*q, min((k+1)*q, count))
  * into out_k; byte lengths to cells [0, 16). Codes (code << 5 | length) at CODES. Streams are
  * coded two at a time (0 with 1, then 2 with 3: two dependency chains without register
- * spills), two symbols per step (at most 7 + 2 x 16 pending bits, one 64-bit store).
+ * spills), two symbols per step with one lookup of their joint code at PAIRCODES (at most
+ * 7 + 2 x 16 pending bits, one 64-bit store).
  */
 function encodeBody(): number[] {
-  // params 0 sym, 1 count, 2 q, 3..6 out; locals 7..10 p_k, 11..14 o_k, 15..18 n_k, 19..22 end_k, 23 t, 24 j, 25 second address; 26..29 acc_k (i64)
+  // params 0 sym, 1 count, 2 q, 3..6 out; locals 7..10 p_k, 11..14 o_k, 15..18 n_k, 19..22 end_k, 23 t, 24 j, 25 spare; 26..29 acc_k, 30 pair code (i64)
   const [SYM, COUNT, Q] = [0, 1, 2];
   const OUT = [3, 4, 5, 6];
   const PK = [7, 8, 9, 10];
   const O = [11, 12, 13, 14];
   const N = [15, 16, 17, 18];
   const END = [19, 20, 21, 22];
-  const [TT, J, A2] = [23, 24, 25];
+  const [TT, J] = [23, 24];
   const ACC = [26, 27, 28, 29];
+  const PC = 30;
   const f = new Fn();
   const minWith = (x: () => void) => {
     x();
@@ -484,12 +488,11 @@ function encodeBody(): number[] {
     flush(k);
     f.inc(PK[k]!, 1);
   };
+  // two symbols with one lookup of their joint code (at most 7 + 32 pending bits, one 64-bit store)
   const pairStep = (k: number) => {
-    f.get(PK[k]!).mem(OP.i32load16u, 0).tee(TT).i32(8).op(OP.i32shru).i32(2).op(OP.i32shl).set(A2);
-    f.get(TT).i32(0xff).op(OP.i32and).i32(2).op(OP.i32shl);
-    put(k);
-    f.get(A2);
-    put(k);
+    f.get(PK[k]!).mem(OP.i32load16u, 0).i32(3).op(OP.i32shl).mem(OP.i64load, 3, PAIRCODES).set(PC);
+    f.get(ACC[k]!).get(PC).i64(6n).op(OP.i64shru).get(N[k]!).op(OP.i64extendU, OP.i64shl, OP.i64or).set(ACC[k]!);
+    f.get(N[k]!).get(PC).op(OP.i32wrap).i32(63).op(OP.i32and, OP.i32add).set(N[k]!);
     flush(k);
     f.inc(PK[k]!, 2);
   };
@@ -521,7 +524,7 @@ function encodeBody(): number[] {
   }
   return f.body([
     [19, T.i32],
-    [4, T.i64],
+    [5, T.i64],
   ]);
 }
 
@@ -721,7 +724,23 @@ function makeKernel(e: Exports): LosslessKernel {
       e.histTail(r.sym, count & ~3, count);
       const counts = new Uint32Array(mem.buffer, HIST, 256).slice();
       const lengths = codeLengths(counts);
-      new Uint32Array(mem.buffer, CODES, 256).set(encoderTable(lengths));
+      const codes = encoderTable(lengths);
+      new Uint32Array(mem.buffer, CODES, 256).set(codes);
+      // joint codes of every pair of symbols present (the others are never looked up)
+      const present: number[] = [];
+      for (let x = 0; x < 256; x++) if (counts[x]) present.push(x);
+      const pc = new Uint32Array(mem.buffer, PAIRCODES, 2 * 65536);
+      for (const a of present) {
+        const la = codes[a]! & 31;
+        const ca = codes[a]! >>> 5;
+        for (const b of present) {
+          const lb = codes[b]! & 31;
+          const joint = ca + (codes[b]! >>> 5) * 2 ** la; // up to 32 bits
+          const at = 2 * (a | (b << 8));
+          pc[at] = ((joint % 2 ** 26) * 64 + la + lb) >>> 0;
+          pc[at + 1] = Math.floor(joint / 2 ** 26);
+        }
+      }
       const outs = [0, 1, 2, 3].map((s) => r.streams + s * r.streamBytes);
       e.encode(r.sym, count, r.q, outs[0]!, outs[1]!, outs[2]!, outs[3]!);
       const lens = new Uint32Array(mem.buffer, 0, 4).slice();
