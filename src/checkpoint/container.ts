@@ -45,11 +45,11 @@ export const CHUNK_BYTES = 2 * 1024 * 1024;
 const RESTORE_BATCH = 16;
 
 /**
- * Decoding threads `decompress` uses by default: half the cores, since each thread keeps about
- * another core busy with its reads and writes (on 2 cores one pipelined thread is the fastest;
- * bench/quant-e2e.bench.ts measures both).
+ * Coding threads `compress` and `decompress` use by default: half the cores, since each thread
+ * keeps about another core busy with its reads and writes (on 2 cores one pipelined thread is the
+ * fastest; bench/quant-e2e.bench.ts measures both).
  */
-export function defaultDecodeThreads(): number {
+export function defaultCodingThreads(): number {
   return Math.max(1, Math.floor(defaultWorkers() / 2));
 }
 /** 16-bit tensors below this size are stored raw (coding them cannot pay for the code table). */
@@ -125,7 +125,7 @@ export async function compressFile(
   onProgress?: (done: number, total: number) => void,
 ): Promise<CompressionReport> {
   const f = new SafetensorsFile(input);
-  const pool = new Pool(o.workers ?? defaultWorkers());
+  const pool = new Pool(o.workers ?? defaultCodingThreads());
   try {
     checkOutputPlacement(output, [input], []);
     const out = new AtomicOutput(output, 'file', !!o.force);
@@ -332,7 +332,7 @@ export async function decompressFile(
   }
   checkOutputPlacement(output, [input], []);
   const out = new AtomicOutput(output, 'file', !!o.force);
-  const pool = new Pool(o.workers ?? defaultDecodeThreads());
+  const pool = new Pool(o.workers ?? defaultCodingThreads());
   try {
     const path = out.file();
     let ofd: number;

@@ -304,7 +304,7 @@ export function registerQuantCommands(program: Command, io: Io, setCode: (c: Exi
     .description('losslessly compress a safetensors file (Huffman-coded BF16/FP16 exponents, checksummed chunks)')
     .argument('<input>', '.safetensors file')
     .argument('<output>', 'compressed output (a Sinan container)')
-    .option('--workers <n>', 'worker threads (default: every core)')
+    .option('--workers <n>', 'coding threads (default: half the cores; each keeps about one more busy with file I/O)')
     .option('--force', 'replace an existing output')
     .option('--json', 'print JSON')
     .action(async (input: string, output: string, opts: ContainerFlags) => setCode(await compressCommand(input, output, opts, io)));
