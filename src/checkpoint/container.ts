@@ -345,8 +345,12 @@ export async function decompressFile(
       throw e instanceof CheckpointError ? e : ioError(e, path, 'cannot create the output');
     }
     const sorted = [...info.tensors].sort((a, b) => a.begin - b.begin);
+    // chunks come in file order: one sweep over the tensors names them all (at most four looked at per chunk)
+    let first = 0;
     const what = (begin: number, end: number) => {
-      const names = sorted.filter((t) => t.end > begin && t.begin < end).map((t) => quoted(t.name));
+      while (first < sorted.length && sorted[first]!.end <= begin) first++;
+      const names: string[] = [];
+      for (let j = first; j < sorted.length && sorted[j]!.begin < end && names.length < 4; j++) if (sorted[j]!.end > begin) names.push(quoted(sorted[j]!.name));
       return names.length === 1 ? `tensor ${names[0]}` : `tensors ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}`;
     };
     const tasks: RestoreChunkTask[] = info.chunks.map((c) => ({
