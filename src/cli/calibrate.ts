@@ -34,6 +34,11 @@ export async function calibrateCommand(input: string, f: CalibrateFlags, io: Io)
       throw new IssueError([
         mkIssue({ code: 'invalid_value', path: ['--out'], value: f.out, reason: "the profile may not be written into Sinan's built-in data folder" }),
       ]);
+    // --force replaces an earlier profile, never the measured runs it is fitted to
+    if (existsSync(out) && existsSync(input) && realpathSync(out) === realpathSync(input))
+      throw new IssueError([
+        mkIssue({ code: 'invalid_value', path: ['--out'], value: f.out, reason: 'it is the input file of measured runs: write the profile somewhere else' }),
+      ]);
     if (existsSync(out) && !f.force)
       throw new IssueError([mkIssue({ code: 'invalid_value', path: ['--out'], value: f.out, reason: 'the file exists: give --force to replace it' })]);
     const ctx = context();

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -378,7 +378,7 @@ describe('sinan calibrate', () => {
     expect(JSON.parse(readFileSync(join(dir, 'mine.json'), 'utf8')).fit.rows).toHaveLength(3);
   }, 60_000);
 
-  it('refuses a missing --out, an existing file without --force, and the built-in data folder', async () => {
+  it('refuses a missing --out, an existing file without --force, the input itself, and the built-in data folder', async () => {
     const dir = runs();
     const a = captureIo();
     expect(await run(['calibrate', join(dir, 'runs.jsonl')], a.io)).toBe(2);
@@ -389,6 +389,12 @@ describe('sinan calibrate', () => {
     const c = captureIo();
     expect(await run(['calibrate', join(dir, 'runs.jsonl'), '--out', join(import.meta.dirname, '..', '..', 'data', 'mine.json')], c.io)).toBe(2);
     expect(c.err()).toMatch(/built-in data folder/);
+    // --force replaces an old profile, never the runs being fitted (the file is left as it was)
+    const before = readFileSync(join(dir, 'runs.jsonl'), 'utf8');
+    const e = captureIo();
+    expect(await run(['calibrate', join(dir, 'runs.jsonl'), '--out', join(dir, 'runs.jsonl'), '--force'], e.io)).toBe(2);
+    expect(e.err()).toMatch(/input file of measured runs/);
+    expect(readFileSync(join(dir, 'runs.jsonl'), 'utf8')).toBe(before);
     const d = captureIo();
     writeFileSync(join(dir, 'bad.jsonl'), '{"metric": "x", "measured": -1, "scenario": {}}\n');
     expect(await run(['calibrate', join(dir, 'bad.jsonl'), '--out', join(dir, 'x.json')], d.io)).toBe(2);

@@ -208,8 +208,31 @@ speculative: { draft: llama-3.1-8b, tokens: 4, acceptance: 0.7 }`);
       expect(value('--tp-size'), v).toBe(String(p.parallelism.tensor));
       expect(value('--context-length'), v).toBe(String(p.workload.inputTokens + p.workload.outputTokens));
       expect(value('--max-running-requests'), v).toBe(String(p.workload.concurrency));
-      expect(value('--mem-fraction-static'), v).toBe(String(p.memory.reserve.kvPoolFraction));
+      // a share of TOTAL memory holding the weights and the priced KV pool: below 1, above the weights' share
+      const frac = Number(value('--mem-fraction-static'));
+      const m = p.memory;
+      expect(frac, v).toBeLessThan(1);
+      expect(frac, v).toBeGreaterThan(m.breakdown.weights / m.capacityBytes);
+      expect(frac * m.capacityBytes, v).toBeLessThanOrEqual(m.breakdown.weights + m.reserve.kvPoolBytes);
+      expect(frac * m.capacityBytes, v).toBeGreaterThan(m.breakdown.weights + m.reserve.kvPoolBytes - 0.001 * m.capacityBytes);
     }
+    // priced with SGLang's own profile, the flag is its own rule: (total - reserved 10 GB) / total
+    const sg = exportScenario(
+      inline(`kind: inference
+model: llama-3.1-8b
+system: { accelerator: nvidia-h100-sxm, count: 1 }
+engine: sglang@0.5
+workload: { inputTokens: 1024, outputTokens: 256, concurrency: 16 }`),
+      'sglang',
+      '0.5.6',
+      ctx,
+      null,
+      data,
+    );
+    const sgp = sg.plan as Extract<ExportResult['plan'], { kind: 'inference' }>;
+    const sgWords = shellWords(sg.command!);
+    const cap = sgp.memory.capacityBytes;
+    expect(Number(sgWords[sgWords.indexOf('--mem-fraction-static') + 1])).toBeCloseTo((cap - 10e9) / cap, 2);
     const pp = () =>
       inline(`kind: inference
 model: llama-3.1-70b

@@ -3,7 +3,7 @@ import { countParameters } from '../model/params.js';
 import { layerWeights } from '../model/weights.js';
 import { disaggregate, type Disaggregation } from './disaggregation.js';
 import type { Engine } from './engine.js';
-import { averageContext, capacityOf, engineBatchLimit, maxConcurrency, memoryFor } from './memory.js';
+import { averageContext, capacityOf, engineBatchLimit, kvPoolBytes, maxConcurrency, memoryFor } from './memory.js';
 import { timed } from './offload.js';
 import { prefillTime } from './prefill.js';
 import { queue } from './queue.js';
@@ -38,8 +38,11 @@ export interface ServeReport {
     maxConcurrency: number;
     kvBytesPerRequest: number;
     weightBytesTotal: number;
-    /** What `other` holds: the engine profile's runtime reserve; the KV pool's share of free memory. */
-    reserve: MemoryReserveReport & { kvPoolFraction: number };
+    /**
+     * What `other` holds: the engine profile's runtime reserve; the KV pool's share of free memory
+     * (as the profile defines it), and the bytes of the pool priced on one device.
+     */
+    reserve: MemoryReserveReport & { kvPoolFraction: number; kvPoolBytes: number };
   };
   /** Null when the plan does not fit or its queue is unstable: no finite latency exists. */
   latency: { ttftSeconds: number; tpotSeconds: number; requestSeconds: number; percentiles?: Percentiles } | null;
@@ -135,9 +138,10 @@ function cycle(e: Engine, C: number): Cycle {
 }
 
 /** The reserve report with the KV pool's share of free memory (a property added, not a spread: this runs once per searched plan). */
-function withPoolFraction(r: MemoryReserveReport, kvPoolFraction: number): MemoryReserveReport & { kvPoolFraction: number } {
-  const x = r as MemoryReserveReport & { kvPoolFraction: number };
+function withPoolFraction(r: MemoryReserveReport, kvPoolFraction: number, kvPoolBytes: number): ServeReport['memory']['reserve'] {
+  const x = r as ServeReport['memory']['reserve'];
   x.kvPoolFraction = kvPoolFraction;
+  x.kvPoolBytes = kvPoolBytes;
   return x;
 }
 
@@ -318,7 +322,7 @@ export function evaluateServe(e: Engine): ServeReport {
       maxConcurrency: Math.max(0, maxC),
       kvBytesPerRequest: Math.round(mem.kvPerRequest),
       weightBytesTotal: Math.round(mem.weightsTotal),
-      reserve: withPoolFraction(reserveReport(job.memoryReserve, 0, Math.round(mem.other)), job.kv.poolFraction),
+      reserve: withPoolFraction(reserveReport(job.memoryReserve, 0, Math.round(mem.other)), job.kv.poolFraction, Math.max(0, Math.round(kvPoolBytes(e)))),
     },
     latency,
     throughput,

@@ -29,7 +29,11 @@ export function buildSglang(input: ServeInput, version: string, v: VersionData):
   if (p.quantization.kvCache === 'fp8') e.flag('--kv-cache-dtype', 'fp8_e4m3', 'FP8 KV cache');
   else if (p.quantization.kvCache !== 'bf16' && p.quantization.kvCache !== 'fp16')
     e.skip(`KV cache ${p.quantization.kvCache}`, '--kv-cache-dtype auto', `SGLang has no ${p.quantization.kvCache} KV cache`);
-  e.flag('--mem-fraction-static', p.memory.reserve.kvPoolFraction, 'memory for weights and the KV pool');
+  // SGLang's static pool is a fraction of TOTAL memory holding the weights and the KV pool: the
+  // share the plan's weights and priced pool take (floored, so the engine's pool is never larger)
+  const m = p.memory;
+  const staticFraction = Math.floor((1000 * (m.breakdown.weights + m.reserve.kvPoolBytes)) / m.capacityBytes) / 1000;
+  e.flag('--mem-fraction-static', staticFraction, 'memory for weights and the KV pool');
   e.flag('--max-running-requests', p.workload.concurrency, 'requests in flight per replica');
   if (input.extras.chunkedPrefill && input.extras.maxBatchTokens) e.flag('--chunked-prefill-size', input.extras.maxBatchTokens, 'chunked prefill');
   if (p.offload && p.offload.bytesStreamedPerStep > 0)
