@@ -158,6 +158,23 @@ describe('sinan cluster / goodput / sweep', () => {
     expect(o.monteCarlo.trials).toBe(200);
   });
 
+  it('goodput warns when it assumes the checkpoints, and when the closed form and the simulation disagree', async () => {
+    const base =
+      'kind: goodput\nmodel: llama-3.1-8b\nsystem: { accelerator: nvidia-h100-sxm, count: 8 }\ntraining: { sequenceLength: 4096, globalBatchSize: 8 }\n';
+    const warningsOf = async (rel: string) => {
+      const c = captureIo();
+      expect(await run(['goodput', file(base + rel), '--json'], c.io)).toBe(0);
+      return (JSON.parse(c.out()).warnings as { path?: string[]; message: string }[]).filter((w) => w.path?.[0] === 'reliability');
+    };
+    expect((await warningsOf('reliability: { days: 10, trials: 300 }\n')).map((w) => w.path)).toEqual([['reliability', 'checkpoint']]);
+    expect(await warningsOf('reliability: { days: 10, trials: 300, checkpoint: { writeGBps: 50 } }\n')).toEqual([]);
+    // failures every few hours and no checkpoint in the run: the first-order closed form is off, and says so
+    const off = await warningsOf(
+      'reliability: { days: 2, trials: 2000, failuresPerDevicePerDay: 0.5, checkpoint: { writeGBps: 50, intervalMinutes: 100000 } }\n',
+    );
+    expect(off.map((w) => w.message).join()).toMatch(/disagree by more than .* trust the simulation/);
+  });
+
   it('goodput rejects a negative failure rate with its path', async () => {
     const c = captureIo();
     const f = file(

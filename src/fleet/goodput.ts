@@ -37,7 +37,8 @@ export function optimalInterval(delta: number, mtbi: number): number {
  * The seed's formula, lost = failures x (recovery + recompute) + checkpoint time, with the
  * terms made exact for a Poisson failure process: failures that strike while the job is
  * up each cost a recovery, which itself restarts when struck again (expected length
- * (e^(R/M) - 1) M), and the work since the last checkpoint (half a cycle on average).
+ * (e^(R/M) - 1) M), and the work since the last checkpoint (half a cycle on average, half
+ * the run at most).
  */
 export function goodputClosedForm(g: GoodputInput): GoodputClosedForm {
   const M = g.mtbiSeconds;
@@ -45,7 +46,9 @@ export function goodputClosedForm(g: GoodputInput): GoodputClosedForm {
   const up = g.totalSeconds / (1 + recovery / M); // time the job is running or checkpointing
   const upFailures = up / M;
   const cycle = g.intervalSeconds + g.blockingSeconds;
-  const recompute = upFailures * (cycle / 2);
+  // a failure loses the work since the last checkpoint: half a cycle on average, and never more
+  // than the run has done (a cycle longer than the run loses half the run on average)
+  const recompute = upFailures * (Math.min(cycle, up) / 2);
   const restart = g.totalSeconds - up;
   const checkpoint = g.intervalSeconds > 0 ? (Math.max(0, up - recompute) / cycle) * g.blockingSeconds : 0;
   const lost = restart + recompute + checkpoint;

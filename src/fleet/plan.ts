@@ -2,7 +2,7 @@ import { fail } from '../core/issues.js';
 import { transferSeconds, fabricFor } from '../cost/topology.js';
 import { countParameters } from '../model/params.js';
 import { planTraining } from '../train/plan.js';
-import type { Warning } from '../core/warnings.js';
+import { warning, type Warning } from '../core/warnings.js';
 import { FabricError, sizeFabric, type FabricDesign } from './fabric.js';
 import { goodputClosedForm, goodputMonteCarlo, optimalInterval } from './goodput.js';
 import { clusterPower, type FleetData, type PowerEstimate } from './power.js';
@@ -145,6 +145,36 @@ export function planGoodput(n: GoodputRequest, failures: FailureModel, onProgres
     },
     spares: { ...sparePlan(devices, rel.days, rate, f.hardwareShare, unit, spares, repairHours), replacement: rel.replacement ?? 'node', spares, repairHours },
     source: rel.failuresPerDevicePerDay !== undefined ? 'failure rate given in the scenario' : model.source,
-    warnings: tr.warnings,
+    warnings: [...tr.warnings, ...goodputWarnings(rel, cf.effectiveTrainingTime, mc, writeSeconds, ck.writeGBps)],
   };
+}
+
+/** Warnings of a goodput plan: an assumed checkpoint, and a closed form the simulation does not confirm. */
+function goodputWarnings(
+  rel: GoodputRequest['reliability'],
+  closedForm: number,
+  mc: { mean: number; ci95: [number, number] },
+  writeSeconds: number,
+  writeGBps: number,
+): Warning[] {
+  const out: Warning[] = [];
+  if (!rel.checkpoint)
+    out.push(
+      warning(
+        'estimate',
+        `no reliability.checkpoint given: checkpoints assumed written at ${writeGBps} GB/s (${writeSeconds.toFixed(1)} s each) at the optimal interval; give writeGBps for your storage`,
+        ['reliability', 'checkpoint'],
+      ),
+    );
+  // the simulation is exact for the model; the closed form is its first-order approximation
+  const tolerance = Math.max(0.005, mc.ci95[1] - mc.ci95[0]);
+  if (Math.abs(closedForm - mc.mean) > tolerance)
+    out.push(
+      warning(
+        'estimate',
+        `the closed form (${(100 * closedForm).toFixed(2)}% effective time) and the Monte Carlo simulation (${(100 * mc.mean).toFixed(2)}%) disagree by more than ${(100 * tolerance).toFixed(1)} points: trust the simulation`,
+        ['reliability'],
+      ),
+    );
+  return out;
 }
