@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { f32ToBf16 } from '../quant/dtypes.js';
@@ -93,6 +93,8 @@ describe('mixed precision end to end', () => {
     const budget = full.bytesIn * 0.6;
     const r = await mixedPrecision(src, out, budget, { workers: 1, candidates: ['keep', 'fp8-channel', 'int8', 'int4'] });
     expect(r.bytesOut).toBeLessThanOrEqual(budget);
+    // the budget is the weight file itself, header included
+    expect(statSync(join(out, 'model.safetensors')).size).toBe(r.bytesOut);
     expect(r.loader).toMatch(/compressed-tensors/);
     const fmt = (n: string) => r.tensors.find((t) => t.name === `model.layers.0.${n}.weight`)!.format;
     expect(new Set([fmt('self_attn.q_proj'), fmt('self_attn.k_proj'), fmt('self_attn.v_proj')]).size).toBe(1);
@@ -122,6 +124,17 @@ describe('mixed precision end to end', () => {
       if (t.format === 'keep') expect(f.info(`${m}.weight`)!.dtype).toBe('BF16');
     }
     f.close();
+  });
+
+  it("a budget of exactly the tensors' bytes: the file, header and all, still fits (something is quantized to make room)", async () => {
+    const src = model();
+    const full = await mixedPrecision(src, join(mkdtempSync(join(tmpdir(), 'sinan-mix1-')), 'q'), 1e9, { workers: 1 });
+    const out = join(mkdtempSync(join(tmpdir(), 'sinan-mix2-')), 'q');
+    const r = await mixedPrecision(src, out, full.bytesIn, { workers: 1, candidates: ['keep', 'fp8-channel', 'int8', 'int4'] });
+    const onDisk = statSync(join(out, 'model.safetensors')).size;
+    expect(onDisk).toBe(r.bytesOut);
+    expect(onDisk).toBeLessThanOrEqual(full.bytesIn);
+    expect(r.tensors.some((t) => t.format !== 'keep')).toBe(true);
   });
 
   it('refuses combinations no loader reads, naming the ones that load', async () => {

@@ -10,7 +10,7 @@ import { AtomicOutput, checkOutputPlacement, pathKind } from './files.js';
 import { defaultWorkers, Pool } from './pool.js';
 import { Checkpoint, type TensorInfo } from './safetensors.js';
 import type { AnalyzeResult, AnalyzeTask } from './tasks.js';
-import { prepass, registryOptions, sourceOf, UNIT_ELEMENTS, unitStep, writeWeights, type Decision, type Quantized } from './writer.js';
+import { prepass, registryOptions, sourceOf, UNIT_ELEMENTS, unitStep, plannedWeightBytes, writeWeights, type Decision, type Quantized } from './writer.js';
 
 export { allocate, parseBytes, type Allocation, type Option } from './allocate.js';
 
@@ -205,27 +205,43 @@ export async function mixedPrecision(
     });
     const fixed = all.filter((t) => !pairs.has(t));
     const fixedBytes = fixed.reduce((s, t) => s + (t.end - t.begin), 0);
-    const alloc = allocate(options, budgetBytes - fixedBytes);
-    if (!alloc) {
+    const single = output.endsWith('.safetensors');
+    const shardBytes = o.shardBytes ?? DEFAULT_SHARD_BYTES;
+    /** One format per item within `weightBudget` bytes of tensor data, as the decisions the writer takes. */
+    const decide = (weightBudget: number) => {
+      const alloc = allocate(options, weightBudget);
+      if (!alloc) return null;
+      const chosen = new Map<TensorInfo, MixedFormat>();
+      items.forEach((ts, i) => ts.forEach((t) => chosen.set(t, options[i]![alloc.choice[i]!]!.format as MixedFormat)));
+      const decisions: Decision[] = all.map((t) => {
+        const f = chosen.get(t) ?? 'keep';
+        if (f === 'keep') {
+          const role = tensorRole(t);
+          return {
+            kind: 'keep',
+            t,
+            ...(role === 'head' || role === 'linear' ? { note: role === 'head' && !o.includeEmbeddings ? 'output head' : 'kept in 16 bits' } : {}),
+          };
+        }
+        return pairs.get(t)!.get(f)!;
+      });
+      return { alloc, chosen, decisions, fileBytes: plannedWeightBytes(ck, decisions, single, shardBytes, mixedMetadata(decisions)) };
+    };
+    // the budget holds the weight files whole: their headers (names, shapes, the plan) come out of it
+    // too, so the data gets what the headers of the chosen layout leave (they barely depend on it)
+    let headers = 0;
+    let pick = decide(budgetBytes - fixedBytes);
+    for (let k = 0; k < 4 && pick && pick.fileBytes > budgetBytes; k++) {
+      headers = pick.fileBytes - fixedBytes - pick.alloc.bytes;
+      pick = decide(budgetBytes - fixedBytes - headers);
+    }
+    if (!pick || pick.fileBytes > budgetBytes) {
       const min = fixedBytes + options.reduce((s, op) => s + Math.min(...op.map((x) => x.bytes)), 0);
       throw new BudgetError(
-        `the budget of ${budgetBytes} bytes is below the smallest this checkpoint can be with these formats: ${min} bytes (${fixedBytes} of it in embeddings, head and norms kept at full precision)`,
+        `the budget of ${budgetBytes} bytes is below the smallest this checkpoint can be with these formats: ${min} bytes of tensors (${fixedBytes} of it in embeddings, head and norms kept at full precision) and about ${headers} bytes of file headers`,
       );
     }
-    const chosen = new Map<TensorInfo, MixedFormat>();
-    items.forEach((ts, i) => ts.forEach((t) => chosen.set(t, options[i]![alloc.choice[i]!]!.format as MixedFormat)));
-    const decisions: Decision[] = all.map((t) => {
-      const f = chosen.get(t) ?? 'keep';
-      if (f === 'keep') {
-        const role = tensorRole(t);
-        return {
-          kind: 'keep',
-          t,
-          ...(role === 'head' || role === 'linear' ? { note: role === 'head' && !o.includeEmbeddings ? 'output head' : 'kept in 16 bits' } : {}),
-        };
-      }
-      return pairs.get(t)!.get(f)!;
-    });
+    const { alloc, chosen, decisions, fileBytes } = pick;
     // write
     notes.push(...(await writeDecisions(ck, input, output, family, candidates, decisions, pool, o)).notes);
     const rel = (t: TensorInfo, d: number) => {
@@ -239,7 +255,7 @@ export async function mixedPrecision(
       loader: FAMILIES.find((f) => f.family === family)!.loader,
       budgetBytes,
       bytesIn,
-      bytesOut: fixedBytes + alloc.bytes,
+      bytesOut: fileBytes,
       exact: alloc.exact,
       tensors: [...pairs.keys()].map((t) => {
         const f = chosen.get(t) ?? 'keep';
@@ -270,6 +286,12 @@ export async function mixedPrecision(
   }
 }
 
+/** The metadata a mixed checkpoint's files carry: the format per tensor. */
+function mixedMetadata(decisions: Decision[]): Record<string, string> {
+  const plan = Object.fromEntries(decisions.map((d) => [d.t.name, d.kind === 'keep' ? 'keep' : d.codec]));
+  return { sinan_format: 'mixed', sinan_mixed_plan: JSON.stringify(plan) };
+}
+
 /** Writes per-tensor decisions as one loadable checkpoint (the config the family's loader reads), atomically. */
 async function writeDecisions(
   ck: Checkpoint,
@@ -287,11 +309,7 @@ async function writeDecisions(
   checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);
   const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
   try {
-    const plan = Object.fromEntries(all.map((t, i) => [t.name, decisions[i]!.kind === 'keep' ? 'keep' : (decisions[i] as Quantized).codec]));
-    await writeWeights(ck, decisions, out, single, o.shardBytes ?? DEFAULT_SHARD_BYTES, pool, {
-      sinan_format: 'mixed',
-      sinan_mixed_plan: JSON.stringify(plan),
-    });
+    await writeWeights(ck, decisions, out, single, o.shardBytes ?? DEFAULT_SHARD_BYTES, pool, mixedMetadata(decisions));
     const qc = mixedConfig(family, candidates, decisions);
     if (!single) notes.push(...writeCompanions(input, out.temp, qc ? quantizationConfig(qc) : null));
     if (!single) for (const [name, text] of Object.entries(o.extraFiles ?? {})) writeFileAtomic(join(out.temp, name), text);

@@ -142,6 +142,38 @@ export async function prepass(ck: Checkpoint, quantized: Quantized[], pool: Pool
   for (const [d, s] of sums) d.stats.nestedOffset = Math.fround(s.sum.result() / Math.fround(s.sum.n));
 }
 
+/** The weight files a set of decisions becomes: which decisions go in each, their tensors and header layout. */
+function layoutShards(
+  ck: Checkpoint,
+  decisions: Decision[],
+  single: boolean,
+  shardBytes: number,
+  metadata: Record<string, string>,
+  pathOf: (name: string) => string,
+) {
+  const planned = decisions.map((d) => outputTensors(d));
+  const sizes = planned.map((ts) => ts.reduce((sum, t) => sum + t.bytes, 0));
+  const groups = single ? [decisions.map((_, i) => i)] : shardBySize(sizes, shardBytes);
+  const meta = { ...ck.metadata(), format: 'pt', quantized_by: 'sinan', ...metadata };
+  const shards = groups.map((g, k) => {
+    const name = single
+      ? ''
+      : groups.length === 1
+        ? 'model.safetensors'
+        : `model-${String(k + 1).padStart(5, '0')}-of-${String(groups.length).padStart(5, '0')}.safetensors`;
+    const path = pathOf(name);
+    const ts = g.flatMap((i) => planned[i]!);
+    return { name, path, ts, layout: layoutHeader(ts, meta, path) };
+  });
+  return { groups, shards };
+}
+
+/** Bytes of the weight files writeWeights would write for these decisions, headers included (exactly). */
+export function plannedWeightBytes(ck: Checkpoint, decisions: Decision[], single: boolean, shardBytes: number, metadata: Record<string, string>): number {
+  const { shards } = layoutShards(ck, decisions, single, shardBytes, metadata, (name) => name || 'model.safetensors');
+  return shards.reduce((s, f) => s + f.layout.prefix.length + f.layout.dataBytes, 0);
+}
+
 export async function writeWeights(
   ck: Checkpoint,
   decisions: Decision[],
@@ -152,19 +184,8 @@ export async function writeWeights(
   metadata: Record<string, string>,
   onProgress?: (done: number, total: number) => void,
 ): Promise<OutFile[]> {
-  const planned = decisions.map((d) => outputTensors(d));
-  const sizes = planned.map((ts) => ts.reduce((sum, t) => sum + t.bytes, 0));
-  const groups = single ? [decisions.map((_, i) => i)] : shardBySize(sizes, shardBytes);
-  const meta = { ...ck.metadata(), format: 'pt', quantized_by: 'sinan', ...metadata };
-  const files: OutFile[] = groups.map((g, k) => {
-    const name = single
-      ? ''
-      : groups.length === 1
-        ? 'model.safetensors'
-        : `model-${String(k + 1).padStart(5, '0')}-of-${String(groups.length).padStart(5, '0')}.safetensors`;
-    const path = single ? out.file() : out.file(name);
-    const ts = g.flatMap((i) => planned[i]!);
-    const layout = layoutHeader(ts, meta, path);
+  const { groups, shards } = layoutShards(ck, decisions, single, shardBytes, metadata, (name) => (single ? out.file() : out.file(name)));
+  const files: OutFile[] = shards.map(({ name, path, ts, layout }) => {
     let fd: number;
     try {
       fd = openSync(path, 'w');

@@ -324,7 +324,7 @@ export function registerQuantCommands(program: Command, io: Io, setCode: (c: Exi
     .description('choose a format per weight minimising total error under a size budget, and write a checkpoint one loader reads')
     .argument('<input>', 'safetensors file or checkpoint folder')
     .argument('<output>', 'output folder (or a single .safetensors file)')
-    .requiredOption('--budget <size>', 'total size, e.g. 40GB or 1.5GiB')
+    .requiredOption('--budget <size>', 'size of the weight files, headers included (config and tokenizer files are extra), e.g. 40GB or 1.5GiB')
     .option('--formats <list>', `candidate formats, comma-separated (keep = source precision): ${MIXED_FORMATS.join(', ')}`, DEFAULT_CANDIDATES.join(','))
     .option('--group-size <n>', 'INT4/INT8 group size (default 128)')
     .option('--include-embeddings', 'also consider quantizing the output head')
