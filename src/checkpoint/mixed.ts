@@ -304,7 +304,6 @@ async function writeDecisions(
   o: MixedOptions,
 ): Promise<{ notes: string[] }> {
   const notes: string[] = [];
-  const all = decisions.map((d) => d.t);
   const single = output.endsWith('.safetensors');
   checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);
   const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
