@@ -141,5 +141,6 @@ describe('the lossless container', () => {
     await compressFile(src, z, { workers: 1, force: true });
     await expect(decompressFile(z, z)).rejects.toThrow(/the output is the input/);
     await expect(decompressFile(src, join(dir, 'y.safetensors'))).rejects.toThrow(/not a file written by sinan compress/);
+    await expect(compressFile(z, join(dir, 'again.sinanz'))).rejects.toThrow(/is a Sinan lossless container .* sinan decompress first/);
   });
 });

@@ -1,6 +1,7 @@
 import { closeSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { DTYPE_BITS, tensorBytes, type DType } from '../quant/dtypes.js';
+import { isContainer } from './container-format.js';
 import { quoted, SafetensorsError } from './errors.js';
 import { openRegular, otherKind, parseJsonText, pathKind, readExact, readSmallText } from './files.js';
 import { HeaderSyntaxError, parseHeaderJson } from './header-json.js';
@@ -45,6 +46,8 @@ export function readHeader(fd: number, file: string, fileSize: number): Safetens
   const lenBuf = new Uint8Array(8);
   readExact(fd, lenBuf, 0, file, () => 'the header length');
   const n = new DataView(lenBuf.buffer).getBigUint64(0, true);
+  if (isContainer(lenBuf))
+    throw new SafetensorsError('is a Sinan lossless container (sinan compress output), not a safetensors file: restore it with sinan decompress first', file);
   if (n > BigInt(MAX_HEADER_BYTES))
     throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit of the format's reference reader`, file);
   const headerLen = Number(n);
