@@ -125,25 +125,34 @@ export function parseText(text: string, name: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
-/** The keys a schema accepts at a path (for did-you-mean suggestions), or [] when unknown. */
-export function keysAt(schema: z.ZodType, path: Path): string[] {
-  let cur: z.ZodType | undefined = schema;
+/** The schemas (union branches apart, optional unwrapped) that can apply at a path. */
+function schemasAt(schema: z.ZodType, path: Path): z.ZodType[] {
   const step = (s: z.ZodType): z.ZodType[] => {
     if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) return step(s.unwrap() as z.ZodType);
     if (s instanceof z.ZodUnion) return (s.options as z.ZodType[]).flatMap(step);
     return [s];
   };
-  let candidates = cur ? step(cur) : [];
+  let candidates = step(schema);
   for (const k of path) {
     const next: z.ZodType[] = [];
     for (const c of candidates) if (c instanceof z.ZodObject && typeof k === 'string' && k in c.shape) next.push(...step(c.shape[k] as z.ZodType));
     candidates = next;
-    cur = next[0];
-    if (!cur) return [];
+    if (!candidates.length) return [];
   }
+  return candidates;
+}
+
+/** The keys a schema accepts at a path (for did-you-mean suggestions), or [] when unknown. */
+export function keysAt(schema: z.ZodType, path: Path): string[] {
   const keys = new Set<string>();
-  for (const c of candidates) if (c instanceof z.ZodObject) for (const k of Object.keys(c.shape)) keys.add(k);
+  for (const c of schemasAt(schema, path)) if (c instanceof z.ZodObject) for (const k of Object.keys(c.shape)) keys.add(k);
   return [...keys];
+}
+
+/** Whether every schema at a path that takes a number takes only integers (so a wrong type says "an integer"). */
+function integerAt(schema: z.ZodType, path: Path): boolean {
+  const nums = schemasAt(schema, path).filter((c) => c instanceof z.ZodNumber);
+  return nums.length > 0 && nums.every((c) => (c as z.ZodNumber).isInt);
 }
 
 function valueAt(data: unknown, path: Path): unknown {
@@ -197,7 +206,8 @@ export function zodIssues(err: z.ZodError, schema: z.ZodType, data: unknown, pre
     }
     switch (i.code) {
       case 'invalid_type': {
-        const exp = String((i as { expected?: string }).expected ?? 'another type');
+        let exp = String((i as { expected?: string }).expected ?? 'another type');
+        if (exp === 'number' && integerAt(schema, zpath)) exp = 'int';
         out.push(mkIssue({ code: 'invalid_type', path, expected: EXPECTED[exp] ?? exp, received: typeName(value) }));
         break;
       }
@@ -230,7 +240,8 @@ export function zodIssues(err: z.ZodError, schema: z.ZodType, data: unknown, pre
       case 'invalid_union': {
         // the branch whose own problems are fewest names what was expected
         const branches = ((i as { errors?: z.core.$ZodIssue[][] }).errors ?? []).filter((b) => b.length);
-        const typeErrs = branches.map((b) => b[0]).filter((b) => b?.code === 'invalid_type') as { expected?: string }[];
+        // a branch rejects the value's type only by an error at its own root (a missing key inside a mapping is deeper)
+        const typeErrs = branches.map((b) => b[0]).filter((b) => b?.code === 'invalid_type' && b.path.length === 0) as { expected?: string }[];
         if (typeErrs.length === branches.length && branches.length > 0) {
           const exp = [...new Set(typeErrs.map((t) => EXPECTED[t.expected ?? ''] ?? t.expected ?? ''))].join(' or ');
           out.push(mkIssue({ code: 'invalid_type', path, expected: exp, received: typeName(value) }));
