@@ -24,9 +24,15 @@ export function closest(word: string, candidates: readonly string[]): string | n
   let best: string | null = null;
   let bestD = Infinity;
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+  // ties go to the candidate sharing the longest prefix ('llama-3-8b': 'llama-3.1-8b' before 'llama-2-7b')
+  const prefix = (c: string) => {
+    let n = 0;
+    while (n < c.length && n < word.length && c[n]!.toLowerCase() === word[n]!.toLowerCase()) n++;
+    return n;
+  };
   for (const c of candidates) {
     const dist = editDistance(word, c);
-    if (dist < bestD) [best, bestD] = [c, dist];
+    if (dist < bestD || (dist === bestD && best !== null && prefix(c) > prefix(best))) [best, bestD] = [c, dist];
   }
   if (best !== null && bestD <= limit) return best;
   // a candidate that contains the word, or the word that contains it (e.g. 'llama-3-8b' in 'llama-3.1-8b')
