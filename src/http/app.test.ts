@@ -172,6 +172,13 @@ describe('hostile and malformed requests get a 4xx, and the server keeps answeri
     const r = await post('/v1/serve', '{}', 'application/xml');
     expect(((await r.json()) as { error: { issues: { path: string[] }[] } }).error.issues[0]!.path).toEqual(['content-type']);
   });
+  it('a body sent as application/json that is not JSON is a parse error, not a scenario that is a string', async () => {
+    const r = await post('/v1/train', 'not json{');
+    expect(r.status).toBe(400);
+    const issue = ((await r.json()) as { error: { issues: { code: string; message: string }[] } }).error.issues[0]!;
+    expect(issue.code).toBe('parse_error');
+    expect(issue.message).toMatch(/application\/json/);
+  });
   it('404 and 405 with the error object; 405 says which method', async () => {
     const a = await app.request('/v1/nothing');
     expect(a.status).toBe(404);

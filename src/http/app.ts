@@ -111,6 +111,17 @@ export function createApp(o: AppOptions): Hono {
       } catch {
         return send(c, 400, issueText({ code: 'parse_error', path: [], source: 'request body', detail: 'the body could not be read as UTF-8 text' }));
       }
+      // a body sent as JSON must be JSON (YAML would read a broken one as a string)
+      if ((c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json')
+        try {
+          JSON.parse(text);
+        } catch (e) {
+          return send(
+            c,
+            400,
+            issueText({ code: 'parse_error', path: [], source: 'request body (application/json)', detail: (e as Error).message.slice(0, 200) }),
+          );
+        }
       return answer(c, { op: op(c), text, params: c.req.query() });
     });
   }
