@@ -94,7 +94,8 @@ export async function calibrateCommand(input: string, f: CalibrateFlags, io: Io)
       r.warnings.map((m) => ({ code: 'calibration_fit' as const, message: m })),
       io,
     );
-    io.out(`Wrote ${out}. A scenario uses it with: calibration: ${relative(process.cwd(), out) || out}\n`);
+    // a scenario's paths are read from the scenario's own folder: the absolute path works from any of them
+    io.out(`Wrote ${out}. A scenario uses it with: calibration: ${out}\n`);
     return 0;
   });
 }
