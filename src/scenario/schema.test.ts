@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { SCENARIO_SCHEMAS } from './schema.js';
+import { SCENARIO_SCHEMAS, WEIGHT_FORMAT_IDS } from './schema.js';
 
 /** Every key of every scenario section, as a dotted path. */
 function keys(schema: z.ZodType, prefix = ''): string[] {
@@ -33,6 +33,10 @@ describe('docs/scenarios.md', () => {
         if (!forms.some((f) => doc.includes(f))) missing.push(`${kind}: ${k}`);
       }
     expect(missing).toEqual([]);
+  });
+  it('lists every weight format the schema accepts', () => {
+    const row = (key: string) => doc.split('\n').find((l) => l.startsWith(`| \`${key}\``)) ?? '';
+    for (const id of WEIGHT_FORMAT_IDS) expect(row('quantization.weights'), id).toContain(`\`${id}\``);
   });
   it('states the published limits', () => {
     expect(doc).toMatch(/1 MiB/);
