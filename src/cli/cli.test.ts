@@ -146,6 +146,19 @@ describe('sinan cluster / goodput / sweep', () => {
     expect(o.power.pue).toBe(1.25);
   });
 
+  it('cluster prints power in MW for a data hall and in kW for a node (never 0.0 MW)', async () => {
+    const text = async (count: number) => {
+      const c = captureIo();
+      const f = file(`kind: cluster\nsystem: { accelerator: nvidia-h100-sxm, count: ${count}, perNode: 8 }\nnetwork: { nicsPerNode: 8, nicGbps: 400 }\n`);
+      expect(await run(['cluster', f], c.io)).toBe(0);
+      return c.out();
+    };
+    const small = await text(8);
+    expect(small).toMatch(/kW/);
+    expect(small).not.toMatch(/\b0\.0\b/);
+    expect(await text(16384)).toMatch(/MW/);
+  });
+
   it('goodput --json answers the contract', async () => {
     const c = captureIo();
     const f = file(

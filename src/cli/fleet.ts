@@ -43,15 +43,18 @@ export function renderCluster(r: ClusterReport): string {
   );
   const p = r.power;
   o.push(heading('Power'));
+  // megawatts for a data hall, kilowatts below one (a node's 10 kW is not "0.0 MW")
+  const [unit, scale] = p.facilityWatts >= 1e6 ? ['MW', 1e6] : ['kW', 1e3];
+  const w = (x: number) => (x / scale).toFixed(1);
   o.push(
     table(
-      ['', 'MW'],
+      ['', unit],
       [
-        ['accelerators', (p.acceleratorWatts / 1e6).toFixed(1)],
-        ['hosts (CPUs, memory, NICs, fans)', (p.hostWatts / 1e6).toFixed(1)],
-        ['network (switches, optics)', (p.networkWatts / 1e6).toFixed(1)],
-        [pc.bold('IT'), pc.bold((p.itWatts / 1e6).toFixed(1))],
-        [pc.bold(`facility (PUE ${p.pue})`), pc.bold((p.facilityWatts / 1e6).toFixed(1))],
+        ['accelerators', w(p.acceleratorWatts)],
+        ['hosts (CPUs, memory, NICs, fans)', w(p.hostWatts)],
+        ['network (switches, optics)', w(p.networkWatts)],
+        [pc.bold('IT'), pc.bold(w(p.itWatts))],
+        [pc.bold(`facility (PUE ${p.pue})`), pc.bold(w(p.facilityWatts))],
       ],
     ),
   );
