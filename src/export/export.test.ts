@@ -157,8 +157,42 @@ describe('what the commands say', () => {
       expect(value('--tensor-parallel-size'), v).toBe(String(p.parallelism.tensor));
       expect(value('--max-model-len'), v).toBe(String(p.workload.inputTokens + p.workload.outputTokens));
       expect(value('--max-num-seqs'), v).toBe(String(p.workload.concurrency));
-      expect(value('--gpu-memory-utilization'), v).toBe(String(p.memory.reserve.kvPoolFraction));
+      // vLLM's pool under its own rule (a share of total memory, less what it holds beside the pool) is the one priced
+      const m = p.memory;
+      const pool = Number(value('--gpu-memory-utilization')) * m.capacityBytes - m.reserve.residentBytes;
+      expect(Math.abs(pool - m.reserve.kvPoolBytes), v).toBeLessThanOrEqual(0.0005 * m.capacityBytes);
       expect(r.notEmitted, v).toEqual([]);
+    }
+  });
+
+  it('every engine gets the KV pool the plan priced under its own memory rule, whichever profile priced it', () => {
+    for (const engine of ['vllm@0.10', 'trtllm@1.0', 'sglang@0.5', null]) {
+      // 70B in 16 bits on two 80 GB GPUs: 70 GB of weights each, so a share of free memory and a share of total differ a lot
+      const sc = () =>
+        inline(`kind: inference
+model: llama-3.1-70b
+system: { accelerator: nvidia-h100-sxm, count: 2 }
+parallelism: { tensor: 2 }
+${engine ? `engine: ${engine}\n` : ''}workload: { inputTokens: 1024, outputTokens: 256, concurrency: 4 }`);
+      const at = (t: 'vllm' | 'trtllm' | 'sglang', flag: string) => {
+        const r = exportScenario(sc(), t, undefined, ctx, null, data);
+        // the flag, the key in an options file, or the line a release without a checked name lists it on
+        const text = [r.command ?? '', ...(r.files ?? []).map((x) => x.content)].join('\n');
+        const v = new RegExp(`${flag}[: ]+([\\d.]+)`).exec(text)?.[1];
+        if (v === undefined) throw new Error(`${t}: no ${flag} in ${text}`);
+        return { v: Number(v), p: (r.plan as Extract<ExportResult['plan'], { kind: 'inference' }>).memory };
+      };
+      const label = engine ?? 'default profile';
+      const u = at('vllm', 'gpu-memory-utilization');
+      expect(Math.abs(u.v * u.p.capacityBytes - u.p.reserve.residentBytes - u.p.reserve.kvPoolBytes), label).toBeLessThanOrEqual(0.0005 * u.p.capacityBytes);
+      const f = at('trtllm', 'free_gpu_memory_fraction');
+      expect(Math.abs(f.v * (f.p.capacityBytes - f.p.reserve.residentBytes) - f.p.reserve.kvPoolBytes), label).toBeLessThanOrEqual(0.0005 * f.p.capacityBytes);
+      const g = at('sglang', 'mem-fraction-static');
+      expect(g.v * g.p.capacityBytes, label).toBeLessThanOrEqual(g.p.breakdown.weights + g.p.reserve.kvPoolBytes);
+      expect(g.v, label).toBeLessThan(1);
+      // priced with an engine's own profile, its flag is the profile's own fraction
+      if (engine === 'vllm@0.10') expect(u.v).toBe(u.p.reserve.kvPoolFraction);
+      if (engine === 'trtllm@1.0') expect(f.v).toBe(f.p.reserve.kvPoolFraction);
     }
   });
 

@@ -3,7 +3,7 @@ import { countParameters } from '../model/params.js';
 import { layerWeights } from '../model/weights.js';
 import { disaggregate, type Disaggregation } from './disaggregation.js';
 import type { Engine } from './engine.js';
-import { averageContext, capacityOf, engineBatchLimit, kvPoolBytes, maxConcurrency, memoryFor } from './memory.js';
+import { averageContext, capacityOf, engineBatchLimit, kvPoolBytes, maxConcurrency, memoryFor, memoryOne } from './memory.js';
 import { timed } from './offload.js';
 import { prefillTime } from './prefill.js';
 import { queue } from './queue.js';
@@ -40,9 +40,11 @@ export interface ServeReport {
     weightBytesTotal: number;
     /**
      * What `other` holds: the engine profile's runtime reserve; the KV pool's share of free memory
-     * (as the profile defines it), and the bytes of the pool priced on one device.
+     * (as the profile defines it); the bytes of the pool priced on one device, and of what the
+     * engine holds beside it with one request in flight (weights, activations, runtime): an
+     * engine's memory flag is set from these two (src/export).
      */
-    reserve: MemoryReserveReport & { kvPoolFraction: number; kvPoolBytes: number };
+    reserve: MemoryReserveReport & { kvPoolFraction: number; kvPoolBytes: number; residentBytes: number };
   };
   /** Null when the plan does not fit or its queue is unstable: no finite latency exists. */
   latency: { ttftSeconds: number; tpotSeconds: number; requestSeconds: number; percentiles?: Percentiles } | null;
@@ -138,10 +140,12 @@ function cycle(e: Engine, C: number): Cycle {
 }
 
 /** The reserve report with the KV pool's share of free memory (a property added, not a spread: this runs once per searched plan). */
-function withPoolFraction(r: MemoryReserveReport, kvPoolFraction: number, kvPoolBytes: number): ServeReport['memory']['reserve'] {
+function withPoolFraction(r: MemoryReserveReport, kvPoolFraction: number, e: Engine): ServeReport['memory']['reserve'] {
   const x = r as ServeReport['memory']['reserve'];
+  const one = memoryOne(e);
   x.kvPoolFraction = kvPoolFraction;
-  x.kvPoolBytes = kvPoolBytes;
+  x.kvPoolBytes = Math.max(0, Math.round(kvPoolBytes(e)));
+  x.residentBytes = Math.round(one.weights + one.activations + one.other);
   return x;
 }
 
@@ -322,7 +326,7 @@ export function evaluateServe(e: Engine): ServeReport {
       maxConcurrency: Math.max(0, maxC),
       kvBytesPerRequest: Math.round(mem.kvPerRequest),
       weightBytesTotal: Math.round(mem.weightsTotal),
-      reserve: withPoolFraction(reserveReport(job.memoryReserve, 0, Math.round(mem.other)), job.kv.poolFraction, Math.max(0, Math.round(kvPoolBytes(e)))),
+      reserve: withPoolFraction(reserveReport(job.memoryReserve, 0, Math.round(mem.other)), job.kv.poolFraction, e),
     },
     latency,
     throughput,

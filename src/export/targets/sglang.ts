@@ -1,6 +1,6 @@
 import { Emitter } from '../emit.js';
 import type { Built, VersionData } from '../types.js';
-import { contextLength, modelVar, replicaNote, type ServeInput } from './serving-common.js';
+import { contextLength, enginePoolSettings, modelVar, replicaNote, type ServeInput } from './serving-common.js';
 
 /**
  * SGLang `launch_server` flags. data/export/sglang.json holds every flag of ServerArgs.add_cli_args
@@ -29,11 +29,7 @@ export function buildSglang(input: ServeInput, version: string, v: VersionData):
   if (p.quantization.kvCache === 'fp8') e.flag('--kv-cache-dtype', 'fp8_e4m3', 'FP8 KV cache');
   else if (p.quantization.kvCache !== 'bf16' && p.quantization.kvCache !== 'fp16')
     e.skip(`KV cache ${p.quantization.kvCache}`, '--kv-cache-dtype auto', `SGLang has no ${p.quantization.kvCache} KV cache`);
-  // SGLang's static pool is a fraction of TOTAL memory holding the weights and the KV pool: the
-  // share the plan's weights and priced pool take (floored, so the engine's pool is never larger)
-  const m = p.memory;
-  const staticFraction = Math.floor((1000 * (m.breakdown.weights + m.reserve.kvPoolBytes)) / m.capacityBytes) / 1000;
-  e.flag('--mem-fraction-static', staticFraction, 'memory for weights and the KV pool');
+  e.flag('--mem-fraction-static', enginePoolSettings(p).sglangStatic, 'memory for weights and the KV pool (the pool as priced)');
   e.flag('--max-running-requests', p.workload.concurrency, 'requests in flight per replica');
   if (input.extras.chunkedPrefill && input.extras.maxBatchTokens) e.flag('--chunked-prefill-size', input.extras.maxBatchTokens, 'chunked prefill');
   if (p.offload && p.offload.bytesStreamedPerStep > 0)

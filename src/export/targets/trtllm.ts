@@ -1,6 +1,6 @@
 import { Emitter } from '../emit.js';
 import type { Built, VersionData } from '../types.js';
-import { contextLength, modelVar, replicaNote, type ServeInput } from './serving-common.js';
+import { contextLength, enginePoolSettings, modelVar, replicaNote, type ServeInput } from './serving-common.js';
 
 /**
  * `trtllm-serve` options, and for releases whose data lists LLM-API YAML keys, the extra
@@ -17,7 +17,8 @@ export function buildTrtllm(input: ServeInput, version: string, v: VersionData):
   e.flag('--max_batch_size', p.workload.concurrency, 'requests in flight per replica');
   e.flag('--max_seq_len', contextLength(input), 'prompt + answer tokens');
   if (input.extras.maxBatchTokens) e.flag('--max_num_tokens', input.extras.maxBatchTokens, 'tokens per engine step');
-  e.flag('--kv_cache_free_gpu_memory_fraction', p.memory.reserve.kvPoolFraction, 'KV pool share of free memory (as priced)');
+  const free = enginePoolSettings(p).trtFreeFraction;
+  e.flag('--kv_cache_free_gpu_memory_fraction', free, 'KV pool share of free memory (the pool as priced)');
   if (p.quantization.weights !== 'bf16' && p.quantization.weights !== 'fp16')
     e.skip(
       `weights ${p.quantization.weights}`,
@@ -37,8 +38,8 @@ export function buildTrtllm(input: ServeInput, version: string, v: VersionData):
     if (q.expert > 1) top('moe_expert_parallel_size', q.expert, 'expert parallelism');
     if (input.extras.chunkedPrefill) top('enable_chunked_prefill', true, 'chunked prefill');
     const kv: string[] = [];
-    if (y.flag('kv_cache_config.free_gpu_memory_fraction', String(p.memory.reserve.kvPoolFraction), 'KV pool share', '='))
-      kv.push(`  free_gpu_memory_fraction: ${p.memory.reserve.kvPoolFraction}`);
+    if (y.flag('kv_cache_config.free_gpu_memory_fraction', String(enginePoolSettings(p).trtFreeFraction), 'KV pool share', '='))
+      kv.push(`  free_gpu_memory_fraction: ${enginePoolSettings(p).trtFreeFraction}`);
     if (p.quantization.kvCache === 'fp8' && y.flag('kv_cache_config.dtype', 'fp8', 'FP8 KV cache', '=')) kv.push('  dtype: fp8');
     if (kv.length) lines.push('kv_cache_config:', ...kv);
     if (lines.length) files.push({ name: 'extra-llm-api-options.yaml', lines, comment: '#' });

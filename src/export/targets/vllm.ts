@@ -1,6 +1,6 @@
 import { Emitter } from '../emit.js';
 import type { Built, VersionData } from '../types.js';
-import { contextLength, modelVar, replicaNote, type ServeInput } from './serving-common.js';
+import { contextLength, enginePoolSettings, modelVar, replicaNote, type ServeInput } from './serving-common.js';
 
 /**
  * vLLM server flags. data/export/vllm.json holds every engine flag of each pinned release (read
@@ -41,7 +41,7 @@ export function buildVllm(input: ServeInput, version: string, v: VersionData): B
   else if (p.quantization.kvCache !== 'bf16' && p.quantization.kvCache !== 'fp16')
     e.skip(`KV cache ${p.quantization.kvCache}`, '--kv-cache-dtype auto', `vLLM has no ${p.quantization.kvCache} KV cache`);
   e.flag('--max-num-seqs', p.workload.concurrency, 'requests in flight per replica');
-  e.flag('--gpu-memory-utilization', p.memory.reserve.kvPoolFraction, 'memory the engine may fill (Sinan priced a KV pool of this share of free memory)');
+  e.flag('--gpu-memory-utilization', enginePoolSettings(p).vllmUtilization, 'share of memory for weights, activations and the KV pool (the pool as priced)');
   if (input.extras.maxBatchTokens) e.flag('--max-num-batched-tokens', input.extras.maxBatchTokens, 'tokens per engine step');
   if (input.extras.chunkedPrefill) e.flag('--enable-chunked-prefill', undefined, 'chunked prefill');
   if (p.offload && p.offload.bytesStreamedPerStep > 0)
