@@ -1,13 +1,15 @@
 import { countParameters } from '../model/params.js';
 import type { ModelSpec } from '../model/types.js';
 import { F } from './fields.js';
+import { replicaGroups } from './groups.js';
 import type { SplitCost } from './price-split.js';
 import type { TrainJob, TrainPlan } from './types.js';
 
 /**
  * Model-state bytes of mixed-precision Adam: 2-byte weights, 2-byte gradients, and a
  * 12-byte fp32 master copy plus two moments (Rajbhandari et al., ZeRO, 2020: 16 bytes per
- * parameter). The per-device share under ZeRO stage `zero` over `dp` data-parallel ranks.
+ * parameter). The per-device share under ZeRO stage `zero` over `dp` ranks that hold replicas of
+ * the parameters (data x context parallel for a dense model: see replicaGroups).
  */
 export function modelStateBytes(params: number, zero: 0 | 1 | 2 | 3, dp: number, gradientBytes = 2) {
   const weights = (params * 2) / (zero >= 3 ? dp : 1);
@@ -32,14 +34,14 @@ export function deviceMemory(job: TrainJob, p: TrainPlan, sc: SplitCost, m: numb
   const L = job.model.layers;
   const pp = p.pipeline;
   const v = p.virtualStages;
-  const dp = p.data;
   const chunkLayers = Math.ceil(L / (pp * v));
   const stageLayers = Math.min(chunkLayers * v, L);
   const denseStage = (sc.denseParams * stageLayers) / L;
   const expertStage = (sc.expertParams * stageLayers) / L;
   const firstExtra = sc.embeddingParams;
   const lastExtra = sc.headParams;
-  const edp = job.devices / (pp * p.expert); // expert data-parallel size (expert-tensor size 1)
+  // ZeRO shards over the ranks that hold replicas: data x context for dense parameters, expert data parallel for experts
+  const { dense: dp, expert: edp } = replicaGroups(job.devices, p);
   const gradB = job.gradientBytes;
   const shardDiv = p.zero >= 1 ? dp : 1;
   const eShardDiv = p.zero >= 1 ? edp : 1;

@@ -2,6 +2,7 @@ import { allGatherSeconds, allReduceBytesPerRank, allReduceSeconds, reduceScatte
 import { overlapped } from '../cost/overlap.js';
 import { place } from '../cost/topology.js';
 import { F } from './fields.js';
+import { replicaGroups } from './groups.js';
 import { deviceMemory, offloadedFraction, recomputedFraction } from './memory.js';
 import type { SplitCost } from './price-split.js';
 import type { TrainJob, TrainPlan } from './types.js';
@@ -65,8 +66,11 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   const expertStage = (sc.expertParams * Math.min(stageLayers, L)) / L;
   const firstExtra = sc.embeddingParams;
   const lastExtra = sc.headParams;
-  const edp = job.devices / (pp * p.expert); // expert data-parallel size (expert-tensor size 1)
-  const dpPl = place(dp, tp * cp, f);
+  // gradients are reduced (and ZeRO shards) over the ranks holding replicas: data x context for dense
+  // parameters, with rank order tensor-context-data (Megatron's default 'tp-cp-ep-dp-pp') the data x context
+  // ranks of a stage lie tp apart; expert parameters over the expert data-parallel group
+  const { dense: dcp, expert: edp } = replicaGroups(job.devices, p);
+  const dpPl = place(dcp, tp, f);
   const edpPl = place(edp, p.expert, f);
   const gradB = job.gradientBytes;
   // parameters are gathered in bf16, or in fp8 when fp8 is their primary format
@@ -75,21 +79,28 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   // ---- data-parallel traffic and its overlap
   const dParams = denseStage + (pp === 1 ? firstExtra + lastExtra : Math.max(firstExtra, lastExtra));
   const eParams = expertStage;
+  // a group of one rank exchanges nothing
+  const dOn = dcp > 1 ? 1 : 0;
+  const eOn = edp > 1 && eParams > 0 ? 1 : 0;
   const bwdMb = (stageMax * (sc.bwd + rec)) / (sc.fwd + sc.bwd + rec || 1);
   const fwdMb = (stageMax * sc.fwd) / (sc.fwd + sc.bwd + rec || 1);
   let dpSeconds = 0;
   let dpExposed = 0;
   let dpBytes = 0;
   let dpSent = 0;
-  if (p.zero === 3) {
-    const ag = dParams * paramB;
-    const rs = dParams * gradB;
-    const eag = eParams * paramB;
-    const ers = eParams * gradB;
+  if (dOn + eOn === 0) {
+    // no rank shares parameters with another: no gradient reduction, no gathers
+  } else if (p.zero === 3) {
+    const ag = dOn * dParams * paramB;
+    const rs = dOn * dParams * gradB;
+    const eag = eOn * eParams * paramB;
+    const ers = eOn * eParams * gradB;
     const tAg = allGatherSeconds(ag, dpPl, f) + allGatherSeconds(eag, edpPl, f) + 2 * stageLayers * f.launch;
     const tRs = allGatherSeconds(rs, dpPl, f) + allGatherSeconds(ers, edpPl, f) + stageLayers * f.launch;
     dpSeconds = m * (2 * tAg + tRs);
     dpBytes = m * (2 * (ag + eag) + rs + ers);
+    // each micro-batch gathers the weights twice (forward, backward) and reduce-scatters the gradients once
+    dpSent = m * (((dcp - 1) / dcp) * (2 * ag + rs) + ((edp - 1) / edp) * (2 * eag + ers));
     // each layer's weights are gathered just before it runs: the first layer's gather (forward and
     // backward) and the last layer's gradient reduce-scatter wait on nothing to hide behind
     const perLayer = 1 / Math.max(1, Math.min(stageLayers, L));
@@ -97,8 +108,8 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
     dpExposed =
       m * (overlapped(tAg * (1 - perLayer), fwdMb, cal.overlapSlowdown) + overlapped((tAg + tRs) * (1 - perLayer), bwdMb, cal.overlapSlowdown) + edge);
   } else {
-    const g = dParams * gradB;
-    const eg = eParams * gradB;
+    const g = dOn * dParams * gradB;
+    const eg = eOn * eParams * gradB;
     // gradients reduce bucket by bucket (Megatron DDP buckets of 40M fp32 elements) as the backward
     // produces them, parameters gather bucket by bucket before the forward needs them; the last
     // gradient bucket (the first layers, the embedding) is reduced only when the backward has ended,
@@ -114,16 +125,18 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
       if (ne) eGradBucket = allReduceSeconds(eg / ne, edpPl, f, { inNetwork: false });
       dpBytes = g + eg;
       // what each rank puts on the wire: 2(N-1)/N of the buffer for a ring, (N+1)/N with in-network reduction
-      dpSent = allReduceBytesPerRank(g, dp, f.scaleOutInNetwork && dpPl.nodes > 1) + allReduceBytesPerRank(eg, edp, f.scaleOutInNetwork && edpPl.nodes > 1);
+      dpSent = allReduceBytesPerRank(g, dcp, f.scaleOutInNetwork && dpPl.nodes > 1) + allReduceBytesPerRank(eg, edp, f.scaleOutInNetwork && edpPl.nodes > 1);
     } else {
+      const pg = dOn * dParams * paramB;
+      const epg = eOn * eParams * paramB;
       gradBucket = reduceScatterSeconds(g / nd, dpPl, f);
-      paramBucket = allGatherSeconds((dParams * paramB) / nd, dpPl, f);
+      paramBucket = allGatherSeconds(pg / nd, dpPl, f);
       if (ne) {
         eGradBucket = reduceScatterSeconds(eg / ne, edpPl, f);
-        eParamBucket = allGatherSeconds((eParams * paramB) / ne, edpPl, f);
+        eParamBucket = allGatherSeconds(epg / ne, edpPl, f);
       }
-      dpBytes = g + eg + paramB * (dParams + eParams);
-      dpSent = ((dp - 1) / dp) * (g + paramB * dParams) + ((edp - 1) / edp) * (eg + paramB * eParams);
+      dpBytes = g + eg + pg + epg;
+      dpSent = ((dcp - 1) / dcp) * (g + pg) + ((edp - 1) / edp) * (eg + epg);
     }
     const tGrad = nd * gradBucket + ne * eGradBucket;
     const tParam = nd * paramBucket + ne * eParamBucket;
@@ -136,15 +149,9 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   }
   // frameworks that reduce gradients only after the whole backward (Megatron-LM 2021's local DDP) expose all of it
   if (!job.stack.dpOverlap) dpExposed = dpSeconds;
-  if (dp === 1 && edp === 1) {
-    dpSeconds = 0;
-    dpExposed = 0;
-    dpBytes = 0;
-    dpSent = 0;
-  }
 
   // ---- optimizer step (memory-bound Adam over the local shard)
-  const shardDiv = p.zero >= 1 ? dp : 1;
+  const shardDiv = p.zero >= 1 ? dcp : 1;
   const eShardDiv = p.zero >= 1 ? edp : 1;
   const shard = dParams / shardDiv + eParams / eShardDiv;
   const optimizerSeconds = (shard * (24 + gradB + 2 + 4)) / (sc.device.bandwidth * cal.memFraction);
