@@ -1,7 +1,8 @@
-import { fail } from '../core/issues.js';
+import { fail, formatPath, type IssueData } from '../core/issues.js';
+import { describeIssue } from '../core/messages.js';
 import { warning, type Warning } from '../core/warnings.js';
 import { evaluatePlan, type TrainReport } from './report.js';
-import { searchPlans, type Alternative } from './search.js';
+import { searchPlans, type Alternative, type Rejection } from './search.js';
 import { HEADROOM_WARNING_FRACTION } from '../profiles/reserve.js';
 import { basePlan, type PlanConstraints, type TrainJob, type TrainPlan } from './types.js';
 
@@ -72,12 +73,29 @@ export function planTraining(req: TrainRequest, o: { alternatives?: number } = {
       ),
     ]);
   }
-  if (s.firstProblem) fail({ ...s.firstProblem.data, path: s.firstProblem.rule.path } as Parameters<typeof fail>[0]);
-  return fail({
+  return fail(noPlan(req.job, c, s.rejections));
+}
+
+/**
+ * Why a search found no candidate at all: each distinct rule or search bound that turned candidates
+ * down (the most frequent first), or, when none did, that no split of the devices matches the fixed sizes.
+ */
+export function noPlan(job: TrainJob, c: PlanConstraints, rejections: readonly Rejection[]): IssueData {
+  const fixed = (['tensor', 'pipeline', 'context', 'data'] as const).filter((k) => c[k] !== undefined).map((k) => `${k} ${c[k]}`);
+  if (rejections.length === 0)
+    return {
+      code: 'no_plan',
+      path: ['parallelism'],
+      reason: `no tensor x pipeline x context x data split of system.count (${job.devices}) matches the fixed sizes${fixed.length ? ` (${fixed.join(', ')})` : ''}`,
+    };
+  const ranked = [...rejections].sort((x, y) => y.candidates - x.candidates);
+  const reasons = ranked.slice(0, 4).map((r) => `${formatPath(r.path)}: ${describeIssue({ ...r.issue, path: r.path } as IssueData)}`);
+  const more = ranked.length > 4 ? `; and ${ranked.length - 4} more` : '';
+  return {
     code: 'no_plan',
-    path: ['parallelism'],
-    reason: 'no valid split exists for these constraints (check that the fixed sizes divide the device count, heads, layers and batch)',
-  });
+    path: ranked[0]!.path,
+    reason: `no valid split of ${job.devices} devices${fixed.length ? ` with ${fixed.join(', ')}` : ''}: every candidate breaks a rule or lies outside the search; ${reasons.join('; ')}${more}`,
+  };
 }
 
 /**

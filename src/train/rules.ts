@@ -61,6 +61,8 @@ export const TRAIN_RULES: readonly R[] = [
     if (!Number.isInteger(local) || local % p.microBatchSize !== 0) return null;
     return divides(p.pipeline, local / p.microBatchSize, 'pipeline', 'the micro-batches per step', 'interleaved pipelining needs a multiple of pipeline');
   }),
+  // Megatron-LM asserts seq_length % (2 x context_parallel_size) == 0 only when context_parallel_size > 1
+  // (megatron/training/arguments.py); without context parallelism any length is valid
   rule(['context'], P('context'), (j, p) =>
     p.context > 1
       ? divides(
@@ -92,6 +94,19 @@ export const TRAIN_RULES: readonly R[] = [
   rule(['sequenceParallel', 'tensor'], P('sequenceParallel'), (_j, p) =>
     p.sequenceParallel && p.tensor === 1 ? { code: 'conflict', keys: ['sequenceParallel', 'tensor'], reason: 'sequence parallelism needs tensor > 1' } : null,
   ),
+  // Megatron-Core scatters the [sequence, batch, hidden] activations along the sequence over the tensor-parallel
+  // ranks and asserts the split is even (megatron/core/tensor_parallel/mappings.py, _split_along_first_dim);
+  // with context parallelism each rank holds sequenceLength / context tokens of every sequence
+  rule(['sequenceParallel', 'tensor', 'context'], P('sequenceParallel'), (j, p) => {
+    if (!p.sequenceParallel || p.tensor === 1 || j.sequenceLength % p.context !== 0) return null;
+    return divides(
+      p.tensor,
+      j.sequenceLength / p.context,
+      'tensor',
+      p.context > 1 ? 'training.sequenceLength / context' : 'training.sequenceLength',
+      'sequence parallelism splits each sequence evenly over the tensor-parallel ranks',
+    );
+  }),
   rule(['precision'], ['training', 'precision'], (j, p) =>
     p.precision === 'fp8' && !j.accelerator.peakFlops.fp8
       ? { code: 'unsupported', feature: 'fp8 training', reason: `${j.accelerator.id} has no FP8 tensor cores; use bf16` }

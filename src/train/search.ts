@@ -1,4 +1,4 @@
-import type { IssueBody } from '../core/issues.js';
+import type { IssueBody, Path } from '../core/issues.js';
 import { fabricFor } from '../cost/topology.js';
 import { divisors, firstBroken, type Rule } from '../rules/table.js';
 import { F, FIELDS } from './fields.js';
@@ -26,9 +26,21 @@ export interface SearchResult {
   closest: TrainReport | null;
   /** When no valid split exists: the first rule a candidate broke. */
   firstProblem: { rule: Rule<TrainJob, TrainPlan>; data: IssueBody } | null;
+  /**
+   * Every distinct reason candidates were turned down, in the order first met: a broken rule, or a
+   * bound of the search space (sizes the search does not try). What explains an empty search.
+   */
+  rejections: Rejection[];
   evaluated: number;
   feasible: number;
   distinctLayerCosts: number;
+}
+
+export interface Rejection {
+  path: Path;
+  issue: IssueBody;
+  /** How many candidates (of whatever granularity the check runs at) it turned down. */
+  candidates: number;
 }
 
 export interface SearchOptions {
@@ -56,7 +68,6 @@ interface Slot {
 
 export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions = {}): SearchResult {
   const m = job.model;
-  const a = m.attention;
   const N = job.devices;
   const L = m.layers;
   const seq = job.sequenceLength;
@@ -78,13 +89,65 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
   let feasible = 0;
   let distinct = 0;
   let firstProblem: SearchResult['firstProblem'] = null;
+  const rejected = new Map<unknown, Rejection>();
+  const reject = (key: unknown, path: Path, issue: IssueBody): void => {
+    const r = rejected.get(key);
+    if (r) r.candidates++;
+    else rejected.set(key, { path, issue, candidates: 1 });
+  };
+  /** The plan as it stands breaks a rule: noted, and true. */
+  const broken = (): boolean => {
+    const problem = firstBroken(TRAIN_RULES, job, plan);
+    if (problem === null) return false;
+    firstProblem ??= problem;
+    reject(problem.rule, problem.rule.path, problem.data);
+    return true;
+  };
+  /** A size the search does not try (a bound of its space, not a rule of validity): noted, and true. */
+  const beyond = (key: string, path: Path, ok: boolean, issue: () => IssueBody): boolean => {
+    if (!ok) reject(key, path, issue());
+    return !ok;
+  };
+  const domain = Math.max(fabric.domain, 1);
+  const maxTp = Math.min(domain, 64);
+  const MIN_CP_TOKENS = 1024;
 
+  // a tensor size that breaks the table's own rules (the heads) is reported as such, before the
+  // bounds that only keep the search small
+  const tensorRules = TRAIN_RULES.filter((r) => r.keys.every((k) => k === 'tensor'));
+  const tensorBroken = (t: number): boolean => {
+    const p = basePlan({ tensor: t });
+    for (const r of tensorRules) {
+      const d = r.check(job, p);
+      if (d) {
+        firstProblem ??= { rule: r, data: d };
+        reject(r, r.path, d);
+        return true;
+      }
+    }
+    return false;
+  };
   const tpList =
     c.tensor !== undefined
       ? [c.tensor]
-      : offers.tensorParallel === false
-        ? [1]
-        : divisors(N).filter((t) => t <= Math.max(fabric.domain, 1) && t <= 64 && a.heads % t === 0 && (a.mla !== null || a.kvHeads % t === 0));
+      : divisors(N).filter(
+          (t) =>
+            !(
+              tensorBroken(t) ||
+              beyond('tp-offer', ['parallelism', 'tensor'], t === 1 || offers.tensorParallel !== false, () => ({
+                code: 'unsupported',
+                feature: `tensor ${t}`,
+                reason: `framework ${job.framework} offers no tensor parallelism`,
+              })) ||
+              beyond('tp-domain', ['parallelism', 'tensor'], t <= maxTp, () => ({
+                code: 'too_big',
+                maximum: maxTp,
+                inclusive: true,
+                value: t,
+                what: `tensor (the search keeps tensor parallelism inside one scale-up domain of ${domain} devices${domain > 64 ? ', and at most 64' : ''}; fix parallelism.tensor to go beyond)`,
+              }))
+            ),
+        );
   const recList: readonly Recompute[] = c.recompute !== undefined ? [c.recompute] : RECOMPUTE.filter((r) => offers.recompute.includes(r));
   const zeroList = c.zero !== undefined ? [c.zero] : ZEROS.filter((z) => offers.zero.includes(z));
   // partial recomputation and activation offload: the fewest layers that make the plan fit, found
@@ -109,23 +172,65 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
 
   for (const tp of tpList) {
     if (N % tp !== 0) continue;
+    // the sequence-length rule is the table's (2 x context must divide it, only when context > 1)
     const cpList =
       c.context !== undefined
         ? [c.context]
-        : [1, 2, 4, 8, 16, 32].filter((x) => (x === 1 || offers.contextParallel) && (N / tp) % x === 0 && seq % (2 * x) === 0 && (x === 1 || seq / x >= 1024));
+        : [1, 2, 4, 8, 16, 32].filter(
+            (x) =>
+              (N / tp) % x === 0 &&
+              (x === 1 ||
+                !(
+                  beyond('cp-offer', ['parallelism', 'context'], offers.contextParallel, () => ({
+                    code: 'unsupported',
+                    feature: `context ${x}`,
+                    reason: `framework ${job.framework} offers no context parallelism`,
+                  })) ||
+                  beyond('cp-tokens', ['parallelism', 'context'], seq / x >= MIN_CP_TOKENS, () => ({
+                    code: 'too_big',
+                    maximum: Math.floor(seq / MIN_CP_TOKENS),
+                    inclusive: true,
+                    value: x,
+                    what: `context (the search gives each context-parallel rank at least ${MIN_CP_TOKENS} tokens of a sequence; fix parallelism.context to go below)`,
+                  }))
+                )),
+          );
     for (const cp of cpList) {
       if ((N / tp) % cp !== 0) continue;
       const rest = N / (tp * cp);
-      const ppList = c.pipeline !== undefined ? [c.pipeline] : divisors(rest).filter((p) => p <= L && (p === 1 || offers.pipelineParallel !== false));
+      const ppList =
+        c.pipeline !== undefined
+          ? [c.pipeline]
+          : divisors(rest).filter(
+              (p) =>
+                p === 1 ||
+                !(
+                  beyond('pp-offer', ['parallelism', 'pipeline'], offers.pipelineParallel !== false, () => ({
+                    code: 'unsupported',
+                    feature: `pipeline ${p}`,
+                    reason: `framework ${job.framework} offers no pipeline parallelism`,
+                  })) ||
+                  beyond('pp-layers', ['parallelism', 'pipeline'], p <= L, () => ({
+                    code: 'too_big',
+                    maximum: L,
+                    inclusive: true,
+                    value: p,
+                    what: `pipeline (the search gives every stage at least one of the model's ${L} layers)`,
+                  }))
+                ),
+            );
       for (const pp of ppList) {
         if (rest % pp !== 0) continue;
         const dp = rest / pp;
         if (c.data !== undefined && c.data !== dp) continue;
-        if (gbs % dp !== 0) continue;
+        // the shape's own rules (heads, sequence, batch), with every other key at a value that obeys its rules
+        Object.assign(plan, basePlan({ tensor: tp, context: cp, pipeline: pp, data: dp, precision: precisions[0] ?? 'bf16' }));
+        if (broken()) continue;
         const local = gbs / dp;
         const mbsList = c.microBatchSize !== undefined ? [c.microBatchSize] : divisors(local).filter((x) => x <= maxMb);
         const epList = !m.moe ? [1] : c.expert !== undefined ? [c.expert] : offers.expertParallel ? divisors(gcd(m.moe.experts, tp * dp * cp)) : [1];
-        const spList = tp === 1 ? [false] : c.sequenceParallel !== undefined ? [c.sequenceParallel] : offers.sequenceParallel ? [true, false] : [false];
+        // a fixed choice is kept even at tensor 1, where the rules turn sequence parallelism down
+        const spList = c.sequenceParallel !== undefined ? [c.sequenceParallel] : tp > 1 && offers.sequenceParallel ? [true, false] : [false];
         const vList = c.virtualStages !== undefined ? [c.virtualStages] : pp === 1 || !offers.virtualStages ? [1] : VSTAGES.filter((v) => pp * v <= L);
         for (const precision of precisions) {
           for (const ep of epList) {
@@ -139,22 +244,17 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
                 plan.expert = ep;
                 plan.sequenceParallel = sp;
                 plan.microBatchSize = mbs;
-                plan.virtualStages = 1;
+                plan.virtualStages = c.virtualStages ?? 1;
                 plan.zero = 0;
                 plan.recompute = 'none';
                 plan.recomputeLayers = c.recomputeLayers ?? 0;
                 plan.offloadLayers = c.offloadLayers ?? 0;
-                const problem = firstBroken(TRAIN_RULES, job, plan);
-                if (problem !== null) {
-                  firstProblem ??= problem;
-                  continue;
-                }
+                if (broken()) continue;
                 const sc = priceSplit(job, microBatchOf(plan));
                 distinct++;
-                const micro = local / mbs;
                 for (const v of vList) {
-                  if (v > 1 && micro % pp !== 0) continue;
                   plan.virtualStages = v;
+                  if (broken()) continue;
                   for (const rc of recList) {
                     plan.recompute = rc;
                     for (const z of zeroList) {
@@ -238,6 +338,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
     alternatives,
     closest: best === null && closest !== null ? report(closest) : null,
     firstProblem,
+    rejections: [...rejected.values()],
     evaluated,
     feasible,
     distinctLayerCosts: distinct,
