@@ -4,9 +4,9 @@ import { layerWeights } from '../model/weights.js';
 import { disaggregate, type Disaggregation } from './disaggregation.js';
 import type { Engine } from './engine.js';
 import { averageContext, capacityOf, engineBatchLimit, kvPoolBytes, maxConcurrency, memoryFor, memoryOne } from './memory.js';
-import { timed } from './offload.js';
 import { prefillTime } from './prefill.js';
-import { queue } from './queue.js';
+import { chunkedBatchLimit, chunkedStep, type ChunkedStep } from './chunked.js';
+import { chunkedQueue, queue, type QueueResult } from './queue.js';
 import { decodeStep, type SpeculativeResult } from './speculative.js';
 import { HEADROOM_WARNING_FRACTION, reserveReport, type MemoryReserveReport } from '../profiles/reserve.js';
 import { stepTime, type StepTime } from './step.js';
@@ -69,8 +69,13 @@ export interface ServeReport {
   workload: {
     inputTokens: number;
     outputTokens: number;
-    /** Requests in flight per replica, all pipeline stages together. */
+    /**
+     * Requests in flight per replica, all pipeline stages together. In request-rate mode the mean
+     * number arrived and not yet finished: rate per replica x request time (Little's law).
+     */
     concurrency: number;
+    /** Request-rate mode: the mean batch the engine decodes (its steps and KV cache are priced at it). */
+    running?: number;
     mode: 'concurrency' | 'saturation' | 'request-rate';
     requestRate?: number;
     utilization?: number;
@@ -110,6 +115,8 @@ interface Cycle {
   prefillWall: number;
   tpot: number;
   speculative: SpeculativeResult | null;
+  /** The chunked-prefill step (chunked engines only). */
+  chunked: ChunkedStep | null;
 }
 
 /**
@@ -123,11 +130,16 @@ function cycle(e: Engine, C: number): Cycle {
   const ctx = averageContext(e);
   const b = C / pp;
   if (w.chunkedPrefill) {
-    const mix = timed(e, [
-      { seqs: b, newTokens: 1, pastTokens: ctx },
-      { seqs: b / w.outputTokens, newTokens: w.inputTokens, pastTokens: 0 },
-    ]);
-    return { total: mix.seconds * w.outputTokens, decode: mix, tokenInterval: mix.seconds, prefillWall: 0, tpot: mix.seconds, speculative: null };
+    const ch = chunkedStep(e, C, ctx);
+    return {
+      total: C / ch.rate,
+      decode: ch.step,
+      tokenInterval: ch.tokenInterval,
+      prefillWall: 0,
+      tpot: ch.tokenInterval,
+      speculative: ch.speculative,
+      chunked: ch,
+    };
   }
   const pf = prefillTime(e, C);
   const one = prefillTime(e, 1);
@@ -136,7 +148,34 @@ function cycle(e: Engine, C: number): Cycle {
   const tokenInterval = d.step.seconds;
   const total = prefillWall + w.outputTokens * tokenInterval;
   const tpot = (w.outputTokens * tokenInterval + prefillWall * ((C - 1) / Math.max(C, 1))) / w.outputTokens;
-  return { total, decode: d.step, tokenInterval, prefillWall, tpot, speculative: d.speculative };
+  return { total, decode: d.step, tokenInterval, prefillWall, tpot, speculative: d.speculative, chunked: null };
+}
+
+/** The largest batch the engine runs: what the KV pool holds, its batch limit and, chunked, what its step's token budget takes. */
+function batchTop(e: Engine, maxC: number): number {
+  const chunk = e.job.workload.chunkedPrefill ? chunkedBatchLimit(e) : Infinity;
+  return Math.max(1, Math.min(maxC, engineBatchLimit(e), chunk));
+}
+
+/**
+ * The mean batch at which the engine serves `lambda` requests/s (below `top`, which serves more):
+ * bracketed on a coarse grid, then bisected, so the batch, the rate and the time a request spends
+ * in the engine agree (Little's law). A mean below one request is an engine idle part of the time.
+ */
+function batchFor(e: Engine, lambda: number, top: number): number {
+  const rate = (c: number) => c / cycle(e, c).total;
+  let lo = 0;
+  let hi = Math.min(1, top);
+  while (hi < top && rate(hi) < lambda) {
+    lo = hi;
+    hi = Math.min(top, Math.ceil(hi * 1.25) + (hi < 8 ? 1 : 0));
+  }
+  for (let i = 0; i < 40 && hi - lo > 1e-6 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (rate(mid) < lambda) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /** The reserve report with the KV pool's share of free memory (a property added, not a spread: this runs once per searched plan). */
@@ -198,8 +237,8 @@ export function evaluateServe(e: Engine): ServeReport {
     C = 1;
   } else {
     mode = 'saturation';
-    // the engine fills its batch up to what the KV pool holds and its own batch limit allows
-    C = Math.max(1, Math.min(maxC, engineBatchLimit(e)));
+    // the engine fills its batch up to what the KV pool holds, its own batch limit and (chunked) its step's token budget allow
+    C = batchTop(e, maxC);
   }
   const fits = maxC >= 1 && C <= maxC;
 
@@ -207,22 +246,47 @@ export function evaluateServe(e: Engine): ServeReport {
   let rate = C / cyc.total; // requests/s per replica
   let utilization: number | undefined;
   let stable: boolean | undefined;
-  let q: ReturnType<typeof queue> | null = null;
+  let q: QueueResult | null = null;
+  let running: number | undefined;
   if (mode === 'request-rate' && fits) {
     const lam = w.requestRate! / replicas;
-    // the smallest batch that keeps up with the arrivals; the largest that fits bounds what can be served
-    const top = Math.max(1, Math.min(maxC, engineBatchLimit(e)));
+    // the largest batch that fits bounds what can be served; the engine runs the batch whose rate is the offered one
+    const top = batchTop(e, maxC);
     const capacity = top / cycle(e, top).total;
-    let c = 1;
-    while (c < top && c / cycle(e, c).total < lam) c = Math.min(top, Math.ceil(c * 1.25) + (c < 8 ? 1 : 0));
-    C = c;
+    C = lam < capacity ? batchFor(e, lam, top) : top;
+    running = C;
     cyc = cycle(e, C);
     rate = C / cyc.total;
-    const pf1 = prefillTime(e, 1).seconds;
-    q = queue({ lambda: lam, capacity, prefill: pf1, decodeStep: cyc.tokenInterval, prefillShare: (lam * cyc.prefillWall) / Math.max(C, 1) });
+    const ch = cyc.chunked;
+    if (ch) {
+      const cq = chunkedQueue({
+        lambda: lam,
+        capacity,
+        inputTokens: w.inputTokens,
+        stepSeconds: ch.stepSeconds,
+        tokenInterval: ch.tokenInterval,
+        tokensPerStep: ch.tokensPerStep,
+        budget: ch.budget,
+        decodeOnlySeconds: ch.decodeOnlySeconds,
+        fullSeconds: ch.fullSeconds,
+        stepWith: ch.withPrefill,
+      });
+      q = cq;
+      if (!cq.stable && lam < capacity)
+        warnings.push(
+          warning(
+            'unstable_queue',
+            `the offered ${w.requestRate} requests/s bring ${((lam * w.inputTokens * replicas) / 1e3).toFixed(1)}k prompt tokens/s, more than the chunked-prefill budget of ${replicas} replica(s) prefills (prefill utilisation ${(cq.prefillUtilization * 100).toFixed(0)}%): queues grow without bound, so no latency is reported`,
+            ['workload', 'requestRate'],
+          ),
+        );
+    } else {
+      const pf1 = prefillTime(e, 1).seconds;
+      q = queue({ lambda: lam, capacity, prefill: pf1, decodeStep: cyc.tokenInterval, prefillShare: (lam * cyc.prefillWall) / C });
+    }
     utilization = q.utilization;
     stable = q.stable;
-    if (!q.stable)
+    if (!(lam < capacity))
       warnings.push(
         warning(
           'unstable_queue',
@@ -236,6 +300,8 @@ export function evaluateServe(e: Engine): ServeReport {
   if (fits && (mode !== 'request-rate' || q?.stable)) {
     if (q?.stable && q.ttft && q.tpot) {
       const requestSeconds = q.ttft.mean + (w.outputTokens - 1) * q.tpot.mean;
+      // Little's law: requests arrived and not finished, per replica
+      C = (w.requestRate! / replicas) * requestSeconds;
       latency = {
         ttftSeconds: q.ttft.mean,
         tpotSeconds: q.tpot.mean,
@@ -251,8 +317,7 @@ export function evaluateServe(e: Engine): ServeReport {
   const throughput = fits
     ? { outputTokensPerSecond: served * w.outputTokens, requestsPerSecond: served, outputTokensPerSecondPerDevice: (served * w.outputTokens) / job.devices }
     : null;
-
-  const mem = memoryFor(e, C);
+  const mem = memoryFor(e, running ?? C);
   const cap = capacityOf(job);
   if (!fits)
     warnings.push(
@@ -285,7 +350,7 @@ export function evaluateServe(e: Engine): ServeReport {
   const dsum = d.seconds;
   // with offload: bound by the link when streaming the weights takes longer than the decode step's own work
   const plainDecode =
-    e.stream.bytes > 0 || e.stream.seconds > 0 ? stepTime(e, [{ seqs: C / e.split.pipeline, newTokens: 1, pastTokens: averageContext(e) }]) : null;
+    e.stream.bytes > 0 || e.stream.seconds > 0 ? stepTime(e, [{ seqs: (running ?? C) / e.split.pipeline, newTokens: 1, pastTokens: averageContext(e) }]) : null;
   const linkBound = plainDecode !== null && e.stream.seconds > 0 && e.stream.seconds >= plainDecode.seconds;
   if (linkBound)
     warnings.push(
@@ -347,6 +412,7 @@ export function evaluateServe(e: Engine): ServeReport {
       inputTokens: w.inputTokens,
       outputTokens: w.outputTokens,
       concurrency: C,
+      ...(running !== undefined ? { running } : {}),
       mode,
       ...(w.requestRate !== null ? { requestRate: w.requestRate } : {}),
       ...(utilization !== undefined ? { utilization } : {}),
@@ -387,7 +453,7 @@ export function evaluateServe(e: Engine): ServeReport {
         warning('speculative_no_gain', `speculative decoding would be ${cyc.speculative.speedup.toFixed(2)}x: the plan decodes without it`, ['speculative']),
       );
   }
-  if (job.disaggregation) report.disaggregation = disaggregate(e, replicas, C, d.seconds);
+  if (job.disaggregation) report.disaggregation = disaggregate(e, replicas, running ?? C, d.seconds);
   if (job.slo) {
     const miss: string[] = [];
     if (!latency) miss.push(fits ? 'no finite latency (the queue is unstable)' : 'the plan does not fit');

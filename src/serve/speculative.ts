@@ -14,14 +14,19 @@ export interface SpeculativeResult {
   helps: boolean;
 }
 
+/** Expected tokens per verification step at per-token acceptance `acceptance` with `tokens` proposed. */
+export function expectedTokensPerStep(acceptance: number, tokens: number): number {
+  const a = Math.min(acceptance, 0.999);
+  return (1 - Math.pow(a, tokens + 1)) / (1 - a);
+}
+
 /** The decode step per token at `seqs` sequences per stage and context `ctx`, with speculation when the job asks for it and it helps. */
 export function decodeStep(e: Engine, seqs: number, ctx: number): { step: StepTime; speculative: SpeculativeResult | null } {
   const plain: Segment[] = [{ seqs, newTokens: 1, pastTokens: ctx }];
   const base = timed(e, plain);
   const sp = e.job.speculative;
   if (!sp) return { step: base, speculative: null };
-  const a = Math.min(sp.acceptance, 0.999);
-  const E = (1 - Math.pow(a, sp.tokens + 1)) / (1 - a);
+  const E = expectedTokensPerStep(sp.acceptance, sp.tokens);
   const verify = timed(e, [{ seqs, newTokens: sp.tokens + 1, pastTokens: ctx }]);
   const draft = stepTime(e, plain, e.draft!);
   const per = (verify.seconds + sp.tokens * draft.seconds) / E;

@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ctx } from '../../test/ctx.js';
+import { normalizeInference } from '../scenario/inference.js';
+import { planServe } from './plan.js';
+
+const plan = (d: Record<string, unknown>) => planServe(normalizeInference({ data: { kind: 'inference', ...d }, baseDir: '.', source: 'test' }, ctx, null));
+
+/** The new-user trial's scenario: Llama 3.1 8B on 8 H100 under vLLM 0.10 (chunked prefill by default). */
+const llama8 = (requestRate: number, extra: Record<string, unknown> = {}) =>
+  plan({
+    model: 'llama-3.1-8b',
+    system: { accelerator: 'nvidia-h100-sxm', count: 8 },
+    parallelism: { tensor: 1, pipeline: 1 },
+    engine: 'vllm@0.10',
+    workload: { inputTokens: 2048, outputTokens: 256, requestRate, ...extra },
+    slo: { ttftMs: 500, tpotMs: 30 },
+  });
+
+describe('request-rate serving', () => {
+  it('with chunked prefill the prompts load the queue: TTFT percentiles are ordered and grow with the rate', () => {
+    const rates = [8, 40, 80];
+    const rs = rates.map((r) => llama8(r));
+    for (const r of rs) {
+      expect(r.stable).toBe(true);
+      const t = r.latency!.percentiles!.ttft;
+      expect(t.p50).toBeLessThan(t.p90);
+      expect(t.p90).toBeLessThan(t.p99);
+    }
+    for (let i = 1; i < rs.length; i++) {
+      expect(rs[i]!.workload.utilization!).toBeGreaterThan(rs[i - 1]!.workload.utilization!);
+      expect(rs[i]!.latency!.percentiles!.ttft.p90).toBeGreaterThan(rs[i - 1]!.latency!.percentiles!.ttft.p90);
+      expect(rs[i]!.latency!.ttftSeconds).toBeGreaterThan(rs[i - 1]!.latency!.ttftSeconds);
+    }
+  });
+
+  it('counts the prefill chunks once: the mean TPOT is the step that carries them, and the batch obeys Little’s law', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 85 }), fc.boolean(), (rate, chunked) => {
+        const r = llama8(rate, { chunkedPrefill: chunked });
+        expect(r.stable).toBe(true);
+        const lam = rate / r.system.replicas;
+        const L = r.latency!;
+        const w = r.workload;
+        // requests decoding = rate x the time a request spends decoding (its output tokens at the mean interval)
+        expect(Math.abs(w.running! - lam * w.outputTokens * L.tpotSeconds)).toBeLessThan(1e-4 * w.running!);
+        // requests arrived and unfinished = rate x request time
+        expect(w.concurrency).toBeCloseTo(lam * L.requestSeconds, 6);
+        expect(w.concurrency).toBeGreaterThanOrEqual(w.running!);
+        if (chunked) expect(L.tpotSeconds).toBeCloseTo(r.breakdown.decode.stepSeconds, 12);
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it('applies speculative decoding with chunked prefill too, faster the more the target accepts', () => {
+    const at = (acceptance: number) =>
+      plan({
+        model: 'llama-3.1-70b',
+        system: { accelerator: 'nvidia-h100-sxm', count: 4 },
+        parallelism: { tensor: 4 },
+        engine: 'vllm@0.10',
+        workload: { inputTokens: 1000, outputTokens: 500, concurrency: 4 },
+        speculative: { draft: 'llama-3.1-8b', tokens: 4, acceptance },
+      });
+    const none = at(0);
+    const mid = at(0.7);
+    const all = at(1);
+    expect(none.speculative!.helps).toBe(false);
+    expect(none.warnings.map((x) => x.code)).toContain('speculative_no_gain');
+    expect(mid.speculative!.expectedTokensPerStep).toBeCloseTo((1 - 0.7 ** 5) / 0.3, 9);
+    expect(mid.speculative!.helps).toBe(true);
+    expect(all.latency!.tpotSeconds).toBeLessThan(mid.latency!.tpotSeconds);
+    expect(mid.latency!.tpotSeconds).toBeLessThan(none.latency!.tpotSeconds);
+    expect(mid.latency!.tpotSeconds * mid.speculative!.speedup).toBeCloseTo(none.latency!.tpotSeconds, 9);
+  });
+});
