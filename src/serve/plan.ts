@@ -81,8 +81,11 @@ export function whyServeLoses(r: ServeReport, best: ServeReport): string {
 
 /** Evaluates the request's split, or searches the parallelism it leaves open. */
 export function planServe(req: ServeRequest, o: { alternatives?: number } = {}): ServePlanResult {
-  const splits = candidateSplits(req.job, req.constraints);
-  if (splits.length === 0) fail({ code: 'no_plan', path: ['parallelism'], reason: 'no split of the devices satisfies the fixed parallelism' });
+  const all = candidateSplits(req.job, req.constraints);
+  if (all.length === 0) fail({ code: 'no_plan', path: ['parallelism'], reason: 'no split of the devices satisfies the fixed parallelism' });
+  // disaggregation splits the replicas into prefill and decode pools: search the splits that leave two or more
+  const pooled = req.job.disaggregation ? all.filter((s) => req.job.devices / (s.tensor * s.pipeline) >= 2) : all;
+  const splits = pooled.length > 0 ? pooled : all;
   const reports = splits.map((s) => evaluateServe(engineFor(req.job, s)));
   reports.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
   const searched = splits.length > 1;

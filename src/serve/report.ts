@@ -1,7 +1,7 @@
 import { warning, type Warning } from '../core/warnings.js';
 import { countParameters } from '../model/params.js';
 import { layerWeights } from '../model/weights.js';
-import { disaggregate, type Disaggregation } from './disaggregation.js';
+import { disaggregate, type DisaggregatedPlan, type Disaggregation } from './disaggregation.js';
 import type { Engine } from './engine.js';
 import { averageContext, capacityOf, engineBatchLimit, kvPoolBytes, maxConcurrency, memoryFor, memoryOne } from './memory.js';
 import { prefillTime } from './prefill.js';
@@ -314,9 +314,62 @@ export function evaluateServe(e: Engine): ServeReport {
     }
   }
   const served = mode === 'request-rate' ? Math.min(w.requestRate!, rate * replicas) : rate * replicas;
-  const throughput = fits
+  let throughput = fits
     ? { outputTokensPerSecond: served * w.outputTokens, requestsPerSecond: served, outputTokensPerSecondPerDevice: (served * w.outputTokens) / job.devices }
     : null;
+  let decodeSteps = cyc.decode;
+  let speculative = cyc.speculative;
+  let dis: DisaggregatedPlan | null = null;
+  if (job.disaggregation && fits) {
+    dis = disaggregate(e, replicas, maxC, mode === 'request-rate' ? { requestRate: w.requestRate! } : { batch: C });
+    if (!dis)
+      warnings.push(
+        warning(
+          'ignored_key',
+          `disaggregation needs at least two replicas to split into prefill and decode pools; the ${job.devices} device(s) hold ${replicas} replica(s) of ${perReplica}, served co-located`,
+          ['disaggregation'],
+        ),
+      );
+    else {
+      // the disaggregated deployment is the one served: its pools, not the co-located queue, give the numbers
+      const info = dis.info;
+      for (let i = warnings.length - 1; i >= 0; i--) if (warnings[i]!.code === 'unstable_queue') warnings.splice(i, 1);
+      C = dis.decodeConcurrency;
+      running = undefined;
+      decodeSteps = dis.decodeStep;
+      speculative = dis.speculative;
+      const L = dis.latency;
+      latency = L
+        ? {
+            ttftSeconds: L.ttft.mean,
+            tpotSeconds: L.tpot.mean,
+            requestSeconds: L.requestSeconds,
+            ...(mode === 'request-rate'
+              ? { percentiles: { ttft: { p50: L.ttft.p50, p90: L.ttft.p90, p99: L.ttft.p99 }, tpot: { p50: L.tpot.p50, p90: L.tpot.p90, p99: L.tpot.p99 } } }
+              : {}),
+          }
+        : null;
+      const rps = dis.requestsPerSecond;
+      throughput = {
+        outputTokensPerSecond: rps * w.outputTokens,
+        requestsPerSecond: rps,
+        outputTokensPerSecondPerDevice: (rps * w.outputTokens) / job.devices,
+      };
+      if (mode === 'request-rate') {
+        stable = info.stable;
+        utilization = Math.max(info.prefillUtilization!, info.decodeUtilization!);
+        if (!info.stable)
+          warnings.push(
+            warning(
+              'unstable_queue',
+              `the offered ${w.requestRate} requests/s exceed the ${info.requestsPerSecond.toFixed(2)}/s that ${info.prefillDevices} prefill and ${info.decodeDevices} decode devices carry (prefill utilisation ${(info.prefillUtilization! * 100).toFixed(0)}%, decode ${(info.decodeUtilization! * 100).toFixed(0)}%): queues grow without bound, so no latency is reported`,
+              ['workload', 'requestRate'],
+            ),
+          );
+      }
+    }
+  }
+
   const mem = memoryFor(e, running ?? C);
   const cap = capacityOf(job);
   if (!fits)
@@ -346,7 +399,7 @@ export function evaluateServe(e: Engine): ServeReport {
       )),
     );
 
-  const d = cyc.decode;
+  const d = decodeSteps;
   const dsum = d.seconds;
   // with offload: bound by the link when streaming the weights takes longer than the decode step's own work
   const plainDecode =
@@ -446,14 +499,14 @@ export function evaluateServe(e: Engine): ServeReport {
         : {}),
     };
   }
-  if (cyc.speculative) {
-    report.speculative = cyc.speculative;
-    if (!cyc.speculative.helps)
+  if (speculative) {
+    report.speculative = speculative;
+    if (!speculative.helps)
       warnings.push(
-        warning('speculative_no_gain', `speculative decoding would be ${cyc.speculative.speedup.toFixed(2)}x: the plan decodes without it`, ['speculative']),
+        warning('speculative_no_gain', `speculative decoding would be ${speculative.speedup.toFixed(2)}x: the plan decodes without it`, ['speculative']),
       );
   }
-  if (job.disaggregation) report.disaggregation = disaggregate(e, replicas, running ?? C, d.seconds);
+  if (dis) report.disaggregation = dis.info;
   if (job.slo) {
     const miss: string[] = [];
     if (!latency) miss.push(fits ? 'no finite latency (the queue is unstable)' : 'the plan does not fit');

@@ -74,4 +74,60 @@ describe('request-rate serving', () => {
     expect(mid.latency!.tpotSeconds).toBeLessThan(none.latency!.tpotSeconds);
     expect(mid.latency!.tpotSeconds * mid.speculative!.speedup).toBeCloseTo(none.latency!.tpotSeconds, 9);
   });
+
+  it('a disaggregated deployment is reported from its own pools, and unstable once a pool cannot carry the rate', () => {
+    const at = (requestRate: number, disaggregation: boolean) =>
+      plan({
+        model: 'llama-3.1-70b',
+        system: { accelerator: 'nvidia-h100-sxm', count: 16 },
+        parallelism: { tensor: 2, pipeline: 1 },
+        engine: 'vllm@0.10',
+        quantization: { weights: 'fp8' },
+        workload: { inputTokens: 4000, outputTokens: 500, requestRate },
+        disaggregation,
+        slo: { ttftMs: 2000, tpotMs: 50 },
+      });
+    const d = at(10, true);
+    const co = at(10, false);
+    const info = d.disaggregation!;
+    expect(info.prefillDevices + info.decodeDevices).toBe(16);
+    expect(d.stable).toBe(info.stable);
+    expect(info.requestsPerSecond).toBeGreaterThan(10);
+    // decode replicas run decode steps only: no prefill stalls between tokens
+    expect(d.latency!.percentiles!.tpot.p99).toBeCloseTo(d.latency!.tpotSeconds, 12);
+    expect(d.latency!.tpotSeconds).not.toBeCloseTo(co.latency!.tpotSeconds, 4);
+    // Little's law in a decode replica
+    const decodeReplicas = info.decodeDevices / 2;
+    expect(d.workload.concurrency).toBeCloseTo((10 / decodeReplicas) * d.workload.outputTokens * d.latency!.tpotSeconds, 3);
+    const over = at(info.requestsPerSecond * 1.05, true);
+    expect(over.stable).toBe(false);
+    expect(over.latency).toBeNull();
+    expect(over.slo!.met).toBe(false);
+    expect(over.warnings.map((x) => x.code)).toContain('unstable_queue');
+    expect(Math.max(over.disaggregation!.prefillUtilization!, over.disaggregation!.decodeUtilization!)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('searches only the splits that leave replicas for both pools when disaggregation is asked for', () => {
+    const r = plan({
+      model: 'llama-3.1-70b',
+      system: { accelerator: 'nvidia-h100-sxm', count: 16 },
+      quantization: { weights: 'fp8' },
+      workload: { inputTokens: 4000, outputTokens: 500, requestRate: 13 },
+      disaggregation: true,
+    });
+    expect(r.system.replicas).toBeGreaterThanOrEqual(2);
+    expect(r.disaggregation).toBeDefined();
+    for (const a of r.alternatives ?? []) expect(a.system.replicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('warns instead of disaggregating a single replica', () => {
+    const r = plan({
+      model: 'llama-3.1-8b',
+      system: { accelerator: 'nvidia-h100-sxm', count: 1 },
+      workload: { inputTokens: 1024, outputTokens: 128, requestRate: 1 },
+      disaggregation: true,
+    });
+    expect(r.disaggregation).toBeUndefined();
+    expect(r.warnings.find((x) => x.code === 'ignored_key')?.path).toEqual(['disaggregation']);
+  });
 });
