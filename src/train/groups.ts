@@ -16,6 +16,11 @@ import type { TrainPlan } from './types.js';
  * expert data-parallel group is every rank of a stage over the expert size (Megatron-Core's
  * `get_expert_data_parallel_group`, world / (pipeline x expert x expert-tensor)).
  */
-export function replicaGroups(devices: number, p: Pick<TrainPlan, 'data' | 'context' | 'pipeline' | 'expert'>): { dense: number; expert: number } {
-  return { dense: p.data * p.context, expert: devices / (p.pipeline * p.expert) };
+export function denseReplicas(p: Pick<TrainPlan, 'data' | 'context'>): number {
+  return p.data * p.context;
+}
+
+/** The expert data-parallel group: every rank of a stage over the expert size (see denseReplicas). */
+export function expertReplicas(devices: number, p: Pick<TrainPlan, 'pipeline' | 'expert'>): number {
+  return devices / (p.pipeline * p.expert);
 }

@@ -1,7 +1,7 @@
 import { countParameters } from '../model/params.js';
 import type { ModelSpec } from '../model/types.js';
 import { F } from './fields.js';
-import { replicaGroups } from './groups.js';
+import { denseReplicas, expertReplicas } from './groups.js';
 import type { SplitCost } from './price-split.js';
 import type { TrainJob, TrainPlan } from './types.js';
 
@@ -9,7 +9,7 @@ import type { TrainJob, TrainPlan } from './types.js';
  * Model-state bytes of mixed-precision Adam: 2-byte weights, 2-byte gradients, and a
  * 12-byte fp32 master copy plus two moments (Rajbhandari et al., ZeRO, 2020: 16 bytes per
  * parameter). The per-device share under ZeRO stage `zero` over `dp` ranks that hold replicas of
- * the parameters (data x context parallel for a dense model: see replicaGroups).
+ * the parameters (data x context parallel for a dense model: see denseReplicas).
  */
 export function modelStateBytes(params: number, zero: 0 | 1 | 2 | 3, dp: number, gradientBytes = 2) {
   const weights = (params * 2) / (zero >= 3 ? dp : 1);
@@ -41,7 +41,8 @@ export function deviceMemory(job: TrainJob, p: TrainPlan, sc: SplitCost, m: numb
   const firstExtra = sc.embeddingParams;
   const lastExtra = sc.headParams;
   // ZeRO shards over the ranks that hold replicas: data x context for dense parameters, expert data parallel for experts
-  const { dense: dp, expert: edp } = replicaGroups(job.devices, p);
+  const dp = denseReplicas(p);
+  const edp = expertReplicas(job.devices, p);
   const gradB = job.gradientBytes;
   const shardDiv = p.zero >= 1 ? dp : 1;
   const eShardDiv = p.zero >= 1 ? edp : 1;

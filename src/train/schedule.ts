@@ -2,7 +2,7 @@ import { allGatherSeconds, allReduceBytesPerRank, allReduceSeconds, reduceScatte
 import { overlapped } from '../cost/overlap.js';
 import { place } from '../cost/topology.js';
 import { F } from './fields.js';
-import { replicaGroups } from './groups.js';
+import { denseReplicas, expertReplicas } from './groups.js';
 import { deviceMemory, offloadedFraction, recomputedFraction } from './memory.js';
 import type { SplitCost } from './price-split.js';
 import type { TrainJob, TrainPlan } from './types.js';
@@ -69,7 +69,8 @@ export function scheduleStep(job: TrainJob, p: TrainPlan, sc: SplitCost, out: Fl
   // gradients are reduced (and ZeRO shards) over the ranks holding replicas: data x context for dense
   // parameters, with rank order tensor-context-data (Megatron's default 'tp-cp-ep-dp-pp') the data x context
   // ranks of a stage lie tp apart; expert parameters over the expert data-parallel group
-  const { dense: dcp, expert: edp } = replicaGroups(job.devices, p);
+  const dcp = denseReplicas(p);
+  const edp = expertReplicas(job.devices, p);
   const dpPl = place(dcp, tp, f);
   const edpPl = place(edp, p.expert, f);
   const gradB = job.gradientBytes;

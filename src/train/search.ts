@@ -66,6 +66,9 @@ interface Slot {
   sc: SplitCost;
 }
 
+/** The rules that read the virtual stages (checked again when only they change). */
+const V_RULES = TRAIN_RULES.filter((r) => (r.keys as readonly string[]).includes('virtualStages'));
+
 export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions = {}): SearchResult {
   const m = job.model;
   const N = job.devices;
@@ -96,8 +99,8 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
     else rejected.set(key, { path, issue, candidates: 1 });
   };
   /** The plan as it stands breaks a rule: noted, and true. */
-  const broken = (): boolean => {
-    const problem = firstBroken(TRAIN_RULES, job, plan);
+  const broken = (rules: readonly Rule<TrainJob, TrainPlan>[] = TRAIN_RULES): boolean => {
+    const problem = firstBroken(rules, job, plan);
     if (problem === null) return false;
     firstProblem ??= problem;
     reject(problem.rule, problem.rule.path, problem.data);
@@ -252,9 +255,11 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
                 if (broken()) continue;
                 const sc = priceSplit(job, microBatchOf(plan));
                 distinct++;
+                const checkedV = plan.virtualStages;
                 for (const v of vList) {
                   plan.virtualStages = v;
-                  if (broken()) continue;
+                  // only the virtual-stage rules can break when nothing but the virtual stages changed
+                  if (v !== checkedV && broken(V_RULES)) continue;
                   for (const rc of recList) {
                     plan.recompute = rc;
                     for (const z of zeroList) {
