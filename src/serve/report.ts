@@ -152,6 +152,9 @@ function cycle(e: Engine, C: number): Cycle {
 }
 
 /** The largest batch the engine runs: what the KV pool holds, its batch limit and, chunked, what its step's token budget takes. */
+/** Share of the largest batch above which request-rate latencies carry a warning (waits for a free slot are not modelled). */
+const NEAR_FULL_BATCH = 0.9;
+
 function batchTop(e: Engine, maxC: number): number {
   const chunk = e.job.workload.chunkedPrefill ? chunkedBatchLimit(e) : Infinity;
   return Math.max(1, Math.min(maxC, engineBatchLimit(e), chunk));
@@ -286,6 +289,16 @@ export function evaluateServe(e: Engine): ServeReport {
     }
     utilization = q.utilization;
     stable = q.stable;
+    // near the largest batch, requests would also wait for a free slot (KV cache or the engine's
+    // batch limit), which the queue above does not model: say so rather than print a tail as sure
+    if (q.stable && lam < capacity && C >= NEAR_FULL_BATCH * top)
+      warnings.push(
+        warning(
+          'estimate',
+          `the offered rate needs ${Math.ceil(C)} requests in flight per replica, ${((100 * C) / top).toFixed(0)}% of the ${top} the deployment can hold (${top === maxC ? 'KV cache' : 'engine batch limit'}): requests waiting for a free slot are not modelled, so the latency tails are optimistic`,
+          ['workload', 'requestRate'],
+        ),
+      );
     if (!(lam < capacity))
       warnings.push(
         warning(

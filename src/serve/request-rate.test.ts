@@ -18,6 +18,18 @@ const llama8 = (requestRate: number, extra: Record<string, unknown> = {}) =>
   });
 
 describe('request-rate serving', () => {
+  it('warns when the offered rate needs nearly every slot the KV cache holds (waits for a slot are not modelled)', () => {
+    const near = (r: ReturnType<typeof llama8>) => r.warnings.some((w) => w.code === 'estimate' && /waiting for a free slot/.test(w.message));
+    const low = llama8(40);
+    expect(low.stable).toBe(true);
+    expect(near(low)).toBe(false);
+    // 97.8% utilisation: 190 of the 204 requests the KV cache holds
+    const high = llama8(88);
+    expect(high.stable).toBe(true);
+    expect(high.workload.running! / high.memory.maxConcurrency).toBeGreaterThan(0.9);
+    expect(near(high)).toBe(true);
+  });
+
   it('with chunked prefill the prompts load the queue: TTFT percentiles are ordered and grow with the rate', () => {
     const rates = [8, 40, 80];
     const rs = rates.map((r) => llama8(r));
