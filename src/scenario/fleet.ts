@@ -3,7 +3,7 @@ import { IssueError, mkIssue, type Issue } from '../core/issues.js';
 import { closest } from '../core/suggest.js';
 import type { ClusterRequest, GoodputRequest } from '../fleet/types.js';
 import type { RawScenario } from './load.js';
-import { parseWith } from './load.js';
+import { parseScenario } from './parse.js';
 import { clusterScenarioSchema, goodputScenarioSchema } from './schema.js';
 import { resolveSystem } from './system.js';
 import { normalizeTraining } from './training.js';
@@ -46,7 +46,7 @@ function radixFor(
 }
 
 export function normalizeCluster(raw: RawScenario, ctx: PlanContext): ClusterRequest {
-  const sc = parseWith(clusterScenarioSchema, raw.data);
+  const sc = parseScenario(clusterScenarioSchema, raw.data, ctx);
   const issues: Issue[] = [];
   const sys = resolveSystem(sc.system, ctx, issues);
   if (!sys) throw new IssueError(issues);
@@ -85,7 +85,7 @@ export function normalizeCluster(raw: RawScenario, ctx: PlanContext): ClusterReq
 }
 
 export function normalizeGoodput(raw: RawScenario, ctx: PlanContext, files: FileAccess | null): GoodputRequest {
-  const sc = parseWith(goodputScenarioSchema, raw.data);
+  const sc = parseScenario(goodputScenarioSchema, raw.data, ctx);
   const { reliability: _r, ...rest } = raw.data as Record<string, unknown>;
   const training = normalizeTraining({ ...raw, data: { ...rest, kind: 'training' } }, ctx, files);
   return { training, reliability: sc.reliability };

@@ -11,7 +11,7 @@ import { isGgmlKv } from '../formats/kv.js';
 import { SERVE_RULES } from '../serve/rules.js';
 import type { KvSplit, ServeJob, ServeRequest, ServeSplit } from '../serve/types.js';
 import type { RawScenario } from './load.js';
-import { parseWith } from './load.js';
+import { parseScenario } from './parse.js';
 import { resolveModel } from './model.js';
 import { resolveCalibration, resolveProfileId } from './profiles.js';
 import { inferenceScenarioSchema, type InferenceScenario } from './schema.js';
@@ -23,7 +23,7 @@ export interface NormalizedInference extends ServeRequest {
 }
 
 export function normalizeInference(raw: RawScenario, ctx: PlanContext, files: FileAccess | null): NormalizedInference {
-  const sc = parseWith(inferenceScenarioSchema, raw.data);
+  const sc = parseScenario(inferenceScenarioSchema, raw.data, ctx);
   const issues: Issue[] = [];
   const w: Warning[] = [];
   const rm = resolveModel(sc.model, ['model'], ctx, files, raw.baseDir);

@@ -65,20 +65,19 @@ export function resolveModel(input: unknown, path: Path, ctx: PlanContext, files
     const stem = basename(file, '.json');
     return wrap(modelFromHfConfig(raw, path, stem === 'config' ? basename(dirname(file)) : stem, file));
   }
+  return { model: null, issues: [unknownModel(input, path, ctx)], warnings: [] };
+}
+
+/** The issue for a model id that is neither built in nor a config file path, with the nearest id. */
+export function unknownModel(id: string, path: Path, ctx: PlanContext): Issue {
   const ids = [...ctx.models.ids];
-  return {
-    model: null,
-    issues: [
-      mkIssue({
-        code: 'unknown_id',
-        path,
-        kind: 'model',
-        id: input,
-        candidates: ids,
-        suggestion: closest(input, ids),
-        hint: "see 'sinan models', or give a path to a config.json",
-      }),
-    ],
-    warnings: [],
-  };
+  return mkIssue({
+    code: 'unknown_id',
+    path,
+    kind: 'model',
+    id,
+    candidates: ids,
+    suggestion: closest(id, ids),
+    hint: "see 'sinan models', or give a path to a config.json",
+  });
 }

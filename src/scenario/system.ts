@@ -48,24 +48,27 @@ function inlineAccelerator(x: Exclude<SystemInput['accelerator'], string | undef
   };
 }
 
+/** The issue for an accelerator id the catalog does not hold, with the nearest one. */
+export function unknownAccelerator(id: string, ctx: PlanContext): Issue {
+  const ids = [...ctx.catalog.accelerators.keys()];
+  return mkIssue({
+    code: 'unknown_id',
+    path: ['system', 'accelerator'],
+    kind: 'accelerator',
+    id,
+    candidates: ids,
+    suggestion: closest(id, ids),
+    hint: "see 'sinan hardware --kind accelerator', or give an inline spec",
+  });
+}
+
 /** Resolves `system` for an accelerator (catalog id or inline spec, count, node size, fabric overrides). */
 export function resolveSystem(s: SystemInput, ctx: PlanContext, issues: Issue[]): ResolvedSystem | null {
   let acc: Accelerator | undefined;
   if (typeof s.accelerator === 'string') {
     acc = ctx.catalog.accelerators.get(s.accelerator);
     if (!acc) {
-      const ids = [...ctx.catalog.accelerators.keys()];
-      issues.push(
-        mkIssue({
-          code: 'unknown_id',
-          path: ['system', 'accelerator'],
-          kind: 'accelerator',
-          id: s.accelerator,
-          candidates: ids,
-          suggestion: closest(s.accelerator, ids),
-          hint: "see 'sinan hardware --kind accelerator', or give an inline spec",
-        }),
-      );
+      issues.push(unknownAccelerator(s.accelerator, ctx));
       return null;
     }
   } else if (s.accelerator) {

@@ -9,7 +9,7 @@ import { stackOf } from '../train/stack.js';
 import type { PlanConstraints, RecomputeModule, TrainJob } from '../train/types.js';
 import type { FrameworkOffers } from '../profiles/types.js';
 import type { RawScenario } from './load.js';
-import { parseWith } from './load.js';
+import { parseScenario } from './parse.js';
 import { resolveModel } from './model.js';
 import { resolveCalibration, resolveProfileId } from './profiles.js';
 import { trainingScenarioSchema, type TrainingScenario } from './schema.js';
@@ -22,7 +22,7 @@ export interface NormalizedTraining extends TrainRequest {
 
 /** Validates a training scenario and resolves it into a job plus the split keys the user fixed. */
 export function normalizeTraining(raw: RawScenario, ctx: PlanContext, files: FileAccess | null): NormalizedTraining {
-  const sc = parseWith(trainingScenarioSchema, raw.data);
+  const sc = parseScenario(trainingScenarioSchema, raw.data, ctx);
   const issues: Issue[] = [];
   const { model, issues: mi, warnings } = resolveModel(sc.model, ['model'], ctx, files, raw.baseDir);
   issues.push(...mi);
