@@ -3,7 +3,7 @@ import { decodeChunk16, encodeChunk16, splitValues, type Float16Kind } from '../
 import { createLosslessKernel, losslessKernel, type LosslessKernel } from '../quant/wasm-lossless.js';
 import { xxh64 } from '../quant/xxh64.js';
 import { CheckpointError, ioError } from './errors.js';
-import { readExact } from './files.js';
+import { endedEarly, readExact } from './files.js';
 import { MODE_RAW, type ChunkMode } from './container-format.js';
 import { writeAt, type FileCache, type SourceRange } from './tasks.js';
 
@@ -30,8 +30,8 @@ export interface CompressChunkResult {
   counts?: Uint32Array;
 }
 
+/** One chunk of a decompression (restored inside a RestoreBatchTask). */
 export interface RestoreChunkTask {
-  kind: 'unzchunk';
   src: SourceRange;
   mode: ChunkMode;
   origLen: number;
@@ -42,7 +42,7 @@ export interface RestoreChunkTask {
   what: string;
 }
 
-export type ContainerTask = CompressChunkTask | RestoreChunkTask | RestoreBatchTask;
+export type ContainerTask = CompressChunkTask | RestoreBatchTask;
 
 const kindOf = (mode: ChunkMode): Float16Kind => (mode === 1 ? 'bf16' : 'fp16');
 
@@ -121,12 +121,6 @@ export async function compressPipelined(
   return true;
 }
 
-export function runRestoreChunk(files: FileCache, t: RestoreChunkTask): { written: number } {
-  const out = restoreChunk(files, t);
-  writeAt(files.writer(t.out), out, t.position, t.out);
-  return { written: t.origLen };
-}
-
 const damaged = (t: RestoreChunkTask, why: string) =>
   new CheckpointError('integrity', `the chunk of ${t.what} at byte ${t.src.position} ${why}; nothing was written`, t.src.path);
 
@@ -154,13 +148,8 @@ function restoreLoaded(k: LosslessKernel, t: RestoreChunkTask): Uint8Array {
   return out;
 }
 
-/** Reads, restores and verifies one chunk; returns its bytes (a view of kernel memory, valid until the next call). */
-export function restoreChunk(files: FileCache, t: RestoreChunkTask): Uint8Array {
-  const k = losslessKernel();
-  if (k) {
-    read(files, t.src, loadTarget(k, t));
-    return restoreLoaded(k, t);
-  }
+/** Reads, restores and verifies one chunk with the scalar decoder (where WebAssembly is missing). */
+function restoreChunkJs(files: FileCache, t: RestoreChunkTask): Uint8Array {
   if (t.mode === MODE_RAW) {
     const out = read(files, t.src, new Uint8Array(t.origLen));
     if (xxh64(out) !== t.hash) throw damaged(t, 'does not match its checksum (the file is damaged)');
@@ -232,7 +221,8 @@ export async function restoreBatch(files: FileCache, t: RestoreBatchTask, onChun
   const ks = kernelRing();
   if (!ks) {
     for (const c of t.chunks) {
-      written += runRestoreChunk(files, c).written;
+      writeAt(files.writer(c.out), restoreChunkJs(files, c), c.position, c.out);
+      written += c.origLen;
       onChunk?.();
     }
     return { written };
@@ -264,18 +254,13 @@ async function readFully(fd: number, buf: Uint8Array, position: number, path: st
     } catch (e) {
       throw ioError(e, path, `cannot read ${what}`);
     }
-    if (n === 0)
-      throw new CheckpointError(
-        'io_error',
-        `the file ends at byte ${position + off} while reading ${what} (was it truncated or replaced during the run?)`,
-        path,
-      );
+    if (n === 0) throw endedEarly(position + off, what, path);
     off += n;
   }
 }
 
-/** Writes all of buf at position, off this thread. */
-async function writeFully(fd: number, buf: Uint8Array, position: number, path: string): Promise<void> {
+/** Writes all of buf at position, off this thread (positional writes may be short). */
+export async function writeFully(fd: number, buf: Uint8Array, position: number, path: string): Promise<void> {
   for (let off = 0; off < buf.length;) {
     try {
       off += await new Promise<number>((res, rej) => fsWrite(fd, buf, off, buf.length - off, position + off, (e, b) => (e ? rej(e) : res(b))));
@@ -286,6 +271,5 @@ async function writeFully(fd: number, buf: Uint8Array, position: number, path: s
 }
 
 export function runContainerTask(files: FileCache, t: ContainerTask): unknown {
-  if (t.kind === 'zchunk') return runCompressChunk(files, t);
-  return t.kind === 'unzchunk' ? runRestoreChunk(files, t) : restoreBatch(files, t);
+  return t.kind === 'zchunk' ? runCompressChunk(files, t) : restoreBatch(files, t);
 }

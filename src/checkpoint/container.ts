@@ -1,5 +1,5 @@
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { boundFromCounts } from '../quant/lossless.js';
 import { xxh64 } from '../quant/xxh64.js';
 import {
@@ -20,6 +20,7 @@ import {
 import {
   compressPipelined,
   restoreBatch,
+  writeFully,
   type CompressChunkResult,
   type CompressChunkTask,
   type RestoreBatchTask,
@@ -54,15 +55,6 @@ export function defaultCodingThreads(): number {
 }
 /** 16-bit tensors below this size are stored raw (coding them cannot pay for the code table). */
 const MIN_CODED_BYTES = 256;
-
-/** Writes all of `data` at `position` (positional writes may be short). */
-async function writeAll(h: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  let off = 0;
-  while (off < data.length) {
-    const { bytesWritten } = await h.write(data, off, data.length - off, position + off);
-    off += bytesWritten;
-  }
-}
 
 export interface CompressOptions {
   workers?: number;
@@ -137,8 +129,8 @@ export async function compressFile(
       const stats = new Map<TensorInfo, { stored: number; counts: Float64Array; raw: boolean }>();
       let pos = 0;
       try {
-        await writeAll(h, MAGIC, 0);
-        await writeAll(h, prefix, MAGIC.length);
+        await writeFully(h.fd, MAGIC, 0, out.file());
+        await writeFully(h.fd, prefix, MAGIC.length, out.file());
         pos = MAGIC.length + prefix.length;
         /** Books chunk k's result (taken in chunk order); returns where its payload goes. */
         const record = (k: number, res: CompressChunkResult): number => {
@@ -192,7 +184,7 @@ export async function compressFile(
                 parked.delete(next);
                 const previous = writing;
                 const at = record(next, res);
-                writing = previous.then(() => writeAll(h, res.payload, at));
+                writing = previous.then(() => writeFully(h.fd, res.payload, at, out.file()));
                 next++;
                 await previous;
               }
@@ -206,8 +198,8 @@ export async function compressFile(
         const meta = new Uint8Array(prefix.length + index.length);
         meta.set(prefix, 0);
         meta.set(index, prefix.length);
-        await writeAll(h, index, pos);
-        await writeAll(h, encodeFooter(pos, index.length, xxh64(meta)), pos + index.length);
+        await writeFully(h.fd, index, pos, out.file());
+        await writeFully(h.fd, encodeFooter(pos, index.length, xxh64(meta)), pos + index.length, out.file());
         pos += index.length + FOOTER_BYTES;
       } finally {
         await h.close();
@@ -354,7 +346,6 @@ export async function decompressFile(
       return names.length === 1 ? `tensor ${names[0]}` : `tensors ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}`;
     };
     const tasks: RestoreChunkTask[] = info.chunks.map((c) => ({
-      kind: 'unzchunk',
       src: { path: input, position: c.position, length: c.storedLen, tensor: 'a chunk' },
       mode: c.mode,
       origLen: c.origLen,

@@ -56,14 +56,14 @@ export function readExact(fd: number, buf: Uint8Array, position: number, file: s
     } catch (e) {
       throw ioError(e, file, `cannot read ${what()}`);
     }
-    if (n === 0)
-      throw new CheckpointError(
-        'io_error',
-        `the file ends at byte ${position + off} while reading ${what()} (was it truncated or replaced during the run?)`,
-        file,
-      );
+    if (n === 0) throw endedEarly(position + off, what(), file);
     off += n;
   }
+}
+
+/** The error for a file that ends before the bytes being read (it shrank, or was replaced, during the run). */
+export function endedEarly(at: number, what: string, file: string): CheckpointError {
+  return new CheckpointError('io_error', `the file ends at byte ${at} while reading ${what} (was it truncated or replaced during the run?)`, file);
 }
 
 /** Reads a small regular file as UTF-8 text (at most `limit` bytes). */
