@@ -33,6 +33,8 @@ export interface AppOptions {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml'];
+/** A request's media type, without parameters (charset, boundary), lower-cased. */
+const bodyType = (c: Context): string => (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 
 const send = (c: Context, status: number, body: string, headers: Record<string, string> = {}) =>
   c.body(body, status as 200, { 'content-type': JSON_TYPE, 'cache-control': 'no-store', ...headers });
@@ -71,7 +73,7 @@ export function createApp(o: AppOptions): Hono {
   // every POST body: a stated content type and size
   app.use('/v1/*', async (c, next) => {
     if (c.req.method !== 'POST') return next();
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const type = bodyType(c);
     if (!BODY_TYPES.includes(type))
       return send(
         c,
@@ -112,7 +114,7 @@ export function createApp(o: AppOptions): Hono {
         return send(c, 400, issueText({ code: 'parse_error', path: [], source: 'request body', detail: 'the body could not be read as UTF-8 text' }));
       }
       // a body sent as JSON must be JSON (YAML would read a broken one as a string)
-      if ((c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json')
+      if (bodyType(c) === 'application/json')
         try {
           JSON.parse(text);
         } catch (e) {

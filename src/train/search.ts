@@ -111,6 +111,13 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
     if (!ok) reject(key, path, issue());
     return !ok;
   };
+  /** A parallelism of this size the framework does not offer: noted, and true. */
+  const notOffered = (dim: 'tensor' | 'context' | 'pipeline', size: number, offered: boolean): boolean =>
+    beyond(`${dim}-offer`, ['parallelism', dim], offered, () => ({
+      code: 'unsupported',
+      feature: `${dim} ${size}`,
+      reason: `framework ${job.framework} offers no ${dim} parallelism`,
+    }));
   const domain = Math.max(fabric.domain, 1);
   const maxTp = Math.min(domain, 64);
   const MIN_CP_TOKENS = 1024;
@@ -137,11 +144,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
           (t) =>
             !(
               tensorBroken(t) ||
-              beyond('tp-offer', ['parallelism', 'tensor'], t === 1 || offers.tensorParallel !== false, () => ({
-                code: 'unsupported',
-                feature: `tensor ${t}`,
-                reason: `framework ${job.framework} offers no tensor parallelism`,
-              })) ||
+              notOffered('tensor', t, t === 1 || offers.tensorParallel !== false) ||
               beyond('tp-domain', ['parallelism', 'tensor'], t <= maxTp, () => ({
                 code: 'too_big',
                 maximum: maxTp,
@@ -184,11 +187,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
               (N / tp) % x === 0 &&
               (x === 1 ||
                 !(
-                  beyond('cp-offer', ['parallelism', 'context'], offers.contextParallel, () => ({
-                    code: 'unsupported',
-                    feature: `context ${x}`,
-                    reason: `framework ${job.framework} offers no context parallelism`,
-                  })) ||
+                  notOffered('context', x, offers.contextParallel) ||
                   beyond('cp-tokens', ['parallelism', 'context'], seq / x >= MIN_CP_TOKENS, () => ({
                     code: 'too_big',
                     maximum: Math.floor(seq / MIN_CP_TOKENS),
@@ -208,11 +207,7 @@ export function searchPlans(job: TrainJob, c: PlanConstraints, o: SearchOptions 
               (p) =>
                 p === 1 ||
                 !(
-                  beyond('pp-offer', ['parallelism', 'pipeline'], offers.pipelineParallel !== false, () => ({
-                    code: 'unsupported',
-                    feature: `pipeline ${p}`,
-                    reason: `framework ${job.framework} offers no pipeline parallelism`,
-                  })) ||
+                  notOffered('pipeline', p, offers.pipelineParallel !== false) ||
                   beyond('pp-layers', ['parallelism', 'pipeline'], p <= L, () => ({
                     code: 'too_big',
                     maximum: L,
