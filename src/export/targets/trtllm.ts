@@ -38,8 +38,7 @@ export function buildTrtllm(input: ServeInput, version: string, v: VersionData):
     if (q.expert > 1) top('moe_expert_parallel_size', q.expert, 'expert parallelism');
     if (input.extras.chunkedPrefill) top('enable_chunked_prefill', true, 'chunked prefill');
     const kv: string[] = [];
-    if (y.flag('kv_cache_config.free_gpu_memory_fraction', String(enginePoolSettings(p).trtFreeFraction), 'KV pool share', '='))
-      kv.push(`  free_gpu_memory_fraction: ${enginePoolSettings(p).trtFreeFraction}`);
+    if (y.flag('kv_cache_config.free_gpu_memory_fraction', String(free), 'KV pool share', '=')) kv.push(`  free_gpu_memory_fraction: ${free}`);
     if (p.quantization.kvCache === 'fp8' && y.flag('kv_cache_config.dtype', 'fp8', 'FP8 KV cache', '=')) kv.push('  dtype: fp8');
     if (kv.length) lines.push('kv_cache_config:', ...kv);
     if (lines.length) files.push({ name: 'extra-llm-api-options.yaml', lines, comment: '#' });
