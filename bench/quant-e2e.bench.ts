@@ -4,7 +4,9 @@
  *
  * 1. speed: `sinan compress` / `decompress` with one worker and with every core, against
  *    `zstd -1` / `zstd -d` and `cp` on the same bytes in the same run (each timed run after a
- *    `sync`, runs interleaved, medians of --reps); zstd rows are skipped where zstd is absent;
+ *    `sync`, into a new file, runs interleaved, medians of --reps), as wall-clock GB/s and as GB
+ *    per CPU-second (user + system time of every thread: the per-core rate); zstd rows are
+ *    skipped where zstd is absent;
  * 2. memory (--big): peak resident memory (the process's maxRSS, worker threads included) of
  *    quantize, compress, decompress and mixed on a file holding one 32768 x 32768 BF16 tensor
  *    (2 GiB), with one and two workers: the constant per worker is the difference.
@@ -12,7 +14,7 @@
  * Usage: npx tsx bench/quant-e2e.bench.ts [--size-mb 512] [--reps 3] [--big] [--dir /tmp/sinan-bench]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,21 +73,52 @@ writeFileSync(
   `const t0 = performance.now();\nconst m = await import(${JSON.stringify('file://' + cli)});\nconst c = await m.run(process.argv.slice(2));\nprocess.stderr.write('\\nRSS ' + process.resourceUsage().maxRSS * 1024 + '\\nIN ' + (performance.now() - t0) / 1000 + '\\n');\nprocess.exit(c);\n`,
 );
 
-/** Runs the built CLI in a child process; returns seconds and peak RSS (bytes). */
-function sinan(cmd: string[]): { seconds: number; rss: number; inside: number } {
+/**
+ * CPU seconds (user + system, every thread) of this process's waited-for children so far, from
+ * /proc/self/stat (cutime, cstime; Linux); NaN elsewhere.
+ */
+const ticks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+function childCpu(): number {
+  try {
+    const f = readFileSync('/proc/self/stat', 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    // fields 16 and 17 of stat(5), counted from 1 with the pid as field 1 ("state" is field 3 = rest[0])
+    return (Number(rest[13]) + Number(rest[14])) / ticks;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Timing {
+  seconds: number;
+  /** CPU seconds the run used on all its threads, user and system */
+  cpu: number;
+}
+
+/** Runs the built CLI in a child process; returns seconds, CPU seconds and peak RSS (bytes). */
+function sinan(cmd: string[]): Timing & { rss: number; inside: number } {
   execFileSync('sync');
+  const c0 = childCpu();
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [wrapper, ...cmd], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = childCpu() - c0;
   if (r.status !== 0) throw new Error(`sinan ${cmd.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return { seconds, rss: Number(/RSS (\d+)/.exec(r.stderr)?.[1] ?? NaN), inside: Number(/IN ([\d.e+-]+)/.exec(r.stderr)?.[1] ?? NaN) };
+  return { seconds, cpu, rss: Number(/RSS (\d+)/.exec(r.stderr)?.[1] ?? NaN), inside: Number(/IN ([\d.e+-]+)/.exec(r.stderr)?.[1] ?? NaN) };
 }
 
-function timed(bin: string, a: string[]): number {
+function timed(bin: string, a: string[]): Timing {
   execFileSync('sync');
+  const c0 = childCpu();
   const t0 = performance.now();
   execFileSync(bin, a, { stdio: 'ignore' });
-  return (performance.now() - t0) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, cpu: childCpu() - c0 };
 }
 
 const median = (x: number[]) => [...x].sort((a, b) => a - b)[Math.floor(x.length / 2)]!;
@@ -99,34 +132,46 @@ const bytes = statSync(src).size;
 const z = join(dir, 'speed.sinanz');
 const back = join(dir, 'speed-back.safetensors');
 const zs = join(dir, 'speed.zst');
-const runs: Record<string, number[]> = {};
+const runs: Record<string, Timing[]> = {};
 /** the same runs timed inside the process: from the first line of the script, so without node's own start-up */
 const inside: Record<string, number[]> = {};
-const add = (k: string, t: number) => (runs[k] ??= []).push(t);
+const add = (k: string, t: Timing) => (runs[k] ??= []).push(t);
 const addSinan = (k: string, cmd: string[]) => {
   const r = sinan(cmd);
-  add(k, r.seconds);
+  add(k, r);
   (inside[k] ??= []).push(r.inside);
 };
+// every run writes a new file: the previous output is removed before the clock starts (freeing a
+// replaced file's pages is the file system's work, and would be charged to whichever tool ran)
+const fresh = (p: string) => rmSync(p, { force: true });
 for (let r = 0; r < reps; r++) {
-  if (zstd) add('zstd -1', timed(zstd, ['-q', '-1', '-f', src, '-o', zs]));
-  addSinan('sinan compress, 1 worker', ['compress', src, z, '--workers', '1', '--force']);
-  addSinan(`sinan compress, ${cores} workers`, ['compress', src, z, '--workers', String(cores), '--force']);
-  if (zstd) add('zstd -d', timed(zstd, ['-q', '-d', '-f', zs, '-o', back]));
-  addSinan('sinan decompress, 1 thread', ['decompress', z, back, '--workers', '1', '--force']);
-  addSinan(`sinan decompress, ${cores} threads`, ['decompress', z, back, '--workers', String(cores), '--force']);
-  add('cp', timed('cp', [src, back]));
+  if (zstd) add('zstd -1', (fresh(zs), timed(zstd, ['-q', '-1', '-f', src, '-o', zs])));
+  fresh(z);
+  addSinan('sinan compress, 1 worker', ['compress', src, z, '--workers', '1']);
+  fresh(z);
+  addSinan(`sinan compress, ${cores} workers`, ['compress', src, z, '--workers', String(cores)]);
+  if (zstd) add('zstd -d', (fresh(back), timed(zstd, ['-q', '-d', '-f', zs, '-o', back])));
+  fresh(back);
+  addSinan('sinan decompress, 1 thread', ['decompress', z, back, '--workers', '1']);
+  fresh(back);
+  addSinan(`sinan decompress, ${cores} threads`, ['decompress', z, back, '--workers', String(cores)]);
+  add('cp', (fresh(back), timed('cp', [src, back])));
 }
 console.log(
-  `speed: ${(bytes / 1e6).toFixed(0)} MB of BF16, ${cores} cores, medians of ${reps} (GB/s of the original file; the first sinan figure includes starting node, the one in brackets is timed inside the process)`,
+  `speed: ${(bytes / 1e6).toFixed(0)} MB of BF16, ${cores} cores, medians of ${reps} (GB/s of the original file, wall clock, node's start included; ` +
+    `"per CPU-s": GB per CPU-second, user + system on every thread, the per-core rate; in brackets: timed inside the process)`,
 );
-const zc = runs['zstd -1'] ? median(runs['zstd -1']) : NaN;
-const zd = runs['zstd -d'] ? median(runs['zstd -d']) : NaN;
-for (const [k, t] of Object.entries(runs)) {
-  const m = median(t);
-  const ref = k.includes('compress') && !k.includes('decompress') ? zc : k.includes('decompress') ? zd : NaN;
+const med = (k: string, f: (t: Timing) => number) => (runs[k] ? median(runs[k].map(f)) : NaN);
+const perCpu = (t: Timing) => bytes / 1e9 / t.cpu;
+const ref = (k: string) => (k.includes('decompress') ? 'zstd -d' : k.includes('compress') ? 'zstd -1' : null);
+for (const k of Object.keys(runs)) {
+  const m = med(k, (t) => t.seconds);
+  const c = med(k, perCpu);
+  const r = ref(k);
+  const vs = r && runs[r] ? `  (${(med(r, (t) => t.seconds) / m).toFixed(2)}x zstd's speed, ${(c / med(r, perCpu)).toFixed(2)}x per CPU-s)` : '';
   const inner = inside[k] ? `  [in process ${median(inside[k]).toFixed(2)} s, ${gbs(bytes, median(inside[k]))}]` : '';
-  console.log(`  ${k.padEnd(34)} ${m.toFixed(2)} s  ${gbs(bytes, m)}${Number.isFinite(ref) ? `  (${(ref / m).toFixed(2)}x zstd's speed)` : ''}${inner}`);
+  const cpu = Number.isFinite(c) ? `, ${c.toFixed(2)} GB per CPU-s` : '';
+  console.log(`  ${k.padEnd(34)} ${m.toFixed(2)} s  ${gbs(bytes, m)}${cpu}${vs}${inner}`);
 }
 console.log(`  ratio: sinan ${(bytes / statSync(z).size).toFixed(3)}x${zstd ? `, zstd -1 ${(bytes / statSync(zs).size).toFixed(3)}x` : ''}`);
 for (const p of [z, back, zs]) rmSync(p, { force: true });
@@ -159,7 +204,9 @@ if (big) {
       rmSync(`${out}.back.safetensors`, { force: true });
       const r = sinan([...cmd, '--workers', String(w), '--force']);
       rss.push(r.rss);
-      res.push(`${w} worker${w > 1 ? 's' : ''}: ${(r.rss / 2 ** 20).toFixed(0)} MiB, ${r.seconds.toFixed(1)} s`);
+      res.push(
+        `${w} worker${w > 1 ? 's' : ''}: ${(r.rss / 2 ** 20).toFixed(0)} MiB, ${r.seconds.toFixed(1)} s (${gbs(gib, r.seconds)}, ${(gib / 1e9 / r.cpu).toFixed(2)} GB per CPU-s)`,
+      );
     }
     console.log(`  ${name.padEnd(36)} ${res.join('; ')}; per extra worker ${((rss[1]! - rss[0]!) / 2 ** 20).toFixed(0)} MiB`);
   }

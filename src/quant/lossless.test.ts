@@ -91,6 +91,39 @@ describe('lossless 16-bit chunks', () => {
     );
   });
 
+  it('the WebAssembly decoder restores skewed chunks exactly: one to four symbols per table step, codes of 1 to 16 bits, one-symbol codes (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5000 }),
+        fc.double({ min: 0.05, max: 4, noNaN: true }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom<Float16Kind>('bf16', 'fp16'),
+        (count, spread, seed, kind) => {
+          // the coded byte geometric around 120 (spread 0.05: nearly one symbol; 4: long tails), the rest random
+          let st = seed;
+          const rnd = () => ((st = (Math.imul(st, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+          const bytes = new Uint8Array(2 * count);
+          for (let i = 0; i < count; i++) {
+            const e = (120 + Math.floor(-Math.log2(rnd()) * spread)) & 0xff;
+            const r = Math.floor(rnd() * 256);
+            if (kind === 'bf16') {
+              bytes[2 * i] = ((e & 1) << 7) | (r & 0x7f);
+              bytes[2 * i + 1] = (r & 0x80) | (e >>> 1);
+            } else {
+              bytes[2 * i] = r;
+              bytes[2 * i + 1] = e;
+            }
+          }
+          const payload = encodeChunk16(bytes, kind, 'js');
+          const out = new Uint8Array(bytes.length);
+          decodeChunk16(payload, kind, out, 'wasm');
+          return Buffer.from(out).equals(Buffer.from(bytes));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('agree on a large chunk of trained-like weights with rare exponents (codes longer than 12 bits) and an odd count', () => {
     const n = 1_000_003;
     const bytes = trainedLike(n, 0.02, 'bf16', 11);

@@ -9,7 +9,7 @@ import { ensureMemory, instantiate, moduleBytes, s as sleb, T, u as uleb, type W
  * - split / merge: 16 values per step (SIMD) between 16-bit floats and (coded byte, raw byte);
  * - hist: byte histogram with four interleaved tables;
  * - encode: four LSB-first Huffman streams, branch-free, two symbols per table lookup and 64-bit store;
- * - decode: four streams at once, up to three symbols per 12-bit table lookup, in batches that
+ * - decode: four streams at once, up to four symbols per 12-bit table lookup, in batches that
  *   cannot overrun any stream's output, then one symbol at a time to each stream's end;
  * - xxh64: XXH64 (seed 0) of a byte range, the container's checksum.
  *
@@ -169,7 +169,9 @@ const SINGLE = PAIR + 4 * 4096;
 const LONG = SINGLE + 2 * 4096;
 /** encoder pair codes, indexed by two symbols (first | second << 8): total length (bits 0-5) | both codes (bits 6-37) */
 const PAIRCODES = LONG + 2 * 65536;
-const WORK = PAIRCODES + 8 * 65536;
+/** decoder steps, indexed by the next 12 bits: bits consumed (bits 0-3) | symbols decoded (bits 4-6); 0 for a long code */
+const STEP = PAIRCODES + 8 * 65536;
+const WORK = STEP + 4096;
 
 // XXH64 primes (Collet, xxHash specification)
 const P1 = 0x9e3779b185ebca87n;
@@ -541,6 +543,7 @@ function decodeBody(): number[] {
   const END = [15, 16, 17, 18];
   const [E, M, KK, L] = [19, 20, 21, 22];
   const VV = 23;
+  const [IX, SV] = [24, 25];
   const f = new Fn();
   for (let k = 0; k < 4; k++) {
     const minWith = (x: () => void) => {
@@ -573,11 +576,14 @@ function decodeBody(): number[] {
     f.get(VV).op(OP.i32wrap).i32(12).op(OP.i32shru).i32(15).op(OP.i32and, OP.i32add);
     f.i32(1).op(OP.i32shl).mem(OP.i32load16u, 1, LONG).set(L);
   };
+  // one table step: up to four symbols; the bits consumed come from the small STEP table, so the
+  // chain from one step to the next (bit position, stream load, STEP lookup) stays short
   const fast = (k: number) => {
     peek(k);
-    f.get(VV).op(OP.i32wrap).i32(0xfff).op(OP.i32and).i32(2).op(OP.i32shl).mem(OP.i32load, 2, PAIR).tee(E);
-    f.i32(0x60).op(OP.i32and, OP.i32eqz, OP.if, 0x40);
+    f.get(VV).op(OP.i32wrap).i32(0xfff).op(OP.i32and).tee(IX).mem(OP.i32load8u, 0, STEP).tee(SV);
+    f.i32(16).op(OP.i32ltu, OP.if, 0x40);
     {
+      f.get(IX).i32(2).op(OP.i32shl).mem(OP.i32load, 2, PAIR).set(E);
       longEntry();
       f.get(O[k]!).get(L).i32(5).op(OP.i32shru).mem(OP.i32store8, 0);
       f.inc(O[k]!, 1);
@@ -585,13 +591,13 @@ function decodeBody(): number[] {
     }
     f.op(OP.else);
     {
-      f.get(O[k]!).get(E).i32(8).op(OP.i32shru).mem(OP.i32store, 0);
-      f.addTo(O[k]!, () => f.get(E).i32(5).op(OP.i32shru).i32(3).op(OP.i32and));
-      f.addTo(BP[k]!, () => f.get(E).i32(31).op(OP.i32and));
+      f.get(O[k]!).get(IX).i32(2).op(OP.i32shl).mem(OP.i32load, 2, PAIR).mem(OP.i32store, 0);
+      f.addTo(O[k]!, () => f.get(SV).i32(4).op(OP.i32shru));
+      f.addTo(BP[k]!, () => f.get(SV).i32(15).op(OP.i32and));
     }
     f.op(OP.end);
   };
-  // batches: each step writes at most 4 bytes and produces 1..3 symbols, so K = (m - 4) / 3 + 1
+  // batches: each step writes at most 4 bytes and produces 1..4 symbols, so K = (m - 4) / 4 + 1
   // steps are safe while every stream has at least m >= 4 symbols left
   f.op(OP.block, 0x40, OP.loop, 0x40);
   {
@@ -601,7 +607,7 @@ function decodeBody(): number[] {
       f.get(M).get(E).get(M).op(OP.i32ltu, OP.select).set(M);
     }
     f.get(M).i32(4).op(OP.i32lts, OP.brIf, 1);
-    f.get(M).i32(4).op(OP.i32sub).i32(3).op(OP.i32divu).i32(1).op(OP.i32add).set(KK);
+    f.get(M).i32(4).op(OP.i32sub).i32(2).op(OP.i32shru).i32(1).op(OP.i32add).set(KK);
     f.while(
       () => f.get(KK),
       () => {
@@ -635,7 +641,39 @@ function decodeBody(): number[] {
   return f.body([
     [16, T.i32],
     [1, T.i64],
+    [2, T.i32],
   ]);
+}
+
+/**
+ * The fast decoder's tables from the generic ones: up to four symbols a 12-bit window holds
+ * whole (at PAIR, little-endian bytes; a long code's entry keeps its second-level base << 8, as
+ * in `pair`) and the step (bits | count << 4) at STEP.
+ */
+function quadTables(t: ReturnType<typeof decodeTables>): { quad: Uint32Array; step: Uint8Array } {
+  const quad = new Uint32Array(4096);
+  const step = new Uint8Array(4096);
+  for (let idx = 0; idx < 4096; idx++) {
+    const e = t.single[idx]!;
+    if (e === 0) {
+      quad[idx] = t.pair[idx]!;
+      continue;
+    }
+    let total = e & 31;
+    let count = 1;
+    let syms = e >>> 5;
+    for (let k = 1; k < 4; k++) {
+      const e2 = t.single[idx >>> total]!;
+      const l2 = e2 & 31;
+      if (l2 === 0 || total + l2 > 12) break;
+      syms |= (e2 >>> 5) << (8 * k);
+      total += l2;
+      count++;
+    }
+    quad[idx] = syms >>> 0;
+    step[idx] = total | (count << 4);
+  }
+  return { quad, step };
 }
 
 export function losslessModule(): Uint8Array {
@@ -773,7 +811,9 @@ function makeKernel(e: Exports): LosslessKernel {
         tablesFor = null;
         const t = decodeTables(lengths);
         if (t.long.length > 65536) throw new Error('corrupt chunk: code table too large');
-        new Uint32Array(mem.buffer, PAIR, 4096).set(t.pair);
+        const q = quadTables(t);
+        new Uint32Array(mem.buffer, PAIR, 4096).set(q.quad);
+        heap().set(q.step, STEP);
         new Uint16Array(mem.buffer, SINGLE, 4096).set(t.single);
         new Uint16Array(mem.buffer, LONG, t.long.length).set(t.long);
         tablesFor = lengths.slice();
