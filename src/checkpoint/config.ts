@@ -24,7 +24,7 @@ export interface CtGroup {
 
 export type QuantizationConfig =
   | { kind: 'bitsandbytes'; type: 'nf4' | 'fp4'; doubleQuant: boolean; computeDtype: string; skip: string[] }
-  | { kind: 'gptq'; bits: 4 | 8; groupSize: number; sym: boolean }
+  | { kind: 'gptq'; bits: 4 | 8; groupSize: number; sym: boolean; skip: string[] }
   | { kind: 'fp8-block'; skip: string[] }
   | { kind: 'compressed-tensors'; groups: CtGroup[]; ignore: string[] };
 
@@ -49,6 +49,25 @@ export function ctFormat(g: CtGroup): string {
   return g.kind === 'fp8' ? 'float-quantized' : 'pack-quantized';
 }
 
+const escapeRegex = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * GPTQ's per-module overrides for modules kept unquantized: a "-:" key is a negative rule, and a
+ * module whose name the regex matches (Python's re.match, so anchored at the start) loads
+ * unquantized (vLLM, quantization/utils/gptq_utils.py, get_dynamic_override; the same `dynamic`
+ * key GPTQModel writes). vLLM matches fused layers by their fused name, so a kept q/k/v or
+ * gate/up part also names its qkv_proj / gate_up_proj (the writer keeps all parts of such a layer).
+ */
+export function gptqSkipRules(skip: string[]): Record<string, Record<string, never>> {
+  const names = new Set<string>();
+  for (const m of skip) {
+    names.add(m);
+    const f = /^(.*)\.(q_proj|k_proj|v_proj|gate_proj|up_proj)$/.exec(m);
+    if (f) names.add(`${f[1]}.${f[2] === 'gate_proj' || f[2] === 'up_proj' ? 'gate_up_proj' : 'qkv_proj'}`);
+  }
+  return Object.fromEntries([...names].sort().map((n) => [`-:${escapeRegex(n)}$`, {}]));
+}
+
 /** `quantization_config` for config.json, as each format's loader reads it. */
 export function quantizationConfig(c: QuantizationConfig): Record<string, unknown> {
   switch (c.kind) {
@@ -65,7 +84,15 @@ export function quantizationConfig(c: QuantizationConfig): Record<string, unknow
         llm_int8_skip_modules: c.skip,
       };
     case 'gptq':
-      return { quant_method: 'gptq', bits: c.bits, group_size: c.groupSize, sym: c.sym, desc_act: false, checkpoint_format: 'gptq' };
+      return {
+        quant_method: 'gptq',
+        bits: c.bits,
+        group_size: c.groupSize,
+        sym: c.sym,
+        desc_act: false,
+        checkpoint_format: 'gptq',
+        ...(c.skip.length ? { dynamic: gptqSkipRules(c.skip) } : {}),
+      };
     case 'fp8-block':
       // DeepSeek-V3's config; transformers' FineGrainedFP8Config
       return { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [128, 128], modules_to_not_convert: c.skip };

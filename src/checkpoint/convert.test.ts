@@ -172,7 +172,18 @@ describe('quantizing a checkpoint', () => {
     const k = r.tensors.find((t) => t.name === 'model.layers.0.self_attn.k_proj.weight')!;
     expect(k.quantized).toBe(false);
     expect(k.note).toMatch(/output dimension 100 is not a multiple of 8/);
-    expect(r.notes.some((n) => /GPTQ loaders expect every linear layer/.test(n))).toBe(true);
+    // q_proj could be packed, but vLLM loads q/k/v as one layer in one format: it is kept with k_proj
+    const qp = r.tensors.find((t) => t.name === 'model.layers.0.self_attn.q_proj.weight')!;
+    expect(qp.quantized).toBe(false);
+    expect(qp.note).toMatch(/fused layer qkv_proj with model\.layers\.0\.self_attn\.k_proj\.weight/);
+    expect(r.tensors.find((t) => t.name === 'model.layers.0.mlp.down_proj.weight')!.quantized).toBe(true);
+    // the kept layers, under their own and their fused names, are GPTQ "dynamic" skip rules (vLLM's get_dynamic_override)
+    const rules = Object.keys(config(out).dynamic);
+    for (const m of ['model.layers.0.self_attn.q_proj', 'model.layers.0.self_attn.k_proj', 'model.layers.0.self_attn.qkv_proj'])
+      expect(rules.some((rule) => rule.startsWith('-:') && new RegExp(`^(?:${rule.slice(2)})`).test(m))).toBe(true);
+    for (const m of ['model.layers.0.mlp.down_proj', 'model.layers.0.self_attn.o_proj', 'model.layers.10.self_attn.k_proj'])
+      expect(rules.some((rule) => new RegExp(`^(?:${rule.slice(2)})`).test(m))).toBe(false);
+    expect(r.notes.some((n) => /quantization_config\.dynamic/.test(n))).toBe(true);
     // compressed-tensors packs along the input dimension only: it quantizes the weight
     const ct = await q(src, join(tmp('ct'), 'q'), { format: 'int4', layout: 'compressed-tensors' });
     expect(ct.tensors.find((t) => t.name === 'model.layers.0.self_attn.k_proj.weight')!.quantized).toBe(true);

@@ -122,6 +122,17 @@ export function codecParams(t: TensorInfo, o: Pick<QuantizeOptions, 'blocksize' 
   };
 }
 
+/**
+ * vLLM's fused layers: the q/k/v and the gate/up projections of one block load as one layer
+ * (`qkv_proj`, `gate_up_proj`; vLLM's packed_modules_mapping), which takes one format for all
+ * its parts. The key names the fused layer as vLLM does; a weight outside such a group is its own key.
+ */
+export function fusionKey(name: string): string {
+  const m = /^(.*)\.(q_proj|k_proj|v_proj|gate_proj|up_proj)\.weight$/.exec(name);
+  if (!m) return name;
+  return `${m[1]}.${m[2] === 'gate_proj' || m[2] === 'up_proj' ? 'gate_up_proj' : 'qkv_proj'}`;
+}
+
 /** Which tensors are quantized (with which codec) and which are kept, with the reason for kept 2-D weights. */
 export function planQuantization(tensors: TensorInfo[], o: QuantizeOptions, metadata: Record<string, string> = {}): Decision[] {
   const codec = codecFor(o);
@@ -156,6 +167,32 @@ export function planQuantization(tensors: TensorInfo[], o: QuantizeOptions, meta
       'invalid_option',
       `--group-size ${o.groupSize} does not divide the input dimension of ${bad.length} weight(s): ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? '; ...' : ''}`,
     );
+  keepFusedSiblings(out);
+  checkSomethingToDo(out, tensors, o, metadata);
+  return out;
+}
+
+/**
+ * A fused layer loads in one format (vLLM refuses q/k/v or gate/up parts of different
+ * precisions), so when one part had to be kept, its siblings are kept with it.
+ */
+function keepFusedSiblings(out: Decision[]): void {
+  const keptBy = new Map<string, string>();
+  for (const d of out) if (d.kind === 'keep' && d.note?.startsWith('kept in') && fusionKey(d.t.name) !== d.t.name) keptBy.set(fusionKey(d.t.name), d.t.name);
+  if (!keptBy.size) return;
+  out.forEach((d, i) => {
+    const by = d.kind === 'quantize' ? keptBy.get(fusionKey(d.t.name)) : undefined;
+    if (by)
+      out[i] = {
+        kind: 'keep',
+        t: d.t,
+        note: `kept in ${d.t.dtype}: it is part of the fused layer ${fusionKey(d.t.name).split('.').pop()} with ${by}, which is kept, and a fused layer loads in one format`,
+      };
+  });
+}
+
+/** Refuses a plan that quantizes nothing, saying why. */
+function checkSomethingToDo(out: Decision[], tensors: TensorInfo[], o: QuantizeOptions, metadata: Record<string, string>): void {
   if (!out.some((d) => d.kind === 'quantize')) {
     const why = alreadyQuantized(tensors, metadata);
     const kept = out.filter((d) => d.kind === 'keep' && d.note);
@@ -166,7 +203,6 @@ export function planQuantization(tensors: TensorInfo[], o: QuantizeOptions, meta
         : `nothing to quantize: none of the ${tensors.length} tensors is a 2-D F32/F16/BF16 linear weight that ${o.format} can store${kept.length ? ` (${kept.length} kept: ${kept[0]!.t.name}: ${kept[0]!.kind === 'keep' ? kept[0]!.note : ''})` : ''}`,
     );
   }
-  return out;
 }
 
 /** Detects a lossless container by its magic (so quantize can say what to do instead). */
@@ -216,7 +252,7 @@ export async function quantizeCheckpoint(
           const inBlocks = decisions.filter((d) => d.kind === 'keep' && d.note?.startsWith('kept in'));
           if (inBlocks.length)
             notes.push(
-              `GPTQ loaders expect every linear layer of the blocks quantized; ${inBlocks.length} were kept (e.g. ${inBlocks[0]!.t.name}): --layout compressed-tensors lists them in its ignore list`,
+              `${inBlocks.length} linear layer(s) kept unquantized (e.g. ${inBlocks[0]!.t.name}) are named in quantization_config.dynamic as "-:" skip rules, which vLLM and GPTQModel read; loaders that ignore "dynamic" (AutoGPTQ) expect every linear layer of the blocks quantized: --layout compressed-tensors lists them in its ignore list instead`,
             );
         }
       } else notes.push('a single .safetensors output carries no config.json: write to a folder for a checkpoint loaders open');
@@ -251,7 +287,7 @@ function configFor(decisions: Decision[], o: QuantizeOptions): QuantizationConfi
     };
   if (o.format === 'fp8-block') return { kind: 'fp8-block', skip };
   if ((o.format === 'int4' || o.format === 'int8') && (o.layout ?? 'gptq') === 'gptq')
-    return { kind: 'gptq', bits: o.format === 'int4' ? 4 : 8, groupSize: o.groupSize ?? 128, sym: o.sym ?? true };
+    return { kind: 'gptq', bits: o.format === 'int4' ? 4 : 8, groupSize: o.groupSize ?? 128, sym: o.sym ?? true, skip };
   if (o.format === 'int4' || o.format === 'int8')
     return {
       kind: 'compressed-tensors',

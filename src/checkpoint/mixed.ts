@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../util/files.js';
 import { weightCodec, type CodecId } from '../quant/weight-codecs.js';
 import { allocate, type Option } from './allocate.js';
 import { quantizationConfig, writeCompanions, type CtGroup, type QuantizationConfig } from './config.js';
-import { codecParams, DEFAULT_SHARD_BYTES, keptLinearModules, tensorRole } from './convert.js';
+import { codecParams, DEFAULT_SHARD_BYTES, fusionKey, keptLinearModules, tensorRole } from './convert.js';
 import { CheckpointError } from './errors.js';
 import { AtomicOutput, checkOutputPlacement, pathKind } from './files.js';
 import { defaultWorkers, Pool } from './pool.js';
@@ -92,13 +92,6 @@ export class BudgetError extends CheckpointError {
 }
 
 const codecOf = (f: Exclude<MixedFormat, 'keep'>): CodecId => f;
-
-/** vLLM's fused layers: q/k/v and gate/up projections of one block load as one layer. */
-function fusionKey(name: string): string {
-  const m = /^(.*)\.(q_proj|k_proj|v_proj|gate_proj|up_proj)\.weight$/.exec(name);
-  if (!m) return name;
-  return `${m[1]}.${m[2] === 'gate_proj' || m[2] === 'up_proj' ? 'gate_up' : 'qkv'}`;
-}
 
 export async function mixedPrecision(
   input: string,
