@@ -102,7 +102,7 @@ interface Timing {
 }
 
 /** Runs the built CLI in a child process; returns seconds, CPU seconds and peak RSS (bytes). */
-function sinan(cmd: string[]): Timing & { rss: number; inside: number } {
+function sinan(cmd: string[]): Timing & { rss: number; inside: number; stdout: string } {
   execFileSync('sync');
   const c0 = childCpu();
   const t0 = performance.now();
@@ -110,7 +110,7 @@ function sinan(cmd: string[]): Timing & { rss: number; inside: number } {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = childCpu() - c0;
   if (r.status !== 0) throw new Error(`sinan ${cmd.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return { seconds, cpu, rss: Number(/RSS (\d+)/.exec(r.stderr)?.[1] ?? NaN), inside: Number(/IN ([\d.e+-]+)/.exec(r.stderr)?.[1] ?? NaN) };
+  return { seconds, cpu, stdout: r.stdout, rss: Number(/RSS (\d+)/.exec(r.stderr)?.[1] ?? NaN), inside: Number(/IN ([\d.e+-]+)/.exec(r.stderr)?.[1] ?? NaN) };
 }
 
 function timed(bin: string, a: string[]): Timing {
@@ -136,10 +136,17 @@ const runs: Record<string, Timing[]> = {};
 /** the same runs timed inside the process: from the first line of the script, so without node's own start-up */
 const inside: Record<string, number[]> = {};
 const add = (k: string, t: Timing) => (runs[k] ??= []).push(t);
+/** decompress --json: seconds its decoding threads were busy (restoring and verifying, I/O waits excluded) */
+const decoding: Record<string, number[]> = {};
 const addSinan = (k: string, cmd: string[]) => {
   const r = sinan(cmd);
   add(k, r);
   (inside[k] ??= []).push(r.inside);
+  if (cmd.includes('--json')) {
+    // summed over the threads: bytes / that is the rate of one decoding thread
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { decodingSeconds?: number };
+    if (j.decodingSeconds) (decoding[k] ??= []).push(j.decodingSeconds);
+  }
 };
 // every run writes a new file: the previous output is removed before the clock starts (freeing a
 // replaced file's pages is the file system's work, and would be charged to whichever tool ran)
@@ -152,9 +159,9 @@ for (let r = 0; r < reps; r++) {
   addSinan(`sinan compress, ${cores} workers`, ['compress', src, z, '--workers', String(cores)]);
   if (zstd) add('zstd -d', (fresh(back), timed(zstd, ['-q', '-d', '-f', zs, '-o', back])));
   fresh(back);
-  addSinan('sinan decompress, 1 thread', ['decompress', z, back, '--workers', '1']);
+  addSinan('sinan decompress, 1 thread', ['decompress', z, back, '--workers', '1', '--json']);
   fresh(back);
-  addSinan(`sinan decompress, ${cores} threads`, ['decompress', z, back, '--workers', String(cores)]);
+  addSinan(`sinan decompress, ${cores} threads`, ['decompress', z, back, '--workers', String(cores), '--json']);
   add('cp', (fresh(back), timed('cp', [src, back])));
 }
 console.log(
@@ -169,7 +176,8 @@ for (const k of Object.keys(runs)) {
   const c = med(k, perCpu);
   const r = ref(k);
   const vs = r && runs[r] ? `  (${(med(r, (t) => t.seconds) / m).toFixed(2)}x zstd's speed, ${(c / med(r, perCpu)).toFixed(2)}x per CPU-s)` : '';
-  const inner = inside[k] ? `  [in process ${median(inside[k]).toFixed(2)} s, ${gbs(bytes, median(inside[k]))}]` : '';
+  const busy = decoding[k] ? `; ${gbs(bytes, median(decoding[k]))} per decoding thread, of its busy time` : '';
+  const inner = inside[k] ? `  [in process ${median(inside[k]).toFixed(2)} s, ${gbs(bytes, median(inside[k]))}${busy}]` : '';
   const cpu = Number.isFinite(c) ? `, ${c.toFixed(2)} GB per CPU-s` : '';
   console.log(`  ${k.padEnd(34)} ${m.toFixed(2)} s  ${gbs(bytes, m)}${cpu}${vs}${inner}`);
 }

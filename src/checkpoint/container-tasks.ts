@@ -187,17 +187,19 @@ function kernelRing(): LosslessKernel[] | null {
  * Runs n steps in order on this thread with the file I/O off it: while step i works in one
  * kernel's memory, step i + 1's input is read into the next kernel's and step i - 1's output is
  * written from the previous one's, each straight from kernel memory (no copy). Resolves once
- * every output is written; on an error, once nothing is in flight any more.
+ * every output is written, to the seconds this thread spent in `work` (its coding time, without
+ * waiting for I/O); on an error, once nothing is in flight any more.
  */
 async function ringPipeline(
   ks: LosslessKernel[],
   n: number,
   load: (i: number, k: LosslessKernel) => Promise<void>,
   work: (i: number, k: LosslessKernel) => { data: Uint8Array; fd: number; position: number; path: string },
-): Promise<void> {
+): Promise<number> {
   const quiet = <T>(p: Promise<T>) => (p.catch(() => undefined), p);
   const writes: Promise<void>[] = ks.map(() => Promise.resolve());
   let reading: Promise<void> = n > 0 ? quiet(load(0, ks[0]!)) : Promise.resolve();
+  let busy = 0;
   try {
     for (let i = 0; i < n; i++) {
       await reading;
@@ -205,10 +207,13 @@ async function ringPipeline(
         await writes[(i + 1) % ks.length]; // the kernel read into next is no longer being written from
         reading = quiet(load(i + 1, ks[(i + 1) % ks.length]!));
       }
+      const t0 = performance.now();
       const w = work(i, ks[i % ks.length]!);
+      busy += performance.now() - t0;
       writes[i % ks.length] = quiet(writeFully(w.fd, w.data, w.position, w.path));
     }
     await Promise.all(writes);
+    return busy / 1000;
   } catch (e) {
     await Promise.allSettled([reading, ...writes]);
     throw e;
@@ -216,18 +221,19 @@ async function ringPipeline(
 }
 
 /** Restores chunks in order on this thread, reading ahead and writing behind (ringPipeline); one at a time without WebAssembly. */
-export async function restoreBatch(files: FileCache, t: RestoreBatchTask, onChunk?: () => void): Promise<{ written: number }> {
+export async function restoreBatch(files: FileCache, t: RestoreBatchTask, onChunk?: () => void): Promise<{ written: number; codingSeconds: number }> {
   let written = 0;
   const ks = kernelRing();
   if (!ks) {
+    const t0 = performance.now();
     for (const c of t.chunks) {
       writeAt(files.writer(c.out), restoreChunkJs(files, c), c.position, c.out);
       written += c.origLen;
       onChunk?.();
     }
-    return { written };
+    return { written, codingSeconds: (performance.now() - t0) / 1000 };
   }
-  await ringPipeline(
+  const codingSeconds = await ringPipeline(
     ks,
     t.chunks.length,
     (i, k) => {
@@ -242,7 +248,7 @@ export async function restoreBatch(files: FileCache, t: RestoreBatchTask, onChun
       return { data: out, fd: files.writer(c.out), position: c.position, path: c.out };
     },
   );
-  return { written };
+  return { written, codingSeconds };
 }
 
 /** Reads buf.length bytes at position, off this thread. */

@@ -43,8 +43,13 @@ describe('the lossless container', () => {
     expect(r.tensors.find((t) => t.name === 'noise')!.bitsPerWeight).toBe(16);
     for (const w of [1, 2]) {
       const back = join(dir, `back${w}.safetensors`);
-      await decompressFile(join(dir, 'one.sinanz'), back, { workers: w });
+      const d = await decompressFile(join(dir, 'one.sinanz'), back, { workers: w });
       expect(readFileSync(back).equals(readFileSync(src))).toBe(true);
+      // the timing it reports: decoding threads are busy for part of the run, never longer than they exist
+      expect(d.threads).toBe(w);
+      expect(d.bytes).toBe(readFileSync(src).length);
+      expect(d.decodingSeconds).toBeGreaterThan(0);
+      expect(d.decodingSeconds).toBeLessThanOrEqual(d.seconds * w);
     }
     const i = inspectCheckpoint(join(dir, 'one.sinanz'));
     expect(i.kind).toBe('sinan-container');

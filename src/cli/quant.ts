@@ -208,7 +208,13 @@ export async function decompressCommand(input: string, output: string, f: Contai
       ),
     );
     clearProgress(io, json);
-    io.out(json ? JSON.stringify(r) + '\n' : `${r.input} → ${r.output}: ${bytes(r.bytes)} restored, every chunk verified\n`);
+    const rate = (s: number) => (s > 0 ? `${(r.bytes / 1e9 / s).toFixed(2)} GB/s` : '-');
+    io.out(
+      json
+        ? JSON.stringify(r) + '\n'
+        : `${r.input} → ${r.output}: ${bytes(r.bytes)} restored, every chunk verified, in ${r.seconds.toFixed(2)} s (${rate(r.seconds)}; ` +
+            `${r.threads} decoding thread${r.threads > 1 ? 's' : ''} busy ${r.decodingSeconds.toFixed(2)} s in all, ${rate(r.decodingSeconds)} per thread)\n`,
+    );
     return 0;
   });
 }
