@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../util/files.js';
 import { CheckpointError } from './errors.js';
 import { parseJsonText, pathKind, readSmallText } from './files.js';
 import { INDEX_FILE } from './safetensors.js';
+import { setTopLevelMember } from './json-splice.js';
 
 /**
  * The files beside the weights that make an output folder a checkpoint loaders open: config.json
@@ -24,7 +25,7 @@ export interface CtGroup {
 
 export type QuantizationConfig =
   | { kind: 'bitsandbytes'; type: 'nf4' | 'fp4'; doubleQuant: boolean; computeDtype: string; skip: string[] }
-  | { kind: 'gptq'; bits: 4 | 8; groupSize: number; sym: boolean; skip: string[] }
+  | { kind: 'gptq'; bits: 4 | 8; groupSize: number; sym: boolean; skip: string[]; lmHead: boolean }
   | { kind: 'fp8-block'; skip: string[] }
   | { kind: 'compressed-tensors'; groups: CtGroup[]; ignore: string[] };
 
@@ -91,6 +92,8 @@ export function quantizationConfig(c: QuantizationConfig): Record<string, unknow
         sym: c.sym,
         desc_act: false,
         checkpoint_format: 'gptq',
+        // a quantized output head: vLLM's GPTQConfig.from_config reads `lm_head` (default false, the head then unquantized)
+        ...(c.lmHead ? { lm_head: true } : {}),
         ...(c.skip.length ? { dynamic: gptqSkipRules(c.skip) } : {}),
       };
     case 'fp8-block':
@@ -148,12 +151,11 @@ export function writeCompanions(input: string, outDir: string, qc: Record<string
   const notes: string[] = [];
   const cfgPath = join(dir, 'config.json');
   if (pathKind(cfgPath) === 'file') {
-    const cfg = parseJsonText(readSmallText(cfgPath, 'config.json', 16 * 1024 * 1024), cfgPath, 'config.json');
+    const text = readSmallText(cfgPath, 'config.json', 16 * 1024 * 1024);
+    const cfg = parseJsonText(text, cfgPath, 'config.json');
     if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw new CheckpointError('invalid_file', 'config.json is not a JSON object', cfgPath);
-    const out = { ...(cfg as Record<string, unknown>) };
-    if (qc) out.quantization_config = qc;
-    else delete out.quantization_config;
-    writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(out, null, 2) + '\n');
+    // only quantization_config changes; the rest keeps its text (a re-serialised 0.0 would be an int to transformers)
+    writeFileAtomic(join(outDir, 'config.json'), setTopLevelMember(text, 'quantization_config', qc ?? undefined));
   } else notes.push(`the input has no config.json, so the output has none: loaders need one`);
   for (const name of readdirSync(dir)) {
     if (name === 'config.json' || name === INDEX_FILE || name.startsWith('.') || !COMPANION.test(name)) continue;

@@ -76,14 +76,34 @@ const FLOATS = new Set(['F32', 'F16', 'BF16']);
 const HEAD = /(^|\.)(lm_head|output|embed_out)\.weight$/;
 const EMBEDDING = /(embed_tokens|embeddings?|wte|wpe|tok_embeddings|word_embeddings)\b/i;
 
-/** What a tensor is to the quantizers: a linear weight, the output head, an input embedding, or anything else (norms, biases, ...). */
-export function tensorRole(t: TensorInfo): 'linear' | 'head' | 'embedding' | 'other' {
+/** A mixture-of-experts router: Mixtral's block_sparse_moe.gate, Qwen-MoE's mlp.gate and shared_expert_gate, DeepSeek's mlp.gate, DBRX's router.layer (one row per expert). */
+const ROUTER = /(^|\.)(gate|router|shared_expert_gate)(\.layer)?\.weight$/;
+/** One expert's projection inside a mixture-of-experts layer (`...experts.<e>.<proj>.weight`). */
+const EXPERT = /\.experts\.\d+\./;
+
+export type TensorRole = 'linear' | 'expert' | 'router' | 'head' | 'embedding' | 'other';
+
+/**
+ * What a tensor is to the quantizers: a linear weight (an expert's own projection is one too, told
+ * apart because some loaders fuse a layer's experts), a mixture-of-experts router, the output
+ * head, an input embedding, or anything else (norms, biases, ...).
+ */
+export function tensorRole(t: TensorInfo): TensorRole {
   const matrix = t.shape.length === 2 && t.name.endsWith('.weight') && FLOATS.has(t.dtype) && !/norm/i.test(t.name);
   if (!matrix) return 'other';
   if (HEAD.test(t.name)) return 'head';
   if (EMBEDDING.test(t.name)) return 'embedding';
+  if (ROUTER.test(t.name) && t.shape[0]! <= 1024) return 'router';
+  if (EXPERT.test(t.name)) return 'expert';
   return 'linear';
 }
+
+/** Routers stay in their source precision for every format: loaders build them unquantized (vLLM with quant_config=None; transformers' routers are not nn.Linear). */
+export const ROUTER_NOTE = 'mixture-of-experts router (loaders keep routers unquantized)';
+/** transformers 5 loads a layer's experts as one fused 3-D parameter, which bitsandbytes does not quantize (its own load_in_4bit leaves experts in 16 bits). */
+export const EXPERT_BNB_NOTE =
+  'mixture-of-experts expert: transformers loads the experts of a layer as one fused parameter, which bitsandbytes does not quantize';
+const isBitsandbytes = (codec: CodecId) => codec.startsWith('nf4') || codec.startsWith('fp4');
 
 /** The codec for a --format and its options. */
 export function codecFor(o: Pick<QuantizeOptions, 'format' | 'doubleQuant'>): CodecId {
@@ -124,10 +144,14 @@ export function codecParams(t: TensorInfo, o: Pick<QuantizeOptions, 'blocksize' 
 
 /**
  * vLLM's fused layers: the q/k/v and the gate/up projections of one block load as one layer
- * (`qkv_proj`, `gate_up_proj`; vLLM's packed_modules_mapping), which takes one format for all
- * its parts. The key names the fused layer as vLLM does; a weight outside such a group is its own key.
+ * (`qkv_proj`, `gate_up_proj`; vLLM's packed_modules_mapping), and so do all the experts of a
+ * mixture-of-experts layer (FusedMoE), each taking one format for all its parts. The key names the
+ * fused layer as vLLM does; a weight outside such a group is its own key.
  */
 export function fusionKey(name: string): string {
+  // a mixture-of-experts layer loads all its experts as one layer (vLLM's FusedMoE, one quantization method per layer)
+  const e = /^(.*\.experts)\.\d+\./.exec(name);
+  if (e) return e[1]!;
   const m = /^(.*)\.(q_proj|k_proj|v_proj|gate_proj|up_proj)\.weight$/.exec(name);
   if (!m) return name;
   return `${m[1]}.${m[2] === 'gate_proj' || m[2] === 'up_proj' ? 'gate_up_proj' : 'qkv_proj'}`;
@@ -151,6 +175,14 @@ export function planQuantization(tensors: TensorInfo[], o: QuantizeOptions, meta
     }
     if (role === 'head' && !o.includeEmbeddings) {
       out.push({ kind: 'keep', t, note: 'output head (kept by default; --include-embeddings quantizes it)' });
+      continue;
+    }
+    if (role === 'router') {
+      out.push({ kind: 'keep', t, note: ROUTER_NOTE });
+      continue;
+    }
+    if (role === 'expert' && isBitsandbytes(codec)) {
+      out.push({ kind: 'keep', t, note: EXPERT_BNB_NOTE });
       continue;
     }
     const p = codecParams(t, o);
@@ -189,6 +221,37 @@ function keepFusedSiblings(out: Decision[]): void {
         note: `kept in ${d.t.dtype}: it is part of the fused layer ${fusionKey(d.t.name).split('.').pop()} with ${by}, which is kept, and a fused layer loads in one format`,
       };
   });
+}
+
+/**
+ * Integer formats whose scales are stored in FP16 (GPTQ always; compressed-tensors for an FP16
+ * source) cannot hold every weight's scales: beyond 65504 they overflow to infinity, and deep in
+ * FP16's subnormal range (spacing 2^-24) their rounding costs more than the quantization itself.
+ * With the largest scale s = 2 max|x| / (2^bits - 1) from the prepass, a weight stays in its
+ * source precision when s > 65504 or when s < 4 (2^bits - 1) 2^-25, where the scale's rounding
+ * error times the largest code exceeds a quarter of the quantization step. Fused siblings follow.
+ */
+function keepWhereScalesDoNotFit(decisions: Decision[]): void {
+  let changed = false;
+  decisions.forEach((d, i) => {
+    if (d.kind !== 'quantize' || (d.codec !== 'int4' && d.codec !== 'int8')) return;
+    const fp16Scales = d.params.layout === 'gptq' || d.params.source === 'F16';
+    const amax = d.stats.amax ?? 0;
+    if (!fp16Scales || amax === 0) return;
+    const maxq = d.codec === 'int4' ? 15 : 255;
+    const s = (2 * amax) / maxq;
+    const where = d.params.layout === 'gptq' ? 'GPTQ stores scales in FP16' : 'compressed-tensors stores the scales of an FP16 weight in FP16';
+    const why =
+      s > 65504
+        ? `its scales would reach ${s.toExponential(2)}, beyond FP16's largest value 65504 (${where})`
+        : s < 4 * maxq * 2 ** -25
+          ? `its values are so small (max |x| ${amax.toExponential(2)}) that FP16 scales would round away more than the quantization keeps (${where}${d.params.layout === 'gptq' && d.params.source !== 'F16' ? "; --layout compressed-tensors stores them in the weight's dtype" : ''})`
+          : null;
+    if (!why) return;
+    decisions[i] = { kind: 'keep', t: d.t, note: `kept in ${d.t.dtype}: ${why}` };
+    changed = true;
+  });
+  if (changed) keepFusedSiblings(decisions);
 }
 
 /** Refuses a plan that quantizes nothing, saying why. */
@@ -242,10 +305,19 @@ export async function quantizeCheckpoint(
     const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
     const pool = new Pool(o.workers ?? defaultWorkers());
     try {
-      const quantized = decisions.filter((d): d is Quantized => d.kind === 'quantize');
-      await prepass(ck, quantized, pool);
+      await prepass(
+        ck,
+        decisions.filter((d): d is Quantized => d.kind === 'quantize'),
+        pool,
+      );
+      keepWhereScalesDoNotFit(decisions);
+      checkSomethingToDo(decisions, tensors, o, ck.metadata());
       const files = await writeWeights(ck, decisions, out, single, o.shardBytes ?? DEFAULT_SHARD_BYTES, pool, { sinan_format: codecFor(o) }, onProgress);
       const notes: string[] = [];
+      if (o.includeEmbeddings && tiedHead(decisions))
+        notes.push(
+          '--include-embeddings quantized nothing: the checkpoint has no output head tensor (the head is tied to the input embedding, which these formats keep unquantized)',
+        );
       if (!single) {
         notes.push(...writeCompanions(input, out.temp, quantizationConfig(configFor(decisions, o))));
         if (o.layout !== 'compressed-tensors' && (o.format === 'int4' || o.format === 'int8')) {
@@ -270,9 +342,22 @@ export async function quantizeCheckpoint(
 }
 
 /** The modules whose 2-D weights stay unquantized, as the loaders name them (embeddings aside: they are never Linear). */
+/**
+ * The modules a loader must build unquantized: kept linear layers, the head, routers (not the
+ * embeddings, nor experts bitsandbytes leaves alone). A checkpoint without a head tensor ties its
+ * head to the input embedding; loaders still build an `lm_head` module, quantized unless named here
+ * (transformers then fails at the first forward pass), so it is named.
+ */
 export function keptLinearModules(decisions: Decision[]): string[] {
-  return decisions.filter((d) => d.kind === 'keep' && d.note && !d.note.startsWith('input embedding')).map((d) => d.t.name.slice(0, -'.weight'.length));
+  const kept = decisions
+    .filter((d) => d.kind === 'keep' && d.note && !d.note.startsWith('input embedding') && d.note !== EXPERT_BNB_NOTE)
+    .map((d) => d.t.name.slice(0, -'.weight'.length));
+  const hasHead = decisions.some((d) => tensorRole(d.t) === 'head');
+  return hasHead || kept.includes('lm_head') ? kept : [...kept, 'lm_head'];
 }
+
+/** True when the checkpoint has no output head tensor (a tied head). */
+const tiedHead = (decisions: Decision[]) => !decisions.some((d) => tensorRole(d.t) === 'head');
 
 function configFor(decisions: Decision[], o: QuantizeOptions): QuantizationConfig {
   const skip = keptLinearModules(decisions);
@@ -287,7 +372,14 @@ function configFor(decisions: Decision[], o: QuantizeOptions): QuantizationConfi
     };
   if (o.format === 'fp8-block') return { kind: 'fp8-block', skip };
   if ((o.format === 'int4' || o.format === 'int8') && (o.layout ?? 'gptq') === 'gptq')
-    return { kind: 'gptq', bits: o.format === 'int4' ? 4 : 8, groupSize: o.groupSize ?? 128, sym: o.sym ?? true, skip };
+    return {
+      kind: 'gptq',
+      bits: o.format === 'int4' ? 4 : 8,
+      groupSize: o.groupSize ?? 128,
+      sym: o.sym ?? true,
+      skip,
+      lmHead: decisions.some((d) => d.kind === 'quantize' && tensorRole(d.t) === 'head'),
+    };
   if (o.format === 'int4' || o.format === 'int8')
     return {
       kind: 'compressed-tensors',

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../util/files.js';
 import { weightCodec, type CodecId } from '../quant/weight-codecs.js';
 import { allocate, type Option } from './allocate.js';
 import { quantizationConfig, writeCompanions, type CtGroup, type QuantizationConfig } from './config.js';
-import { codecParams, DEFAULT_SHARD_BYTES, fusionKey, keptLinearModules, tensorRole } from './convert.js';
+import { codecParams, DEFAULT_SHARD_BYTES, EXPERT_BNB_NOTE, fusionKey, keptLinearModules, ROUTER_NOTE, tensorRole } from './convert.js';
 import { CheckpointError } from './errors.js';
 import { AtomicOutput, checkOutputPlacement, pathKind } from './files.js';
 import { defaultWorkers, Pool } from './pool.js';
@@ -112,7 +112,9 @@ export async function mixedPrecision(
     const pairs = new Map<TensorInfo, Map<MixedFormat, Quantized>>();
     for (const t of all) {
       const role = tensorRole(t);
-      if (role !== 'linear' && !(role === 'head' && o.includeEmbeddings)) continue;
+      // experts are candidates too, except for bitsandbytes (transformers does not quantize fused experts)
+      const candidate = role === 'linear' || (role === 'expert' && family !== 'bitsandbytes') || (role === 'head' && o.includeEmbeddings);
+      if (!candidate) continue;
       const m = new Map<MixedFormat, Quantized>();
       for (const f of candidates) {
         if (f === 'keep') continue;
@@ -210,11 +212,19 @@ export async function mixedPrecision(
         const f = chosen.get(t) ?? 'keep';
         if (f === 'keep') {
           const role = tensorRole(t);
-          return {
-            kind: 'keep',
-            t,
-            ...(role === 'head' || role === 'linear' ? { note: role === 'head' && !o.includeEmbeddings ? 'output head' : 'kept in 16 bits' } : {}),
-          };
+          const note =
+            role === 'head'
+              ? o.includeEmbeddings
+                ? 'kept in 16 bits'
+                : 'output head'
+              : role === 'linear' || (role === 'expert' && family !== 'bitsandbytes')
+                ? 'kept in 16 bits'
+                : role === 'router'
+                  ? ROUTER_NOTE
+                  : role === 'expert'
+                    ? EXPERT_BNB_NOTE
+                    : null;
+          return { kind: 'keep', t, ...(note ? { note } : {}) };
         }
         return pairs.get(t)!.get(f)!;
       });

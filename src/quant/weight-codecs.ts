@@ -220,7 +220,9 @@ function integer(bits: 4 | 8): WeightCodec {
   return {
     align: (p) => p.in * (p.layout === 'gptq' || !p.sym ? per : 1),
     rowBased: true,
-    prepass: null,
+    // the tensor's max |x| bounds its scales: the writer keeps a weight whose FP16 scales would overflow or underflow
+    prepass: 'amax',
+    scan: (x) => amaxOf(x),
     encode(x, _raw, e0, p) {
       const rows = x.length / p.in;
       const r0 = e0 / p.in;
