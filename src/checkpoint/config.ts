@@ -142,6 +142,18 @@ export function quantizationConfig(c: QuantizationConfig): Record<string, unknow
 /** Input files copied beside the weights (configs, tokenizers, chat templates, remote code). */
 const COMPANION = /\.(json|txt|model|jinja|tiktoken|py)$/i;
 
+/** The names writeCompanions copies from the input's folder (besides config.json). */
+export function companionNames(input: string): Set<string> {
+  const dir = pathKind(input) === 'folder' ? input : dirname(input);
+  const names = new Set<string>();
+  try {
+    for (const name of readdirSync(dir)) if (name !== INDEX_FILE && !name.startsWith('.') && COMPANION.test(name)) names.add(name);
+  } catch {
+    // an unreadable folder copies nothing
+  }
+  return names;
+}
+
 /**
  * Writes config.json (with `quantization_config`, when given) and copies the companion files of
  * the input's folder into `outDir`. Returns notes for the report.

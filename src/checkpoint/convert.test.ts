@@ -253,7 +253,7 @@ describe('quantizing a checkpoint', () => {
     expect(config(out).quant_method).toBe('gptq');
     const precious = tmp('precious');
     mkdirSync(join(precious, 'photos'));
-    await expect(q(src, precious, { force: true })).rejects.toThrow(/holds a folder a checkpoint does not/);
+    await expect(q(src, precious, { force: true })).rejects.toThrow(/holds a folder this output does not/);
     expect(existsSync(join(precious, 'photos'))).toBe(true);
   });
 

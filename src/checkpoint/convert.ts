@@ -2,7 +2,7 @@ import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { weightFormat, type IntLayout } from '../formats/weights.js';
 import type { CodecId, CodecParams } from '../quant/weight-codecs.js';
-import { quantizationConfig, writeCompanions, type QuantizationConfig } from './config.js';
+import { companionNames, quantizationConfig, writeCompanions, type QuantizationConfig } from './config.js';
 import { isContainer } from './container-format.js';
 import { CheckpointError, quoted } from './errors.js';
 import { AtomicOutput, checkOutputPlacement, openRegular, pathKind, readExact } from './files.js';
@@ -302,7 +302,7 @@ export async function quantizeCheckpoint(
     if (single && o.shardBytes !== undefined)
       throw new CheckpointError('invalid_option', '--shard-size needs a folder output; a .safetensors output is one file');
     checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);
-    const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
+    const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force, single ? undefined : companionNames(input));
     const pool = new Pool(o.workers ?? defaultWorkers());
     try {
       await prepass(

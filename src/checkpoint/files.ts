@@ -157,8 +157,43 @@ export function checkOutputPlacement(output: string, inputs: string[], folders: 
     if (inside(p, out)) throw new CheckpointError('unsafe_output', `the output contains the input ${p}; write somewhere else`, output);
 }
 
-/** Files a replaceable checkpoint folder may hold (what Sinan and Hugging Face write). */
-const CHECKPOINT_FILE = /\.(safetensors|json|model|txt|jinja|md|sinanz|gguf)$|^(tokenizer|vocab|merges|LICENSE|README)/i;
+/**
+ * Files a replaceable checkpoint folder may hold: what Sinan writes into one (weights and their
+ * index, config.json, GGUF, containers, its optimization report) and the Hugging Face files it
+ * copies beside them. Anything else (notes, READMEs, other JSON) makes --force refuse the folder.
+ */
+const CHECKPOINT_FILE =
+  /^(.+\.safetensors|.+\.safetensors\.index\.json|.+\.gguf|.+\.sinanz|config\.json|generation_config\.json|optimization\.json|tokenizer(_config)?\.json|tokenizer\.model|special_tokens_map\.json|added_tokens\.json|vocab\.(json|txt)|merges\.txt|chat_template\.(jinja|json)|preprocessor_config\.json)$/;
+
+/** The temporary outputs of AtomicOutput for `path`, by the process that made them. */
+const tempPattern = (path: string) => new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.sinan-(\\d+)-[0-9a-z]+\\.tmp(\\.old)?$`);
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes temporaries a killed run left beside `path` (SIGKILL gives no chance to clean up):
+ * only Sinan's own names for this target, and only when their process is gone.
+ */
+function removeStaleTemporaries(path: string, parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const re = tempPattern(path);
+  for (const n of names) {
+    const m = re.exec(n);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(parent, n), { recursive: true, force: true });
+  }
+}
 
 /**
  * An output written atomically: `path` (a file or a folder) is built as a temporary sibling and
@@ -171,10 +206,15 @@ export class AtomicOutput {
   private done = false;
   private readonly cleanup = () => this.abort();
 
+  /**
+   * `alsoReplaceable`: names besides CHECKPOINT_FILE an existing folder may hold and still be
+   * replaced, because this run writes them too (the input's companion files it copies).
+   */
   constructor(
     readonly path: string,
     readonly kind: 'file' | 'folder',
     force: boolean,
+    alsoReplaceable: ReadonlySet<string> = new Set(),
   ) {
     const existing = pathKind(path);
     if (existing !== 'none') {
@@ -182,15 +222,16 @@ export class AtomicOutput {
       if (existing === 'other') throw new CheckpointError('unsafe_output', 'exists and is not a regular file or folder; remove it yourself', path);
       if (existing === 'folder') {
         for (const e of readdirSync(path, { withFileTypes: true }))
-          if (e.isDirectory() || !CHECKPOINT_FILE.test(e.name))
+          if (e.isDirectory() || !(CHECKPOINT_FILE.test(e.name) || alsoReplaceable.has(e.name)))
             throw new CheckpointError(
               'unsafe_output',
-              `exists and holds ${e.isDirectory() ? 'a folder' : 'a file'} a checkpoint does not (${JSON.stringify(e.name.slice(0, 80))}); remove it yourself`,
+              `exists and holds ${e.isDirectory() ? 'a folder' : 'a file'} this output does not (${JSON.stringify(e.name.slice(0, 80))}), which --force would delete; remove it yourself or write elsewhere`,
               path,
             );
       }
     }
     const parent = dirname(resolve(path));
+    removeStaleTemporaries(path, parent);
     try {
       mkdirSync(parent, { recursive: true });
     } catch (e) {

@@ -3,7 +3,7 @@ import { storedBytes, weightFormat } from '../formats/weights.js';
 import { writeFileAtomic } from '../util/files.js';
 import { weightCodec, type CodecId } from '../quant/weight-codecs.js';
 import { allocate, type Option } from './allocate.js';
-import { quantizationConfig, writeCompanions, type CtGroup, type QuantizationConfig } from './config.js';
+import { companionNames, quantizationConfig, writeCompanions, type CtGroup, type QuantizationConfig } from './config.js';
 import { codecParams, DEFAULT_SHARD_BYTES, EXPERT_BNB_NOTE, fusionKey, keptLinearModules, ROUTER_NOTE, tensorRole } from './convert.js';
 import { CheckpointError } from './errors.js';
 import { AtomicOutput, checkOutputPlacement, pathKind } from './files.js';
@@ -309,7 +309,7 @@ async function writeDecisions(
   const notes: string[] = [];
   const single = output.endsWith('.safetensors');
   checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);
-  const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force);
+  const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force, single ? undefined : companionNames(input));
   try {
     await writeWeights(ck, decisions, out, single, o.shardBytes ?? DEFAULT_SHARD_BYTES, pool, mixedMetadata(decisions));
     const qc = mixedConfig(family, candidates, decisions);

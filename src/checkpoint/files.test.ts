@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AtomicOutput } from './files.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'sinan-files-'));
+
+describe('AtomicOutput', () => {
+  it('replaces a folder with --force only when it holds nothing this output would not write', () => {
+    const dir = tmp();
+    const target = join(dir, 'q');
+    mkdirSync(target);
+    for (const f of ['model.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer.json', 'generation_config.json'])
+      writeFileSync(join(target, f), '{}');
+    const out = new AtomicOutput(target, 'folder', true);
+    out.abort();
+    // user files Sinan does not write: refused, named, and left alone
+    for (const f of ['notes.txt', 'README', 'notes.md', 'important.json', 'run.py']) {
+      writeFileSync(join(target, f), 'mine');
+      expect(() => new AtomicOutput(target, 'folder', true)).toThrow(
+        new RegExp(`holds a file this output does not \\("${f.replace('.', '\\.')}"\\), which --force would delete`),
+      );
+      // unless this run writes that name too (a companion file it copies from its input)
+      new AtomicOutput(target, 'folder', true, new Set([f])).abort();
+      expect(existsSync(join(target, f))).toBe(true);
+      rmSync(join(target, f));
+    }
+  });
+
+  it('removes temporaries a killed run left for the same target, and only those', () => {
+    const dir = tmp();
+    const target = join(dir, 'out.safetensors');
+    // a process that has exited (its pid is free) and this test's parent (alive)
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const stale = join(dir, `.out.safetensors.sinan-${dead}-abc123.tmp`);
+    const staleOld = join(dir, `.out.safetensors.sinan-${dead}-abc124.tmp.old`);
+    const live = join(dir, `.out.safetensors.sinan-${process.ppid}-abc125.tmp`);
+    const other = join(dir, `.other.safetensors.sinan-${dead}-abc126.tmp`);
+    const unrelated = join(dir, '.out.safetensors.backup');
+    for (const p of [stale, staleOld, live, other, unrelated]) writeFileSync(p, 'x');
+    const out = new AtomicOutput(target, 'file', false);
+    out.abort();
+    const left = readdirSync(dir).sort();
+    expect(left).toEqual(
+      ['.other.safetensors.sinan-' + dead + '-abc126.tmp', '.out.safetensors.backup', `.out.safetensors.sinan-${process.ppid}-abc125.tmp`].sort(),
+    );
+  });
+});
