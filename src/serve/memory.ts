@@ -160,12 +160,31 @@ export function memoryOne(e: Engine): MemoryUse {
   return mem;
 }
 
-/** Largest concurrency (requests in flight per replica) whose KV cache fits in the engine's pool. */
+/**
+ * Largest concurrency (requests in flight per replica) whose KV cache fits in the engine's pool
+ * and whose whole memory, as memoryFor prices it (and the report prints it), fits the device. The
+ * pool is sized with one request's workspace, but the workspace grows with the batch (the fp32
+ * logits of every sequence sampled in a step, the step's tokens): for a small model with a large
+ * vocabulary, or an engine whose pool takes all the free memory (llama.cpp), the batch the pool
+ * holds would not fit beside it. memoryFor grows with the concurrency, so the largest batch that
+ * fits is found by bisection.
+ */
 export function maxConcurrency(e: Engine): number {
   const pool = kvPoolBytes(e);
   const per = memoryOne(e).kvPerRequest;
   if (pool <= 0 || per <= 0) return 0;
-  return Math.floor(pool / per);
+  const byPool = Math.floor(pool / per);
+  const cap = capacityOf(e.job);
+  const fits = (c: number) => memoryFor(e, c).total <= cap;
+  if (fits(byPool)) return byPool;
+  let lo = 0; // fits (no request in flight)
+  let hi = byPool; // does not
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
