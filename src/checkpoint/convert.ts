@@ -263,7 +263,7 @@ function checkSomethingToDo(out: Decision[], tensors: TensorInfo[], o: QuantizeO
       'nothing_to_do',
       why
         ? `nothing to quantize: ${why}`
-        : `nothing to quantize: none of the ${tensors.length} tensors is a 2-D F32/F16/BF16 linear weight that ${o.format} can store${kept.length ? ` (${kept.length} kept: ${kept[0]!.t.name}: ${kept[0]!.kind === 'keep' ? kept[0]!.note : ''})` : ''}`,
+        : `nothing to quantize: none of the ${tensors.length} tensors is a linear weight that ${o.format} can store (a 2-D F32/F16/BF16 tensor whose name ends in ".weight" and is not a norm, an embedding or a router; the output head only with --include-embeddings)${kept.length ? `; ${kept.length} kept: ${kept[0]!.t.name}: ${kept[0]!.kind === 'keep' ? kept[0]!.note : ''}` : ''}`,
     );
   }
 }

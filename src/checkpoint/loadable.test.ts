@@ -147,4 +147,17 @@ describe('mixed precision on a mixture of experts', () => {
       expect(config(out).quantization_config.ignore).toContain('model.layers.0.block_sparse_moe.gate');
     }
   });
+
+  it('a budget below the smallest file says how small it can be, headers computed as for any plan', async () => {
+    const src = mixtral();
+    const err = await mixedPrecision(src, join(tmp('mb'), 'q'), 1000, { workers: 1 }).catch((e: Error) => e.message);
+    const m = /can be with these formats: (\d+) bytes, (\d+) of tensors .* and (\d+) of file headers/.exec(String(err));
+    expect(m, String(err)).not.toBeNull();
+    const [total, tensors, headers] = [Number(m![1]), Number(m![2]), Number(m![3])];
+    expect(headers).toBeGreaterThan(100);
+    expect(total).toBe(tensors + headers);
+    // that smallest size is a budget it meets
+    const ok = await mixedPrecision(src, join(tmp('mb2'), 'q'), total, { workers: 1 });
+    expect(ok.bytesOut).toBeLessThanOrEqual(total);
+  });
 });

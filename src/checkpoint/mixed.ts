@@ -240,8 +240,11 @@ export async function mixedPrecision(
     }
     if (!pick || pick.fileBytes > budgetBytes) {
       const min = fixedBytes + options.reduce((s, op) => s + Math.min(...op.map((x) => x.bytes)), 0);
+      // the headers of that smallest layout, computed as for any plan (not the estimate of the last try)
+      const least = decide(min - fixedBytes);
+      const hdr = least ? least.fileBytes - fixedBytes - least.alloc.bytes : headers;
       throw new BudgetError(
-        `the budget of ${budgetBytes} bytes is below the smallest this checkpoint can be with these formats: ${min} bytes of tensors (${fixedBytes} of it in embeddings, head and norms kept at full precision) and about ${headers} bytes of file headers`,
+        `the budget of ${budgetBytes} bytes is below the smallest this checkpoint can be with these formats: ${min + hdr} bytes, ${min} of tensors (${fixedBytes} of it in embeddings, head and norms kept at full precision) and ${hdr} of file headers`,
       );
     }
     const { alloc, chosen, decisions, fileBytes } = pick;
