@@ -5,7 +5,7 @@ import type { CodecId, CodecParams } from '../quant/weight-codecs.js';
 import { companionNames, quantizationConfig, writeCompanions, type QuantizationConfig } from './config.js';
 import { isContainer } from './container-format.js';
 import { CheckpointError, quoted } from './errors.js';
-import { AtomicOutput, checkOutputPlacement, openRegular, pathKind, readExact } from './files.js';
+import { AtomicOutput, checkOutputPlacement, openRegular, pathKind, readExact, singleFileOutput } from './files.js';
 import { Pool, defaultWorkers } from './pool.js';
 import { Checkpoint, INDEX_FILE, type TensorInfo } from './safetensors.js';
 import { outputTensors, prepass, registryOptions, writeWeights, type Decision, type OutFile, type Quantized } from './writer.js';
@@ -298,7 +298,7 @@ export async function quantizeCheckpoint(
   try {
     const tensors = [...ck.tensors];
     const decisions = planQuantization(tensors, o, ck.metadata());
-    const single = output.endsWith('.safetensors');
+    const single = singleFileOutput(output);
     if (single && o.shardBytes !== undefined)
       throw new CheckpointError('invalid_option', '--shard-size needs a folder output; a .safetensors output is one file');
     checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);

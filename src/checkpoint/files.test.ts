@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AtomicOutput } from './files.js';
+import { AtomicOutput, singleFileOutput } from './files.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sinan-files-'));
 
@@ -46,5 +46,15 @@ describe('AtomicOutput', () => {
     expect(left).toEqual(
       ['.other.safetensors.sinan-' + dead + '-abc126.tmp', '.out.safetensors.backup', `.out.safetensors.sinan-${process.ppid}-abc125.tmp`].sort(),
     );
+  });
+});
+
+describe('singleFileOutput', () => {
+  it('one file for .safetensors, a folder otherwise, and an error for a name like another file format', () => {
+    expect(singleFileOutput('/x/model.safetensors')).toBe(true);
+    expect(singleFileOutput('/x/llama-3.1-8b-nf4')).toBe(false);
+    expect(singleFileOutput('out')).toBe(false);
+    for (const n of ['q/out.bin', 'model.gguf', 'w.pt', 'x.safetensor'])
+      expect(() => singleFileOutput(n)).toThrow(/is named like a .* file, but this command writes a checkpoint folder/);
   });
 });

@@ -165,6 +165,26 @@ export function checkOutputPlacement(output: string, inputs: string[], folders: 
 const CHECKPOINT_FILE =
   /^(.+\.safetensors|.+\.safetensors\.index\.json|.+\.gguf|.+\.sinanz|config\.json|generation_config\.json|optimization\.json|tokenizer(_config)?\.json|tokenizer\.model|special_tokens_map\.json|added_tokens\.json|vocab\.(json|txt)|merges\.txt|chat_template\.(jinja|json)|preprocessor_config\.json)$/;
 
+/** Extensions of single-file formats: an output named so is a mistake for a folder output. */
+const FILE_LIKE = /\.(bin|pt|pth|ckpt|gguf|sinanz|json|safetensor|st|npz|h5|onnx)$/i;
+
+/**
+ * Whether `output` is one .safetensors file (true) or a checkpoint folder (false); a name with a
+ * file extension that is not .safetensors (out.bin, model.gguf) is refused rather than silently
+ * made a folder of that name.
+ */
+export function singleFileOutput(output: string): boolean {
+  if (output.endsWith('.safetensors')) return true;
+  const m = FILE_LIKE.exec(basename(output));
+  if (m)
+    throw new CheckpointError(
+      'invalid_option',
+      `the output is named like a ${m[1]} file, but this command writes a checkpoint folder, or one file when the name ends in .safetensors: name a folder, or use .safetensors`,
+      output,
+    );
+  return false;
+}
+
 /** The temporary outputs of AtomicOutput for `path`, by the process that made them. */
 const tempPattern = (path: string) => new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.sinan-(\\d+)-[0-9a-z]+\\.tmp(\\.old)?$`);
 

@@ -6,7 +6,7 @@ import { allocate, type Option } from './allocate.js';
 import { companionNames, quantizationConfig, writeCompanions, type CtGroup, type QuantizationConfig } from './config.js';
 import { codecParams, DEFAULT_SHARD_BYTES, EXPERT_BNB_NOTE, fusionKey, keptLinearModules, ROUTER_NOTE, tensorRole } from './convert.js';
 import { CheckpointError } from './errors.js';
-import { AtomicOutput, checkOutputPlacement, pathKind } from './files.js';
+import { AtomicOutput, checkOutputPlacement, pathKind, singleFileOutput } from './files.js';
 import { defaultWorkers, Pool } from './pool.js';
 import { Checkpoint, type TensorInfo } from './safetensors.js';
 import type { AnalyzeResult, AnalyzeTask } from './tasks.js';
@@ -200,7 +200,7 @@ export async function mixedPrecision(
     });
     const fixed = all.filter((t) => !pairs.has(t));
     const fixedBytes = fixed.reduce((s, t) => s + (t.end - t.begin), 0);
-    const single = output.endsWith('.safetensors');
+    const single = singleFileOutput(output);
     const shardBytes = o.shardBytes ?? DEFAULT_SHARD_BYTES;
     /** One format per item within `weightBudget` bytes of tensor data, as the decisions the writer takes. */
     const decide = (weightBudget: number) => {
@@ -310,7 +310,7 @@ async function writeDecisions(
   o: MixedOptions,
 ): Promise<{ notes: string[] }> {
   const notes: string[] = [];
-  const single = output.endsWith('.safetensors');
+  const single = singleFileOutput(output);
   checkOutputPlacement(output, [input, ...ck.realFiles()], pathKind(input) === 'folder' ? [input] : []);
   const out = new AtomicOutput(output, single ? 'file' : 'folder', !!o.force, single ? undefined : companionNames(input));
   try {
