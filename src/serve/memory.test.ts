@@ -41,6 +41,21 @@ describe('the largest batch fits the device as the report prints its memory', ()
     expect(r.memory.perDeviceBytes).toBeLessThanOrEqual(r.memory.capacityBytes);
   });
 
+  it("a fixed concurrency above the engine's batch limit is priced but warned: llama.cpp refuses a --parallel above 64", () => {
+    const at = (concurrency: number) =>
+      plan({
+        model: tiny(),
+        engine: 'llama.cpp',
+        system: { accelerator: 'nvidia-a100-80gb-sxm', count: 1 },
+        workload: { inputTokens: 100, outputTokens: 50, concurrency },
+      });
+    const over = at(200);
+    expect(over.fits).toBe(true);
+    const w = over.warnings.find((x) => x.code === 'estimate' && /more than the 64 sequences/.test(x.message));
+    expect(w?.message).toMatch(/or 4 replicas/);
+    expect(at(64).warnings.some((x) => /more than the 64 sequences/.test(x.message))).toBe(false);
+  });
+
   it("a large vocabulary's logits grow with the batch: the engine whose pool takes the free memory holds fewer requests than its pool, and they fit", () => {
     // every sequence of a decode step samples from fp32 logits over the vocabulary (memory.ts
     // activationBytes); before the fix the pool was sized beside one request's logits, and

@@ -395,6 +395,15 @@ export function evaluateServe(e: Engine): ServeReport {
         ['workload'],
       ),
     );
+  const batchLimit = engineBatchLimit(e);
+  if (fits && mode === 'concurrency' && C > batchLimit)
+    warnings.push(
+      warning(
+        'estimate',
+        `${C} requests in flight are more than the ${batchLimit} sequences the engine's profile decodes together (${job.engine}): priced as one batch of ${C}, which needs the engine configured for it (llama.cpp refuses a --parallel above its limit) or ${Math.ceil(C / batchLimit)} replicas`,
+        ['workload', 'concurrency'],
+      ),
+    );
   if (fits && cap - mem.total < HEADROOM_WARNING_FRACTION * cap)
     warnings.push(
       warning(
