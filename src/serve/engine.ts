@@ -158,6 +158,8 @@ export interface Engine {
     one?: { fraction: number; mem: MemoryUse };
     /** The warning a plan on hardware without serving measurements carries (the same for every load). */
     uncalibrated?: Warning;
+    /** The widest GEMM's operand bytes for a step of this many tokens (activationBytes), the last few asked for. */
+    widest?: { tokens: number; bytes: number }[];
   };
 }
 

@@ -84,10 +84,19 @@ export function kvBytesPerRequest(e: Engine, context: number): number {
  */
 export function activationBytes(e: Engine, tokens: number, sampled: number): number {
   const m = e.job.model;
+  return tokens * m.hidden * 2 + widestGemmBytes(e, tokens) + Math.max(sampled, 1) * (m.vocab / e.split.tensor) * 4;
+}
+
+/** The widest GEMM's operand bytes in a step of `tokens` tokens; a pure function of the prepared layers, so kept for the last few token counts. */
+function widestGemmBytes(e: Engine, tokens: number): number {
+  const cache = (e.memo.widest ??= []);
+  for (const c of cache) if (c.tokens === tokens) return c.bytes;
   const load: Load = { segments: [{ seqs: 1, newTokens: tokens, pastTokens: 0 }], training: false };
   let widest = 0;
   for (const c of e.prepared.layers) for (const x of loadLayer(c.shape, load).gemms) widest = Math.max(widest, x.m * (x.k + x.n) * x.actBytes);
-  return tokens * m.hidden * 2 + widest + Math.max(sampled, 1) * (m.vocab / e.split.tensor) * 4;
+  if (cache.length >= 4) cache.shift();
+  cache.push({ tokens, bytes: widest });
+  return widest;
 }
 
 export function capacityOf(job: ServeJob): number {
@@ -116,11 +125,9 @@ function staticMemory(e: Engine): { weights: WeightBytes; kvPerRequest: number }
 /** Memory on one device of a replica with `concurrency` requests in flight (spread over the pipeline stages). */
 export function memoryFor(e: Engine, concurrency: number): MemoryUse {
   const job = e.job;
-  const w = job.workload;
   const st = staticMemory(e);
   const resident = e.stream.resident ?? st.weights.perDevice;
-  const tokens = Math.min(w.maxBatchTokens, Math.max(concurrency, w.inputTokens));
-  const activations = activationBytes(e, tokens, Math.ceil(concurrency / e.split.pipeline));
+  const activations = activationsFor(e, concurrency);
   const other = job.cpu ? 0 : job.memoryReserve.runtimeBytes;
   const kv = st.kvPerRequest * concurrency;
   return {
@@ -132,6 +139,20 @@ export function memoryFor(e: Engine, concurrency: number): MemoryUse {
     other,
     total: resident + kv + activations + other,
   };
+}
+
+/** The step's workspace with `concurrency` requests in flight. */
+function activationsFor(e: Engine, concurrency: number): number {
+  const w = e.job.workload;
+  const tokens = Math.min(w.maxBatchTokens, Math.max(concurrency, w.inputTokens));
+  return activationBytes(e, tokens, Math.ceil(concurrency / e.split.pipeline));
+}
+
+/** memoryFor(e, concurrency).total without building the breakdown (maxConcurrency's bisection). */
+function totalFor(e: Engine, concurrency: number): number {
+  const st = staticMemory(e);
+  const resident = e.stream.resident ?? st.weights.perDevice;
+  return resident + st.kvPerRequest * concurrency + activationsFor(e, concurrency) + (e.job.cpu ? 0 : e.job.memoryReserve.runtimeBytes);
 }
 
 /**
@@ -175,7 +196,7 @@ export function maxConcurrency(e: Engine): number {
   if (pool <= 0 || per <= 0) return 0;
   const byPool = Math.floor(pool / per);
   const cap = capacityOf(e.job);
-  const fits = (c: number) => memoryFor(e, c).total <= cap;
+  const fits = (c: number) => totalFor(e, c) <= cap;
   if (fits(byPool)) return byPool;
   let lo = 0; // fits (no request in flight)
   let hi = byPool; // does not
