@@ -285,7 +285,7 @@ describe('sinan inspect / quantize / compress / mixed', () => {
     writeFileSync(bad, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3]));
     const a = captureIo();
     expect(await run(['inspect', bad], a.io)).toBe(2);
-    expect(a.err()).toMatch(/exceeds/);
+    expect(a.err()).toMatch(/not a safetensors file: its first 8 bytes give a header length of 9223372036854775807 bytes but the file has only 11 bytes/);
     expect(a.err()).not.toMatch(/at .*\.js:\d+/);
     const b = captureIo();
     expect(await run(['quantize', dir, join(dir, 'x'), '--format', 'nf3'], b.io)).toBe(2);
