@@ -99,3 +99,39 @@ describe('names from a file never reach the terminal raw', () => {
     expect(r.err).toContain('\\u009b2J\\u007f\\u202eevil');
   });
 });
+
+describe('inspect of a quantized checkpoint', () => {
+  function model(): string {
+    const dir = tmp('inspect-q');
+    writeSafetensors(join(dir, 'model.safetensors'), [
+      { name: 'layers.0.mlp.down_proj.weight', dtype: 'BF16', shape: [64, 128], data: bf16(64 * 128) },
+      { name: 'layers.0.norm.weight', dtype: 'BF16', shape: [128], data: bf16(128) },
+    ]);
+    return dir;
+  }
+
+  it('prints the model parameters, the stored elements and the quantization found', async () => {
+    const w = tmp('inspect-q-out');
+    expect((await cli(['quantize', model(), join(w, 'q'), '--format', 'int4', '--workers', '1'])).code).toBe(0);
+    const r = await cli(['inspect', join(w, 'q')]);
+    expect(r.code).toBe(0);
+    // qweight [16, 64] + qzeros [1, 8] + scales [1, 64] + g_idx [128] + norm [128] stored
+    expect(r.out).toContain('5 tensors, 8,320 parameters, 1,352 stored elements');
+    expect(r.out).toContain('quantized: gptq 4-bit (1 layer), written by sinan quantize as int4');
+    const j = JSON.parse((await cli(['inspect', join(w, 'q'), '--json'])).out);
+    expect(j).toMatchObject({ parameters: 64 * 128 + 128, parametersUnknownBecause: null, quantization: { sinanFormat: 'int4' } });
+  });
+
+  it('says when the count cannot be derived (a bitsandbytes file inside a Sinan container), and gives null in JSON', async () => {
+    const w = tmp('inspect-q-out');
+    expect((await cli(['quantize', model(), join(w, 'q.safetensors'), '--format', 'nf4', '--workers', '1'])).code).toBe(0);
+    expect((await cli(['compress', join(w, 'q.safetensors'), join(w, 'q.sinanz'), '--workers', '1'])).code).toBe(0);
+    const r = await cli(['inspect', join(w, 'q.sinanz')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('parameter count unknown');
+    expect(r.out).toMatch(/note: the parameter count cannot be derived: a layer's shape is in the values of quant_state/);
+    const j = JSON.parse((await cli(['inspect', join(w, 'q.sinanz'), '--json'])).out);
+    expect(j.parameters).toBeNull();
+    expect(j.parametersUnknownBecause).toMatch(/restore a Sinan container first/);
+  });
+});

@@ -4,6 +4,7 @@ import { IssueError, mkIssue, type Issue } from '../core/issues.js';
 import { CheckpointError, type CheckpointErrorCode } from '../checkpoint/errors.js';
 import { QUANT_FORMATS, quantizeCheckpoint } from '../checkpoint/convert.js';
 import { inspectCheckpoint } from '../checkpoint/inspect.js';
+import type { DetectedQuantization } from '../checkpoint/quant-layout.js';
 import { compressFile, decompressFile } from '../checkpoint/container.js';
 import { DEFAULT_CANDIDATES, MIXED_FORMATS, mixedPrecision, parseBytes } from '../checkpoint/mixed.js';
 import { escapeControls } from '../util/terminal-text.js';
@@ -67,13 +68,24 @@ function sizeFlag(name: string, v: string | undefined): number | undefined {
   return b;
 }
 
+/** The quantization inspect found, in words: each layout with its bits and layers, and Sinan's format name. */
+function quantizationText(q: DetectedQuantization): string {
+  const layouts = q.layouts.map((l) => `${l.layout}${l.bits !== null ? ` ${l.bits}-bit` : ''} (${l.layers} layer${l.layers === 1 ? '' : 's'})`);
+  if (q.sinanFormat !== null) layouts.push(`written by sinan quantize as ${escapeControls(q.sinanFormat)}`);
+  return layouts.join(', ');
+}
+
 export async function inspectCommand(path: string, f: { json?: boolean; all?: boolean }, io: Io): Promise<ExitCode> {
   return guard(!!f.json, io, async (): Promise<ExitCode> => {
     const r = await engine(path, () => inspectCheckpoint(path));
     if (f.json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
       const what = r.kind === 'sinan-container' ? 'Sinan lossless container holding' : `${r.files} file(s),`;
-      io.out(heading(`${path}: ${what} ${r.tensors.length} tensors, ${num(r.parameters)} elements, ${bytes(r.bytes)}`) + '\n');
+      const params = r.parameters === null ? 'parameter count unknown' : `${num(r.parameters)} parameters`;
+      const stored = r.quantization ? `, ${num(r.storedElements)} stored elements` : '';
+      io.out(heading(`${path}: ${what} ${r.tensors.length} tensors, ${params}${stored}, ${bytes(r.bytes)}`) + '\n');
+      if (r.quantization) io.out(`quantized: ${quantizationText(r.quantization)}\n`);
+      if (r.parametersUnknownBecause) io.out(pc.yellow(`note: the parameter count cannot be derived: ${escapeControls(r.parametersUnknownBecause)}\n`));
       io.out(
         table(
           ['dtype', 'tensors', 'elements', 'bytes'],
