@@ -4,6 +4,8 @@
  * about; the CLI renders them as issues (exit 2). Messages never quote raw file contents: names
  * read from a header go through `quoted`, numbers are printed as numbers.
  */
+import { escapeControls } from '../util/terminal-text.js';
+
 export type CheckpointErrorCode =
   'io_error' | 'invalid_file' | 'unsupported' | 'invalid_option' | 'output_exists' | 'unsafe_output' | 'nothing_to_do' | 'non_finite' | 'integrity';
 
@@ -26,10 +28,14 @@ export class SafetensorsError extends CheckpointError {
   }
 }
 
-/** A name read from a file, safe to print: JSON-escaped (no control characters) and at most 100 characters. */
+/**
+ * A name read from a file, safe to print: a JSON string literal of at most 100 characters in which
+ * no terminal control character is left (JSON.stringify escapes C0; DEL, C1 and the bidi controls
+ * are escaped as well, as `\uXXXX`, which keeps the literal valid JSON).
+ */
 export function quoted(name: string): string {
   const s = name.length > 100 ? `${name.slice(0, 100)}…` : name;
-  return JSON.stringify(s);
+  return escapeControls(JSON.stringify(s));
 }
 
 /** A CheckpointError for a failed system call on `file`, worded from its errno code alone. */

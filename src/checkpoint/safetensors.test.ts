@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,7 +41,16 @@ describe('safetensors reading', () => {
 
   const bad: [string, Uint8Array, RegExp][] = [
     ['shorter than 8 bytes', new Uint8Array(5), /shorter than the 8-byte/],
-    ['a huge header length', raw({}, new Uint8Array(0), 1n << 60n), /exceeds/],
+    [
+      'a huge header length',
+      raw({}, new Uint8Array(0), 1n << 60n),
+      /not a safetensors file: its first 8 bytes give a header length of 1152921504606846976 bytes but the file has only 10 bytes/,
+    ],
+    [
+      'a text file',
+      new TextEncoder().encode('hello world, this is a plain text file\n'),
+      /not a safetensors file: its first 8 bytes give a header length of 8031924123371070824 bytes but the file has only 39 bytes/,
+    ],
     ['a header past the end (truncated)', raw({ w: { dtype: 'U8', shape: [4], data_offsets: [0, 4] } }, new Uint8Array(4)).slice(0, 20), /runs past the end/],
     ['offsets past the data', raw({ w: { dtype: 'U8', shape: [8], data_offsets: [0, 8] } }, new Uint8Array(4)), /past the 4-byte data section/],
     [
@@ -186,10 +195,12 @@ describe('the header rules of the reference reader (huggingface/safetensors 0.8,
     const big = { note: 'x'.repeat(100_000_008 - '{"__metadata__":{"note":""}}'.length) };
     expect(() => layoutHeader([], big)).toThrow(/would be 100000008 bytes, more than the 100000000 the format's reference reader accepts/);
     expect(layoutHeader([], { note: 'x'.repeat(100_000_000 - '{"__metadata__":{"note":""}}'.length) }).prefix.length).toBe(8 + 100_000_000);
+    // a file long enough to hold that header (sparse: nothing is written past the first 10 bytes), so it is the limit that refuses it
     const p = join(dir, 'over.safetensors');
     const len = Buffer.alloc(8);
     len.writeBigUInt64LE(100_000_001n);
     writeFileSync(p, Buffer.concat([len, Buffer.from('{}')]));
+    truncateSync(p, 8 + 100_000_001);
     expect(() => open(p)).toThrow(/exceeds the 100000000-byte limit/);
   });
 });

@@ -48,6 +48,9 @@ export function readHeader(fd: number, file: string, fileSize: number): Safetens
   const n = new DataView(lenBuf.buffer).getBigUint64(0, true);
   if (isContainer(lenBuf))
     throw new SafetensorsError('is a Sinan lossless container (sinan compress output), not a safetensors file: restore it with sinan decompress first', file);
+  // a length beyond both the format's limit and the file is not a cut-short safetensors file but another kind of file
+  if (n > BigInt(MAX_HEADER_BYTES) && n > BigInt(fileSize))
+    throw new SafetensorsError(`not a safetensors file: its first 8 bytes give a header length of ${n} bytes but the file has only ${fileSize} bytes`, file);
   if (n > BigInt(MAX_HEADER_BYTES))
     throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit of the format's reference reader`, file);
   const headerLen = Number(n);

@@ -7,7 +7,7 @@ import { IssueError, mkIssue } from '../core/issues.js';
 import { dataPath } from '../util/data.js';
 import { writeFileAtomic } from '../util/files.js';
 import { choiceFlag, context, guard, printWarnings, type ExitCode, type Io } from './common.js';
-import { heading, table } from './format.js';
+import { heading, styled, table } from './format.js';
 
 export interface CalibrateFlags {
   json?: boolean;
@@ -70,7 +70,7 @@ export async function calibrateCommand(input: string, f: CalibrateFlags, io: Io)
     io.out(
       table(
         ['constant', 'built-in', 'fitted', 'runs it moves', 'what it is'],
-        r.fit.params.map((p) => [p.key, fmt(p.start), p.identified ? fmt(p.value) : pc.dim('not fitted'), p.rows, p.what]),
+        r.fit.params.map((p) => [p.key, fmt(p.start), p.identified ? fmt(p.value) : styled(pc.dim('not fitted')), p.rows, p.what]),
         { align: ['left', 'right', 'right', 'right', 'left'] },
       ) + '\n',
     );

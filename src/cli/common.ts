@@ -1,8 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { pc } from './style.js';
 import { defaultContext } from '../context/load.js';
 import type { PlanContext } from '../context/types.js';
 import { formatPath, IssueError, mkIssue, type Issue } from '../core/issues.js';
 import type { Warning } from '../core/warnings.js';
+import { escapeControls } from '../util/terminal-text.js';
 
 /** What every command returns to main: an exit status. */
 export type ExitCode = 0 | 1 | 2;
@@ -22,20 +24,20 @@ export function context(): PlanContext {
   return defaultContext();
 }
 
-/** Renders issues (exit 2): as the contract's JSON error object, or as text on stderr. */
+/** Renders issues (exit 2): as the contract's JSON error object, or as text on stderr (control characters escaped: a message may quote a name from a file). */
 export function reportIssues(issues: Issue[], json: boolean, io: Io): ExitCode {
   if (json) {
     io.out(JSON.stringify({ error: { issues } }, null, 2) + '\n');
   } else {
     io.err(pc.red(pc.bold(`sinan: ${issues.length === 1 ? 'a problem' : `${issues.length} problems`} with the input\n`)));
-    for (const i of issues) io.err(`  ${pc.yellow(formatPath(i.path))} ${pc.dim(`[${i.code}]`)} ${i.message}\n`);
+    for (const i of issues) io.err(`  ${pc.yellow(escapeControls(formatPath(i.path)))} ${pc.dim(`[${i.code}]`)} ${escapeControls(i.message)}\n`);
   }
   return 2;
 }
 
-/** Prints warnings on stderr (the JSON output carries them in its `warnings` list). */
+/** Prints warnings on stderr, control characters escaped (the JSON output carries them in its `warnings` list). */
 export function printWarnings(ws: readonly Warning[], io: Io): void {
-  for (const w of ws) io.err(pc.yellow(`warning [${w.code}]${w.path ? ` ${formatPath(w.path)}` : ''}: ${w.message}\n`));
+  for (const w of ws) io.err(pc.yellow(escapeControls(`warning [${w.code}]${w.path ? ` ${formatPath(w.path)}` : ''}: ${w.message}`) + '\n'));
 }
 
 /** Runs a command body, turning user mistakes into exit 2 and bugs into exit 1 with a message (the error object with --json). */
@@ -46,7 +48,7 @@ export async function guard(json: boolean, io: Io, body: () => Promise<ExitCode>
     if (e instanceof IssueError) return reportIssues(e.issues, json, io);
     const msg = e instanceof Error ? e.message : String(e);
     if (json) io.out(JSON.stringify({ error: { issues: [mkIssue({ code: 'internal_error', path: [], detail: msg })] } }, null, 2) + '\n');
-    io.err(pc.red(`sinan: internal error (a bug; please report it): ${msg}\n`));
+    io.err(pc.red(`sinan: internal error (a bug; please report it): ${escapeControls(msg)}\n`));
     if (process.env.SINAN_DEBUG && e instanceof Error && e.stack) io.err(e.stack + '\n');
     return 1;
   }
@@ -59,6 +61,18 @@ export function intFlag(name: string, v: string | undefined, min = 1): number | 
   if (v.trim() === '' || !Number.isInteger(n))
     throw new IssueError([mkIssue({ code: 'invalid_type', path: [`--${name}`], expected: 'an integer', received: `'${v}'` })]);
   if (n < min) throw new IssueError([mkIssue({ code: 'too_small', path: [`--${name}`], minimum: min, inclusive: true, value: n, what: `--${name}` })]);
+  return n;
+}
+
+/**
+ * Parses --workers: a positive integer, at most the cores of this machine (os.availableParallelism()).
+ * More threads than cores only add memory (each worker holds its buffers) and switching: a
+ * 3.4 MB model quantized with --workers 1000 took 41.5 s at 8.9 GB peak.
+ */
+export function workersFlag(v: string | undefined, cores = availableParallelism()): number | undefined {
+  const n = intFlag('workers', v);
+  if (n !== undefined && n > cores)
+    throw new IssueError([mkIssue({ code: 'limit_exceeded', path: ['--workers'], what: '--workers', limit: cores, unit: 'cores of this machine', value: n })]);
   return n;
 }
 

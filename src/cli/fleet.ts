@@ -7,7 +7,7 @@ import { normalizeTraining } from '../scenario/training.js';
 import { IssueError, mkIssue } from '../core/issues.js';
 import { nodeFiles } from '../context/node-files.js';
 import { context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
-import { bytes, heading, num, pct, seconds, table } from './format.js';
+import { bytes, heading, num, pct, seconds, styled, table } from './format.js';
 
 export async function clusterCommand(path: string, f: { json?: boolean }, io: Io): Promise<ExitCode> {
   return guard(!!f.json, io, () => {
@@ -53,8 +53,8 @@ export function renderCluster(r: ClusterReport): string {
         ['accelerators', w(p.acceleratorWatts)],
         ['hosts (CPUs, memory, NICs, fans)', w(p.hostWatts)],
         ['network (switches, optics)', w(p.networkWatts)],
-        [pc.bold('IT'), pc.bold(w(p.itWatts))],
-        [pc.bold(`facility (PUE ${p.pue})`), pc.bold(w(p.facilityWatts))],
+        [styled(pc.bold('IT')), styled(pc.bold(w(p.itWatts)))],
+        [styled(pc.bold(`facility (PUE ${p.pue})`)), styled(pc.bold(w(p.facilityWatts)))],
       ],
     ),
   );
@@ -173,7 +173,7 @@ export async function sweepCommand(
           ],
           rows.map((r) =>
             r.tokensPerSecondPerDevice === null
-              ? [r.x.toLocaleString('en-US'), '—', '—', '—', ...(what === 'weak' ? ['—', '—'] : []), pc.yellow(r.reason ?? 'no plan')]
+              ? [r.x.toLocaleString('en-US'), '—', '—', '—', ...(what === 'weak' ? ['—', '—'] : []), styled(pc.yellow(r.reason ?? 'no plan'))]
               : [
                   r.x.toLocaleString('en-US'),
                   num(r.tokensPerSecondPerDevice, 1),

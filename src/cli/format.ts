@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { pc } from './style.js';
+import { escapeControls } from '../util/terminal-text.js';
 
 /** Small formatting helpers shared by the commands' renderers. */
 
@@ -90,13 +91,25 @@ export function fitLines(s: string): string {
     .join('\n');
 }
 
+/** A table cell Sinan styled itself (pc.bold, pc.red, ...): its escape codes are printed as they are. */
+export interface Styled {
+  readonly styled: string;
+}
+
+/** Marks a cell as styled by Sinan, so table() keeps its escape codes. */
+export const styled = (s: string): Styled => ({ styled: s });
+
+/** A cell's text: a styled cell as it is, any other with its control characters escaped (a name from a file cannot drive the terminal). */
+const cellText = (c: string | number | Styled): string => (typeof c === 'object' ? c.styled : escapeControls(String(c)));
+
 /**
  * A table fitted to the terminal: columns keep their natural width while the table fits; otherwise
  * the widest columns are narrowed and wrap (numbers are never cut), and columns that still do not
- * fit are dropped from the right, with a note.
+ * fit are dropped from the right, with a note. Cells are printed with their control characters
+ * escaped (see escapeControls), except those marked styled().
  */
-export function table(head: string[], rows: (string | number)[][], opts: { align?: ('left' | 'right')[] } = {}): string {
-  const cells = rows.map((r) => r.map(String));
+export function table(head: string[], rows: (string | number | Styled)[][], opts: { align?: ('left' | 'right')[] } = {}): string {
+  const cells = rows.map((r) => r.map(cellText));
   let cols = head.length;
   const natural = head.map((h, i) => Math.max(visible(h), ...cells.map((r) => visible(r[i] ?? ''))) + 2);
   const frame = (n: number) => n + 1; // one border character per column plus one

@@ -2,7 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { readStdinText } from '../util/files.js';
 import { fitLines, setTableWidth } from './format.js';
 import { colorWanted, setColor } from './style.js';
-import type { ExitCode, Io } from './common.js';
+import { reportIssues, type ExitCode, type Io } from './common.js';
+import { mkIssue } from '../core/issues.js';
 import { registerQuantCommands } from './quant.js';
 import type { ServeFlags } from './serve.js';
 import type { TrainFlags } from './train.js';
@@ -34,6 +35,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
   setColor(!json && io.color === true);
   const base = io;
   if (!json && io.columns !== undefined) io = { ...base, out: (s) => base.out(fitLines(s)), err: (s) => base.err(fitLines(s)) };
+  // with --json, commander's own errors (an unknown option, a missing argument) are the contract's error object too
+  let parseError = '';
   const program = new Command();
   program
     .name('sinan')
@@ -41,8 +44,14 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
     .version('0.1.0')
     .enablePositionalOptions() // so 'sinan export --version V' is the framework release, not sinan's
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err, getOutHelpWidth: () => base.columns ?? 100, getErrHelpWidth: () => base.columns ?? 100 })
-    .showHelpAfterError('(run sinan --help for usage)')
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      outputError: json ? (s) => void (parseError += s) : (s, write) => write(s),
+      getOutHelpWidth: () => base.columns ?? 100,
+      getErrHelpWidth: () => base.columns ?? 100,
+    })
+    .showHelpAfterError(json ? false : '(run sinan --help for usage)')
     .addHelpText('after', SCENARIO_HELP);
 
   program
@@ -278,9 +287,22 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<ExitCode>
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (json) return reportIssues([commandLineIssue(parseError || e.message)], true, io);
       return 2;
     }
     throw e;
   }
   return code;
+}
+
+/** A command-line error of commander's ("error: unknown option '--fromat'\n(Did you mean --format?)") as an issue at the option it names. */
+function commandLineIssue(text: string) {
+  const detail = text
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
+  const option = /'(--?[A-Za-z][\w-]*)/.exec(detail)?.[1];
+  return mkIssue({ code: 'parse_error', path: option ? [option] : [], source: 'command line', detail });
 }

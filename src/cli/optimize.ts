@@ -3,7 +3,7 @@ import { nodeFiles } from '../context/node-files.js';
 import { optimizeScenario } from '../optimize/run.js';
 import type { OptimizationReport } from '../optimize/types.js';
 import { readScenario } from '../scenario/load.js';
-import { context, guard, intFlag, printWarnings, type ExitCode, type Io } from './common.js';
+import { context, guard, printWarnings, workersFlag, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, seconds, table } from './format.js';
 
 /** The options of `sinan optimize`, as commander hands them over. */
@@ -114,7 +114,7 @@ export async function optimizeCommand(path: string, f: OptimizeFlags, io: Io): P
   const json = !!f.json;
   return guard(json, io, async (): Promise<ExitCode> => {
     const raw = readScenario(path, io.readStdin);
-    const workers = intFlag('workers', f.workers);
+    const workers = workersFlag(f.workers);
     // an interrupted run must not leave temporary files: exit through the handlers that remove them
     const onSignal = () => process.exit(130);
     process.once('SIGINT', onSignal);

@@ -2,12 +2,15 @@ import type { Command } from 'commander';
 import { pc } from './style.js';
 import { IssueError, mkIssue, type Issue } from '../core/issues.js';
 import { CheckpointError, type CheckpointErrorCode } from '../checkpoint/errors.js';
-import { QUANT_FORMATS, quantizeCheckpoint, type QuantFormat } from '../checkpoint/convert.js';
+import { QUANT_FORMATS, quantizeCheckpoint } from '../checkpoint/convert.js';
 import { inspectCheckpoint } from '../checkpoint/inspect.js';
+import type { DetectedQuantization } from '../checkpoint/quant-layout.js';
 import { compressFile, decompressFile } from '../checkpoint/container.js';
-import { DEFAULT_CANDIDATES, MIXED_FORMATS, mixedPrecision, parseBytes, type MixedFormat } from '../checkpoint/mixed.js';
-import { guard, intFlag, type ExitCode, type Io } from './common.js';
+import { DEFAULT_CANDIDATES, MIXED_FORMATS, mixedPrecision, parseBytes } from '../checkpoint/mixed.js';
+import { escapeControls } from '../util/terminal-text.js';
+import { guard, intFlag, workersFlag, type ExitCode, type Io } from './common.js';
 import { bytes, heading, num, table } from './format.js';
+import { checkMixedOptions, checkQuantizeOptions, mixedFormatsFlag, quantFormatFlag } from './quant-flags.js';
 
 /** A checkpoint-engine error as an issue of the contract: the file (or the option) it concerns, and why. */
 function checkpointIssue(e: CheckpointError, path: string): Issue {
@@ -65,13 +68,24 @@ function sizeFlag(name: string, v: string | undefined): number | undefined {
   return b;
 }
 
+/** The quantization inspect found, in words: each layout with its bits and layers, and Sinan's format name. */
+function quantizationText(q: DetectedQuantization): string {
+  const layouts = q.layouts.map((l) => `${l.layout}${l.bits !== null ? ` ${l.bits}-bit` : ''} (${l.layers} layer${l.layers === 1 ? '' : 's'})`);
+  if (q.sinanFormat !== null) layouts.push(`written by sinan quantize as ${escapeControls(q.sinanFormat)}`);
+  return layouts.join(', ');
+}
+
 export async function inspectCommand(path: string, f: { json?: boolean; all?: boolean }, io: Io): Promise<ExitCode> {
   return guard(!!f.json, io, async (): Promise<ExitCode> => {
     const r = await engine(path, () => inspectCheckpoint(path));
     if (f.json) io.out(JSON.stringify(r, null, 2) + '\n');
     else {
       const what = r.kind === 'sinan-container' ? 'Sinan lossless container holding' : `${r.files} file(s),`;
-      io.out(heading(`${path}: ${what} ${r.tensors.length} tensors, ${num(r.parameters)} elements, ${bytes(r.bytes)}`) + '\n');
+      const params = r.parameters === null ? 'parameter count unknown' : `${num(r.parameters)} parameters`;
+      const stored = r.quantization ? `, ${num(r.storedElements)} stored elements` : '';
+      io.out(heading(`${path}: ${what} ${r.tensors.length} tensors, ${params}${stored}, ${bytes(r.bytes)}`) + '\n');
+      if (r.quantization) io.out(`quantized: ${quantizationText(r.quantization)}\n`);
+      if (r.parametersUnknownBecause) io.out(pc.yellow(`note: the parameter count cannot be derived: ${escapeControls(r.parametersUnknownBecause)}\n`));
       io.out(
         table(
           ['dtype', 'tensors', 'elements', 'bytes'],
@@ -87,7 +101,7 @@ export async function inspectCommand(path: string, f: { json?: boolean; all?: bo
         ) + '\n',
       );
       if (shown.length < r.tensors.length) io.out(pc.dim(`… ${r.tensors.length - shown.length} more (--all)\n`));
-      if (Object.keys(r.metadata).length) io.out(pc.dim(`metadata: ${JSON.stringify(r.metadata).slice(0, 2000)}\n`));
+      if (Object.keys(r.metadata).length) io.out(pc.dim(`metadata: ${escapeControls(JSON.stringify(r.metadata).slice(0, 2000))}\n`));
     }
     return 0;
   });
@@ -111,8 +125,9 @@ export interface QuantizeFlags {
 export async function quantizeCommand(input: string, output: string, f: QuantizeFlags, io: Io): Promise<ExitCode> {
   const json = !!f.json;
   return guard(json, io, async (): Promise<ExitCode> => {
-    const format = (f.format ?? 'nf4') as QuantFormat;
-    if (!QUANT_FORMATS.includes(format)) throw badFlag('format', f.format, 'unknown format', QUANT_FORMATS);
+    const format = quantFormatFlag(f.format ?? 'nf4');
+    checkQuantizeOptions(format, f);
+    const workers = workersFlag(f.workers);
     const blocksize = intFlag('blocksize', f.blocksize);
     if (blocksize !== undefined && ![32, 64, 128, 256, 512, 1024, 2048, 4096].includes(blocksize))
       throw badFlag('blocksize', f.blocksize, 'blocksize must be a power of two from 32 to 4096 (bitsandbytes)');
@@ -132,7 +147,7 @@ export async function quantizeCommand(input: string, output: string, f: Quantize
           ...(f.layout ? { layout: f.layout as 'gptq' | 'compressed-tensors' } : {}),
           includeEmbeddings: !!f.includeEmbeddings,
           ...(f.shardSize !== undefined ? { shardBytes: sizeFlag('shard-size', f.shardSize)! } : {}),
-          ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}),
+          ...(workers !== undefined ? { workers } : {}),
           force: !!f.force,
         },
         progressTo(io, json, 'quantizing'),
@@ -153,7 +168,7 @@ export async function quantizeCommand(input: string, output: string, f: Quantize
           { align: ['left', 'left', 'right', 'right'] },
         ) + '\n',
       );
-      for (const n of r.notes) io.out(pc.yellow(`note: ${n}\n`));
+      for (const n of r.notes) io.out(pc.yellow(`note: ${escapeControls(n)}\n`));
     }
     return 0;
   });
@@ -172,7 +187,7 @@ export async function compressCommand(input: string, output: string, f: Containe
       compressFile(
         input,
         output,
-        { force: !!f.force, ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}) },
+        { force: !!f.force, ...(f.workers !== undefined ? { workers: workersFlag(f.workers)! } : {}) },
         progressTo(io, json, 'compressing chunk'),
       ),
     );
@@ -203,7 +218,7 @@ export async function decompressCommand(input: string, output: string, f: Contai
       decompressFile(
         input,
         output,
-        { force: !!f.force, ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}) },
+        { force: !!f.force, ...(f.workers !== undefined ? { workers: workersFlag(f.workers)! } : {}) },
         progressTo(io, json, 'restoring chunk'),
       ),
     );
@@ -235,9 +250,10 @@ export async function mixedCommand(input: string, output: string, f: MixedFlags,
   return guard(json, io, async (): Promise<ExitCode> => {
     const budget = f.budget === undefined ? null : parseBytes(f.budget);
     if (budget === null || budget <= 0) throw badFlag('budget', f.budget ?? '', '--budget needs a size such as 40GB or 1.5GiB');
-    const formats = (f.formats ?? DEFAULT_CANDIDATES.join(',')).split(',').map((s) => s.trim()) as MixedFormat[];
-    for (const x of formats) if (!MIXED_FORMATS.includes(x)) throw badFlag('formats', x, 'unknown format', MIXED_FORMATS);
+    const formats = mixedFormatsFlag(f.formats ?? DEFAULT_CANDIDATES.join(','));
+    checkMixedOptions(formats, f);
     const groupSize = intFlag('group-size', f.groupSize);
+    const workers = workersFlag(f.workers);
     const r = await engine(input, () =>
       mixedPrecision(
         input,
@@ -248,7 +264,7 @@ export async function mixedCommand(input: string, output: string, f: MixedFlags,
           ...(groupSize ? { groupSize } : {}),
           includeEmbeddings: !!f.includeEmbeddings,
           ...(f.shardSize !== undefined ? { shardBytes: sizeFlag('shard-size', f.shardSize)! } : {}),
-          ...(f.workers !== undefined ? { workers: intFlag('workers', f.workers)! } : {}),
+          ...(workers !== undefined ? { workers } : {}),
           force: !!f.force,
         },
         progressTo(io, json, 'measuring'),
@@ -269,7 +285,7 @@ export async function mixedCommand(input: string, output: string, f: MixedFlags,
           { align: ['left', 'left', 'right', 'right'] },
         ) + '\n',
       );
-      for (const n of r.notes) io.out(pc.yellow(`note: ${n}\n`));
+      for (const n of r.notes) io.out(pc.yellow(`note: ${escapeControls(n)}\n`));
     }
     return 0;
   });

@@ -5,7 +5,7 @@ import { planServe, type ServePlanResult } from '../serve/plan.js';
 import { searchDeployments } from '../serve/slo.js';
 import { nodeFiles } from '../context/node-files.js';
 import { context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
-import { bytes, heading, num, pct, seconds, table } from './format.js';
+import { bytes, heading, num, pct, seconds, styled, table } from './format.js';
 import { calibrationSources } from '../cost/calibration.js';
 import { servingReport } from '../charts/reports.js';
 import { rateSweep } from '../charts/sweeps.js';
@@ -178,7 +178,7 @@ export function renderServe(r: ServePlanResult): string {
         ['KV cache', bytes(m.breakdown.kvCache)],
         ['activations and workspace', bytes(m.breakdown.activations)],
         ['runtime', bytes(m.breakdown.other)],
-        [pc.bold('total'), pc.bold(`${bytes(m.perDeviceBytes)} of ${bytes(m.capacityBytes)}`)],
+        [styled(pc.bold('total')), styled(pc.bold(`${bytes(m.perDeviceBytes)} of ${bytes(m.capacityBytes)}`))],
       ],
     ),
   );

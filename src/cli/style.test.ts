@@ -34,4 +34,11 @@ describe('terminal colour', () => {
     expect(await run(['train', '-', '--tp', 'two'], again.io)).toBe(2);
     expect(again.err()).not.toContain(ESC);
   });
+
+  it("keeps Sinan's own styling in table cells (styled) while escaping everything else", async () => {
+    const c = captureIo(scenario);
+    expect(await run(['train', '-'], { ...c.io, color: true })).toBe(0);
+    expect(c.out()).toContain(`${ESC}1mtotal`);
+    expect(c.out()).not.toContain('\\u001b');
+  });
 });

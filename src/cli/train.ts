@@ -5,7 +5,7 @@ import { planTraining, type TrainingResult } from '../train/plan.js';
 import type { TrainReport } from '../train/report.js';
 import { nodeFiles } from '../context/node-files.js';
 import { choiceFlag, context, guard, intFlag, numFlag, printWarnings, type ExitCode, type Io } from './common.js';
-import { bar, bytes, heading, num, pct, seconds, table } from './format.js';
+import { bar, bytes, heading, num, pct, seconds, styled, table } from './format.js';
 import { calibrationSources } from '../cost/calibration.js';
 import { trainingReport } from '../charts/reports.js';
 import { writeReportOutputs } from '../charts/write.js';
@@ -139,7 +139,7 @@ export function renderTraining(r: TrainingResult, searchSeconds = 0): string {
         ['optimizer states', bytes(b.optimizer), pct(b.optimizer / cap), bar(b.optimizer / cap)],
         ['activations', bytes(b.activations), pct(b.activations / cap), bar(b.activations / cap)],
         ['runtime, buffers, fragmentation', bytes(b.other), pct(b.other / cap), bar(b.other / cap)],
-        [pc.bold('total'), pc.bold(bytes(mem.perDeviceBytes)), pct(mem.perDeviceBytes / cap), `of ${bytes(cap)}`],
+        [styled(pc.bold('total')), styled(pc.bold(bytes(mem.perDeviceBytes))), pct(mem.perDeviceBytes / cap), `of ${bytes(cap)}`],
       ],
     ),
   );
@@ -155,7 +155,7 @@ export function renderTraining(r: TrainingResult, searchSeconds = 0): string {
         ['exposed communication', seconds(s.breakdown.exposedCommunication), pct(s.breakdown.exposedCommunication / s.seconds)],
         ['pipeline bubble', seconds(s.breakdown.pipelineBubble), pct(s.breakdown.pipelineBubble / s.seconds)],
         ['optimizer and other', seconds(s.breakdown.other), pct(s.breakdown.other / s.seconds)],
-        [pc.bold('step'), pc.bold(seconds(s.seconds)), `${r.training.microBatches} micro-batches`],
+        [styled(pc.bold('step')), styled(pc.bold(seconds(s.seconds))), `${r.training.microBatches} micro-batches`],
       ],
     ),
   );

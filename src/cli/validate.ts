@@ -3,7 +3,7 @@ import { corpusDir } from '../validate/corpus.js';
 import { validateCorpus, type ValidationSummary } from '../validate/validate.js';
 import { mkIssue } from '../core/issues.js';
 import { context, guard, reportIssues, type ExitCode, type Io } from './common.js';
-import { heading, num, pct, table } from './format.js';
+import { heading, num, pct, styled, table } from './format.js';
 
 export async function validateCommand(
   f: { json?: boolean; kind?: string; dir?: string; rows?: boolean; engineProfiles?: boolean; frameworkProfiles?: boolean; outOfSample?: boolean },
@@ -42,10 +42,10 @@ export function renderValidation(s: ValidationSummary, dir: string, rows: boolea
         s.rows.map((r) => [
           r.id,
           r.group,
-          r.plan ?? pc.dim('cannot express'),
+          r.plan ?? styled(pc.dim('cannot express')),
           num(r.measured),
           r.predicted === null ? '-' : num(r.predicted),
-          r.ape === null ? '-' : r.ape > 25 ? pc.red(`${r.ape.toFixed(1)}%`) : `${r.ape.toFixed(1)}%`,
+          r.ape === null ? '-' : r.ape > 25 ? styled(pc.red(`${r.ape.toFixed(1)}%`)) : `${r.ape.toFixed(1)}%`,
         ]),
         { align: ['left', 'left', 'left', 'right', 'right', 'right'] },
       ),
@@ -67,7 +67,7 @@ export function renderValidation(s: ValidationSummary, dir: string, rows: boolea
               r.group,
               num(r.measured),
               o?.predicted === null || o?.predicted === undefined ? '-' : num(o.predicted),
-              o?.ape === null || o?.ape === undefined ? '-' : o.ape > 25 ? pc.red(`${o.ape.toFixed(1)}%`) : `${o.ape.toFixed(1)}%`,
+              o?.ape === null || o?.ape === undefined ? '-' : o.ape > 25 ? styled(pc.red(`${o.ape.toFixed(1)}%`)) : `${o.ape.toFixed(1)}%`,
               `${r.ape!.toFixed(1)}%`,
             ];
           }),
