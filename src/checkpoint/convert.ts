@@ -109,7 +109,7 @@ const isBitsandbytes = (codec: CodecId) => codec.startsWith('nf4') || codec.star
 export function codecFor(o: Pick<QuantizeOptions, 'format' | 'doubleQuant'>): CodecId {
   if (o.format === 'fp8-e5m2')
     throw new CheckpointError(
-      'unsupported',
+      'invalid_option',
       "FP8 E5M2 weights are not written: no loader reads them correctly (compressed-tensors' 8-bit float type is E4M3, vLLM's fp8 method and transformers' FP8 integration assume E4M3). Use --format fp8 or fp8-channel",
     );
   if (o.format === 'nf4' || o.format === 'fp4') return o.doubleQuant ? `${o.format}-dq` : o.format;

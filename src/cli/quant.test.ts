@@ -135,3 +135,17 @@ describe('inspect of a quantized checkpoint', () => {
     expect(j.parametersUnknownBecause).toMatch(/restore a Sinan container first/);
   });
 });
+
+describe('an option the command cannot honour', () => {
+  it('is reported against the options, not the input file', async () => {
+    const dir = tmp('opt');
+    writeSafetensors(join(dir, 'model.safetensors'), [
+      { name: 'model.layers.0.mlp.down_proj.weight', dtype: 'BF16', shape: [128, 256], data: bf16(128 * 256) },
+    ]);
+    writeFileSync(join(dir, 'config.json'), '{"model_type": "llama"}');
+    const r = await cli(['quantize', dir, join(tmp('o'), 'q'), '--format', 'fp8-e5m2']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/options \[invalid_value\] FP8 E5M2 weights are not written/);
+    expect(r.err).not.toContain(`${dir} is not supported`);
+  });
+});

@@ -28,6 +28,8 @@ function checkpointIssue(e: CheckpointError, path: string): Issue {
     integrity: 'invalid_value',
   };
   const kind = kinds[e.code];
+  // an option the command cannot honour is about the command line, not about the input file
+  if (e.code === 'invalid_option' && !e.file) return mkIssue({ code: 'invalid_value', path: ['options'], value: undefined, reason: e.message });
   if (kind === 'io_error') return mkIssue({ code: 'io_error', path: [file], file, reason });
   if (kind === 'unsupported') return mkIssue({ code: 'unsupported', path: [file], feature: file, reason });
   return mkIssue({ code: 'invalid_value', path: [file], value: undefined, reason: `${file}: ${reason}` });
