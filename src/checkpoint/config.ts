@@ -57,12 +57,19 @@ const escapeRegex = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * module whose name the regex matches (Python's re.match, so anchored at the start) loads
  * unquantized (vLLM, quantization/utils/gptq_utils.py, get_dynamic_override; the same `dynamic`
  * key GPTQModel writes). vLLM matches fused layers by their fused name, so a kept q/k/v or
- * gate/up part also names its qkv_proj / gate_up_proj (the writer keeps all parts of such a layer).
+ * gate/up part also names its qkv_proj / gate_up_proj, and a kept expert its layer's `experts`
+ * prefix (the writer keeps all parts of such a layer).
  */
 export function gptqSkipRules(skip: string[]): Record<string, Record<string, never>> {
   const names = new Set<string>();
   for (const m of skip) {
     names.add(m);
+    // a kept expert: vLLM asks about the whole mixture-of-experts layer by its prefix (get_moe_quant_method)
+    const e = /^(.*\.experts)\.\d+\./.exec(m);
+    if (e) {
+      names.add(e[1]!);
+      continue;
+    }
     const f = /^(.*)\.(q_proj|k_proj|v_proj|gate_proj|up_proj)$/.exec(m);
     if (f) names.add(`${f[1]}.${f[2] === 'gate_proj' || f[2] === 'up_proj' ? 'gate_up_proj' : 'qkv_proj'}`);
   }

@@ -76,10 +76,28 @@ const FLOATS = new Set(['F32', 'F16', 'BF16']);
 const HEAD = /(^|\.)(lm_head|output|embed_out)\.weight$/;
 const EMBEDDING = /(embed_tokens|embeddings?|wte|wpe|tok_embeddings|word_embeddings)\b/i;
 
-/** A mixture-of-experts router: Mixtral's block_sparse_moe.gate, Qwen-MoE's mlp.gate and shared_expert_gate, DeepSeek's mlp.gate, DBRX's router.layer (one row per expert). */
-const ROUTER = /(^|\.)(gate|router|shared_expert_gate)(\.layer)?\.weight$/;
-/** One expert's projection inside a mixture-of-experts layer (`...experts.<e>.<proj>.weight`). */
-const EXPERT = /\.experts\.\d+\./;
+/**
+ * A mixture-of-experts router's name: Mixtral's block_sparse_moe.gate, Qwen-MoE's mlp.gate and
+ * shared_expert_gate, DeepSeek's mlp.gate, HunYuan's mlp.gate.wg, Switch's mlp.router.classifier,
+ * DBRX's router.layer. The name alone is not enough (RWKV has attention.gate): it is a router only
+ * beside experts of the same layer.
+ */
+const ROUTER = /\.(gate|router|shared_expert_gate)(\.(layer|wg|classifier))?\.weight$/;
+/** One expert's projection inside a mixture-of-experts layer (`...experts.<e>.<proj>.weight`, Switch's `experts.expert_<e>`). */
+const EXPERT = /^(.*)\.experts\.(expert_)?\d+\./;
+
+/** The mixture-of-experts layers of a checkpoint: the prefixes its experts sit under. */
+export function moeLayers(tensors: readonly { name: string }[]): Set<string> {
+  const out = new Set<string>();
+  for (const t of tensors) {
+    const m = EXPERT.exec(t.name);
+    if (m) out.add(m[1]!);
+  }
+  return out;
+}
+
+/** For questions about the head or embeddings alone, where the experts do not matter. */
+const NO_MOE: ReadonlySet<string> = new Set();
 
 export type TensorRole = 'linear' | 'expert' | 'router' | 'head' | 'embedding' | 'other';
 
@@ -88,12 +106,12 @@ export type TensorRole = 'linear' | 'expert' | 'router' | 'head' | 'embedding' |
  * apart because some loaders fuse a layer's experts), a mixture-of-experts router, the output
  * head, an input embedding, or anything else (norms, biases, ...).
  */
-export function tensorRole(t: TensorInfo): TensorRole {
+export function tensorRole(t: TensorInfo, moe: ReadonlySet<string>): TensorRole {
   const matrix = t.shape.length === 2 && t.name.endsWith('.weight') && FLOATS.has(t.dtype) && !/norm/i.test(t.name);
   if (!matrix) return 'other';
   if (HEAD.test(t.name)) return 'head';
   if (EMBEDDING.test(t.name)) return 'embedding';
-  if (ROUTER.test(t.name) && t.shape[0]! <= 1024) return 'router';
+  if (moe.size && ROUTER.test(t.name) && moe.has(t.name.replace(ROUTER, ''))) return 'router';
   if (EXPERT.test(t.name)) return 'expert';
   return 'linear';
 }
@@ -102,7 +120,7 @@ export function tensorRole(t: TensorInfo): TensorRole {
 export const ROUTER_NOTE = 'mixture-of-experts router (loaders keep routers unquantized)';
 /** transformers 5 loads a layer's experts as one fused 3-D parameter, which bitsandbytes does not quantize (its own load_in_4bit leaves experts in 16 bits). */
 export const EXPERT_BNB_NOTE =
-  'mixture-of-experts expert: transformers loads the experts of a layer as one fused parameter, which bitsandbytes does not quantize';
+  "mixture-of-experts expert: transformers loads the experts of a layer as one fused parameter, which bitsandbytes does not quantize (vLLM's bitsandbytes MoE path expects them quantized: this checkpoint is for transformers)";
 const isBitsandbytes = (codec: CodecId) => codec.startsWith('nf4') || codec.startsWith('fp4');
 
 /** The codec for a --format and its options. */
@@ -163,8 +181,9 @@ export function planQuantization(tensors: TensorInfo[], o: QuantizeOptions, meta
   const fmt = weightFormat(codec)!;
   const out: Decision[] = [];
   const bad: string[] = [];
+  const moe = moeLayers(tensors);
   for (const t of tensors) {
-    const role = tensorRole(t);
+    const role = tensorRole(t, moe);
     if (role === 'other') {
       out.push({ kind: 'keep', t });
       continue;
@@ -228,8 +247,9 @@ function keepFusedSiblings(out: Decision[]): void {
  * source) cannot hold every weight's scales: beyond 65504 they overflow to infinity, and deep in
  * FP16's subnormal range (spacing 2^-24) their rounding costs more than the quantization itself.
  * With the largest scale s = 2 max|x| / (2^bits - 1) from the prepass, a weight stays in its
- * source precision when s > 65504 or when s < 4 (2^bits - 1) 2^-25, where the scale's rounding
- * error times the largest code exceeds a quarter of the quantization step. Fused siblings follow.
+ * source precision when s > 65504 or when s < 4 c 2^-25 (c the largest code a scale multiplies:
+ * 2^(bits-1) symmetric, 2^bits - 1 asymmetric), where the scale's rounding error times that code
+ * exceeds a quarter of the quantization step. Fused siblings follow.
  */
 function keepWhereScalesDoNotFit(decisions: Decision[]): void {
   let changed = false;
@@ -240,11 +260,13 @@ function keepWhereScalesDoNotFit(decisions: Decision[]): void {
     if (!fp16Scales || amax === 0) return;
     const maxq = d.codec === 'int4' ? 15 : 255;
     const s = (2 * amax) / maxq;
+    // the largest code a scale multiplies: (maxq + 1) / 2 either side of a symmetric zero, maxq asymmetric
+    const top = d.params.sym ? (maxq + 1) / 2 : maxq;
     const where = d.params.layout === 'gptq' ? 'GPTQ stores scales in FP16' : 'compressed-tensors stores the scales of an FP16 weight in FP16';
     const why =
       s > 65504
         ? `its scales would reach ${s.toExponential(2)}, beyond FP16's largest value 65504 (${where})`
-        : s < 4 * maxq * 2 ** -25
+        : s < 4 * top * 2 ** -25
           ? `its values are so small (max |x| ${amax.toExponential(2)}) that FP16 scales would round away more than the quantization keeps (${where}${d.params.layout === 'gptq' && d.params.source !== 'F16' ? "; --layout compressed-tensors stores them in the weight's dtype" : ''})`
           : null;
     if (!why) return;
@@ -341,7 +363,6 @@ export async function quantizeCheckpoint(
   }
 }
 
-/** The modules whose 2-D weights stay unquantized, as the loaders name them (embeddings aside: they are never Linear). */
 /**
  * The modules a loader must build unquantized: kept linear layers, the head, routers (not the
  * embeddings, nor experts bitsandbytes leaves alone). A checkpoint without a head tensor ties its
@@ -352,12 +373,12 @@ export function keptLinearModules(decisions: Decision[]): string[] {
   const kept = decisions
     .filter((d) => d.kind === 'keep' && d.note && !d.note.startsWith('input embedding') && d.note !== EXPERT_BNB_NOTE)
     .map((d) => d.t.name.slice(0, -'.weight'.length));
-  const hasHead = decisions.some((d) => tensorRole(d.t) === 'head');
+  const hasHead = decisions.some((d) => tensorRole(d.t, NO_MOE) === 'head');
   return hasHead || kept.includes('lm_head') ? kept : [...kept, 'lm_head'];
 }
 
 /** True when the checkpoint has no output head tensor (a tied head). */
-const tiedHead = (decisions: Decision[]) => !decisions.some((d) => tensorRole(d.t) === 'head');
+const tiedHead = (decisions: Decision[]) => !decisions.some((d) => tensorRole(d.t, NO_MOE) === 'head');
 
 function configFor(decisions: Decision[], o: QuantizeOptions): QuantizationConfig {
   const skip = keptLinearModules(decisions);
@@ -378,7 +399,7 @@ function configFor(decisions: Decision[], o: QuantizeOptions): QuantizationConfi
       groupSize: o.groupSize ?? 128,
       sym: o.sym ?? true,
       skip,
-      lmHead: decisions.some((d) => d.kind === 'quantize' && tensorRole(d.t) === 'head'),
+      lmHead: decisions.some((d) => d.kind === 'quantize' && tensorRole(d.t, NO_MOE) === 'head'),
     };
   if (o.format === 'int4' || o.format === 'int8')
     return {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,11 +40,17 @@ describe('AtomicOutput', () => {
     const other = join(dir, `.other.safetensors.sinan-${dead}-abc126.tmp`);
     const unrelated = join(dir, '.out.safetensors.backup');
     for (const p of [stale, staleOld, live, other, unrelated]) writeFileSync(p, 'x');
-    const out = new AtomicOutput(target, 'file', false);
+    writeFileSync(target, 'current'); // in place, so the .old copy is not needed back
+    const out = new AtomicOutput(target, 'file', true);
     out.abort();
     const left = readdirSync(dir).sort();
     expect(left).toEqual(
-      ['.other.safetensors.sinan-' + dead + '-abc126.tmp', '.out.safetensors.backup', `.out.safetensors.sinan-${process.ppid}-abc125.tmp`].sort(),
+      [
+        '.other.safetensors.sinan-' + dead + '-abc126.tmp',
+        '.out.safetensors.backup',
+        `.out.safetensors.sinan-${process.ppid}-abc125.tmp`,
+        'out.safetensors',
+      ].sort(),
     );
   });
 });
@@ -56,5 +62,18 @@ describe('singleFileOutput', () => {
     expect(singleFileOutput('out')).toBe(false);
     for (const n of ['q/out.bin', 'model.gguf', 'w.pt', 'x.safetensor'])
       expect(() => singleFileOutput(n)).toThrow(/is named like a .* file, but this command writes a checkpoint folder/);
+  });
+});
+
+describe('a run killed between the two renames of commit', () => {
+  it('gets the previous output back from its .old copy on the next run for that target', () => {
+    const dir = tmp();
+    const target = join(dir, 'out.safetensors');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(join(dir, `.out.safetensors.sinan-${dead}-abc1.tmp.old`), 'previous');
+    writeFileSync(join(dir, `.out.safetensors.sinan-${dead}-abc1.tmp`), 'new, never moved into place');
+    new AtomicOutput(target, 'file', true).abort();
+    expect(readFileSync(target, 'utf8')).toBe('previous');
+    expect(readdirSync(dir)).toEqual(['out.safetensors']);
   });
 });

@@ -211,7 +211,10 @@ function removeStaleTemporaries(path: string, parent: string): void {
   const re = tempPattern(path);
   for (const n of names) {
     const m = re.exec(n);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(parent, n), { recursive: true, force: true });
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    // killed between commit's two renames: the previous output is the `.old` one; put it back
+    if (m[2] && !existsSync(path)) renameSync(join(parent, n), path);
+    else rmSync(join(parent, n), { recursive: true, force: true });
   }
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { f32ToBf16 } from '../quant/dtypes.js';
-import { quantizeCheckpoint, type QuantizeOptions } from './convert.js';
+import { moeLayers, quantizeCheckpoint, tensorRole, type QuantizeOptions } from './convert.js';
 import { mixedPrecision } from './mixed.js';
 import { writeSafetensors, type TensorToWrite } from './safetensors.js';
 
@@ -130,6 +130,50 @@ describe('checkpoints loaders can run', () => {
     expect(small.quantized).toBe(true);
     expect(small.rmse!).toBeLessThan(0.01); // relative RMSE
     expect(r.tensors.find((t) => t.name.includes('up_proj'))!.rmse!).toBeLessThan(0.01);
+  });
+});
+
+describe('what is a router', () => {
+  const t = (name: string, shape: number[]) => ({ name, shape, dtype: 'BF16' as const, begin: 0, end: 0 });
+  it('a gate or router beside experts of the same layer, and nothing in a dense model', () => {
+    const moe = [
+      t('model.layers.0.block_sparse_moe.gate.weight', [8, 64]),
+      t('model.layers.0.block_sparse_moe.experts.0.w1.weight', [128, 64]),
+      t('model.layers.1.mlp.gate.wg.weight', [16, 64]), // HunYuan
+      t('model.layers.1.mlp.experts.3.up_proj.weight', [128, 64]),
+      t('encoder.block.1.layer.1.mlp.router.classifier.weight', [8, 64]), // Switch
+      t('encoder.block.1.layer.1.mlp.experts.expert_0.wi.weight', [128, 64]),
+    ];
+    const layers = moeLayers(moe);
+    expect(moe.map((x) => tensorRole(x, layers))).toEqual(['router', 'expert', 'router', 'expert', 'router', 'expert']);
+    // RWKV's attention gate and a dense model's mlp.gate are linear layers: no experts beside them
+    const dense = [t('rwkv.blocks.0.attention.gate.weight', [768, 768]), t('model.layers.0.mlp.gate.weight', [64, 4096])];
+    expect(dense.map((x) => tensorRole(x, moeLayers(dense)))).toEqual(['linear', 'linear']);
+  });
+
+  it('GPTQ names a kept layer of experts by the prefix vLLM asks about (get_moe_quant_method)', async () => {
+    const dir = tmp('moegptq');
+    const p = 'model.layers.0.block_sparse_moe';
+    writeSafetensors(join(dir, 'model.safetensors'), [
+      w('model.layers.0.self_attn.o_proj.weight', 128, 128),
+      w(`${p}.gate.weight`, 2, 128),
+      ...[0, 1].flatMap((e) => [
+        w(`${p}.experts.${e}.w1.weight`, 96, 128),
+        w(`${p}.experts.${e}.w2.weight`, 128, 96),
+        w(`${p}.experts.${e}.w3.weight`, 96, 128),
+      ]),
+    ]);
+    writeFileSync(join(dir, 'config.json'), '{"model_type": "mixtral"}');
+    const out = join(tmp('mg'), 'q');
+    const r = await q(dir, out, { format: 'int4' });
+    // w2's input dimension 96 is not a multiple of the group size: every expert of the layer is kept with it
+    expect(r.tensors.filter((x) => x.name.includes('.experts.')).every((x) => !x.quantized)).toBe(true);
+    const rules = Object.keys(config(out).quantization_config.dynamic);
+    const matches = (m: string) => rules.some((rule) => new RegExp(`^(?:${rule.slice(2)})`).test(m));
+    expect(matches(`${p}.experts`)).toBe(true);
+    expect(matches(`${p}.experts.0.w1`)).toBe(true);
+    expect(matches('model.layers.0.self_attn.o_proj')).toBe(false);
+    expect(rules.some((rule) => rule.includes('gate_up_proj'))).toBe(false);
   });
 });
 

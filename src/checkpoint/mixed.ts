@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../util/files.js';
 import { weightCodec, type CodecId } from '../quant/weight-codecs.js';
 import { allocate, type Option } from './allocate.js';
 import { companionNames, quantizationConfig, writeCompanions, type CtGroup, type QuantizationConfig } from './config.js';
-import { codecParams, DEFAULT_SHARD_BYTES, EXPERT_BNB_NOTE, fusionKey, keptLinearModules, ROUTER_NOTE, tensorRole } from './convert.js';
+import { codecParams, DEFAULT_SHARD_BYTES, EXPERT_BNB_NOTE, fusionKey, keptLinearModules, moeLayers, ROUTER_NOTE, tensorRole } from './convert.js';
 import { CheckpointError } from './errors.js';
 import { AtomicOutput, checkOutputPlacement, pathKind, singleFileOutput } from './files.js';
 import { defaultWorkers, Pool } from './pool.js';
@@ -110,8 +110,9 @@ export async function mixedPrecision(
     const notes: string[] = [];
     // every (weight, format) pair that can be stored: a Quantized decision to measure
     const pairs = new Map<TensorInfo, Map<MixedFormat, Quantized>>();
+    const moe = moeLayers(all);
     for (const t of all) {
-      const role = tensorRole(t);
+      const role = tensorRole(t, moe);
       // experts are candidates too, except for bitsandbytes (transformers does not quantize fused experts)
       const candidate = role === 'linear' || (role === 'expert' && family !== 'bitsandbytes') || (role === 'head' && o.includeEmbeddings);
       if (!candidate) continue;
@@ -211,7 +212,7 @@ export async function mixedPrecision(
       const decisions: Decision[] = all.map((t) => {
         const f = chosen.get(t) ?? 'keep';
         if (f === 'keep') {
-          const role = tensorRole(t);
+          const role = tensorRole(t, moe);
           const note =
             role === 'head'
               ? o.includeEmbeddings
@@ -346,11 +347,12 @@ export async function writeMixedCheckpoint(
   const pool = new Pool(o.workers ?? defaultWorkers());
   try {
     const opts = { blocksize: o.blocksize ?? 64, groupSize: o.groupSize ?? 128, sym: true, layout: 'compressed-tensors' as const };
+    const moe = moeLayers(ck.tensors);
     const decisions: Decision[] = ck.tensors.map((t) => {
       const f = formats.get(t.name) ?? 'keep';
       if (f === 'keep') {
         // a kept linear layer (and the output head) goes in the loader's ignore list, as llm-compressor writes it
-        const role = tensorRole(t);
+        const role = tensorRole(t, moe);
         return role === 'other' || role === 'embedding' ? { kind: 'keep', t } : { kind: 'keep', t, note: `kept in ${t.dtype} by the plan` };
       }
       const p = codecParams(t, opts);

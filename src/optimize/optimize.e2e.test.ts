@@ -238,6 +238,9 @@ describe('GGUF output with every k-quant and legacy type the plan can choose', (
       accelerator: 'x',
       devices: 1,
     };
+    // the output is a folder: a name like one file is refused before anything is written
+    for (const name of ['model.gguf', 'x.safetensors'])
+      await expect(writePlan(fx.folder, join(dir, name), 'gguf', decisions, { test: true })).rejects.toThrow(/name a folder/);
     const out = join(dir, 'out-all-types');
     const r = await writePlan(fx.folder, out, 'gguf', decisions, { test: true });
     expect(r.files[0]).toBe(join(out, 'model.gguf'));

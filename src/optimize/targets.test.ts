@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { optimize } from '../api.js';
 import { ctx } from '../../test/ctx.js';
-import { loadsOn, TARGETS } from './targets.js';
+import { fusedGroup, loadsOn, TARGETS } from './targets.js';
 
 const example = parse(readFileSync('examples/llama3.1-70b-optimize-a100.yaml', 'utf8')) as Record<string, unknown>;
 const vendorOf = (id: string) => [...ctx.catalog.accelerators.values()].find((a) => id.endsWith(a.id))?.vendor;
@@ -29,5 +29,15 @@ describe('where the written files load', () => {
     if (!r.ok) throw new Error('optimize failed');
     const w = r.value.warnings.find((x) => x.path?.[0] === 'system' && /not known to load compressed-tensors/.test(x.message));
     expect(w).toBeDefined();
+  });
+});
+
+describe('fusedGroup', () => {
+  it("puts every projection of a layer's experts in one group (vLLM's FusedMoE takes one scheme), q/k/v and gate/up in theirs", () => {
+    expect(new Set(['expert_gate', 'expert_up', 'expert_down'].map(fusedGroup)).size).toBe(1);
+    expect(fusedGroup('q')).toBe(fusedGroup('v'));
+    expect(fusedGroup('gate')).toBe(fusedGroup('up'));
+    expect(fusedGroup('down')).not.toBe(fusedGroup('gate'));
+    expect(fusedGroup('shared_down')).not.toBe(fusedGroup('shared_gate'));
   });
 });

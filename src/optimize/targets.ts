@@ -76,7 +76,8 @@ export function defaultFormat(engine: string | undefined): OutputFormat {
 export function fusedGroup(role: string): string {
   if (role === 'q' || role === 'k' || role === 'v') return 'qkv';
   if (role === 'gate' || role === 'up') return 'gate_up';
-  if (role === 'expert_gate' || role === 'expert_up') return 'expert_gate_up';
+  // vLLM's FusedMoE loads every projection of a layer's experts with one quantization scheme
+  if (role === 'expert_gate' || role === 'expert_up' || role === 'expert_down') return 'experts';
   if (role === 'shared_gate' || role === 'shared_up') return 'shared_gate_up';
   return role;
 }

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CheckpointError } from '../checkpoint/errors.js';
-import { AtomicOutput, checkOutputPlacement, pathKind } from '../checkpoint/files.js';
+import { AtomicOutput, checkOutputPlacement, pathKind, singleFileOutput } from '../checkpoint/files.js';
+import { companionNames } from '../checkpoint/config.js';
 import { writeMixedCheckpoint, type MixedFormat } from '../checkpoint/mixed.js';
 import { Checkpoint } from '../checkpoint/safetensors.js';
 import { weightFormat } from '../formats/weights.js';
@@ -68,6 +69,13 @@ export async function writePlan(
   o: { force?: boolean; workers?: number; name?: string } = {},
 ): Promise<WriteResult> {
   if (pathKind(input) !== 'folder') throw new CheckpointError('invalid_option', 'the checkpoint must be a folder (safetensors with config.json)', input);
+  // the output is a folder (weights or model.gguf, config, optimization.json): not a name like one file
+  if (singleFileOutput(out))
+    throw new CheckpointError(
+      'invalid_option',
+      'the optimized checkpoint is a folder (weights, config.json, optimization.json): name a folder, not a .safetensors file',
+      out,
+    );
   const byHf = new Map(decisions.weights.map((w) => [w.tensor, w.format]));
   const notes: string[] = [];
   if (format === 'gguf') {
@@ -76,7 +84,7 @@ export async function writePlan(
     const inputs = [input, ...ck.realFiles()];
     ck.close();
     checkOutputPlacement(out, inputs, [input]);
-    const folder = new AtomicOutput(out, 'folder', !!o.force);
+    const folder = new AtomicOutput(out, 'folder', !!o.force, companionNames(input));
     const source = openSafetensorsSource(input);
     try {
       const dtypes = new Map(source.tensors.map((t) => [t.name, t.dtype]));
