@@ -136,6 +136,26 @@ describe('inspect: layouts written by other tools, and ones that do not give the
     expect(awq.quantization?.layouts).toEqual([{ layout: 'awq', bits: 4, layers: 1 }]);
   });
 
+  it("MXFP4 as GPT-OSS stores it: 32 FP4 values per 16-byte block, the blocks' E8M0 scales not counted", () => {
+    // 4 experts, gate_up [2 x 64, 256]: blocks [4, 128, 8, 16], scales [4, 128, 8]
+    const r = inspectCheckpoint(
+      file([
+        ['model.layers.0.mlp.experts.gate_up_proj_blocks', 'U8', [4, 128, 8, 16]],
+        ['model.layers.0.mlp.experts.gate_up_proj_scales', 'U8', [4, 128, 8]],
+        ['model.layers.0.mlp.experts.gate_up_proj_bias', 'BF16', [4, 128]],
+      ]),
+    );
+    expect(r.parameters).toBe(4 * 128 * 256 + 4 * 128);
+    expect(r.quantization?.layouts).toEqual([{ layout: 'mxfp4', bits: 4, layers: 1 }]);
+    const bad = inspectCheckpoint(
+      file([
+        ['e.w_blocks', 'U8', [4, 8, 15]],
+        ['e.w_scales', 'U8', [4, 8]],
+      ]),
+    );
+    expect(bad.parameters).toBeNull();
+  });
+
   it('bitsandbytes LLM.int8 (SCB) and FP8 with activation scales: the weights in their own shape, scales not counted', () => {
     const r = inspectCheckpoint(
       file([

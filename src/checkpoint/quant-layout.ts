@@ -18,7 +18,10 @@ import type { TensorInfo } from './safetensors.js';
  * - compressed-tensors pack-quantized: `<m>.weight_packed` I32 [out, in*bits/32] with
  *   `<m>.weight_shape` (the [out, in] as integers), `<m>.weight_scale`, `<m>.weight_zero_point`;
  * - scaled 8-bit weights (compressed-tensors float- or int-quantized FP8/INT8, DeepSeek FP8
- *   blocks): `<m>.weight` F8/I8 in its own shape with `<m>.weight_scale` or `<m>.weight_scale_inv`.
+ *   blocks): `<m>.weight` F8/I8 in its own shape with `<m>.weight_scale` or `<m>.weight_scale_inv`;
+ * - MXFP4 (OCP microscaling as GPT-OSS stores it, read by transformers' Mxfp4 integration):
+ *   `<p>_blocks` U8 [..., blocks, 16] (32 FP4 values in 16 bytes per block) with `<p>_scales`
+ *   U8 [..., blocks] (one E8M0 exponent per block).
  *
  * Scales, zero points, maps and activation/KV scales are quantization state, not parameters.
  * Pure: the few small tensors whose values hold a shape are read through `read`.
@@ -34,7 +37,8 @@ export type QuantLayout =
   | 'compressed-tensors-packed'
   | 'fp8-scaled'
   | 'fp8-block-scaled'
-  | 'int8-scaled';
+  | 'int8-scaled'
+  | 'mxfp4';
 
 export interface DetectedQuantization {
   /** `sinan_format` of the metadata when sinan quantize wrote the file (nf4, nf4-dq, int4, fp8-block, ...), else null. */
@@ -186,6 +190,14 @@ export function countParameters(tensors: readonly TensorInfo[], metadata: Readon
       const bits = t.dtype === 'I32' && shape[1]! > 0 ? (32 * t.shape[1]!) / shape[1]! : null;
       logical.set(name, product(shape));
       layer('compressed-tensors-packed', bits !== null && [2, 4, 8].includes(bits) ? bits : null);
+    } else if ((m = /^(.*)_blocks$/.exec(name)) && t.dtype === 'U8' && byName.get(`${m[1]}_scales`)?.dtype === 'U8') {
+      const sc = byName.get(`${m[1]}_scales`)!;
+      markState(sc.name);
+      layer('mxfp4', 4);
+      const blocks = t.shape.slice(0, -1);
+      if (t.shape.at(-1) !== 16 || sc.shape.length !== blocks.length || sc.shape.some((d, i) => d !== blocks[i]))
+        problems.push(`${quoted(name)} [${t.shape.join(', ')}] and its scales [${sc.shape.join(', ')}] are not MXFP4 blocks of 16 bytes with one scale each`);
+      else logical.set(name, product(t.shape) * 2);
     } else if ((m = /^(.*)\.weight_scale(_inv)?$/.exec(name)) && byName.has(`${m[1]}.weight`) && !byName.has(`${m[1]}.weight_packed`)) {
       const w = byName.get(`${m[1]}.weight`)!;
       markState(name, `${m[1]}.weight_zero_point`);
