@@ -118,11 +118,12 @@ export function encoderTable(lengths: Uint8Array): Uint32Array {
 
 export interface DecodeTables {
   /**
-   * Indexed by the next 12 bits: total length (bits 0-4) | symbol count (bits 5-6, 1-3) |
-   * symbols (bits 8-15, 16-23, 24-31); count 0: the first code is longer than 12 bits and
-   * bits 8-31 hold its base in `long`.
+   * Indexed by the next 12 bits: the up to four symbols those bits hold whole (byte k: the k-th,
+   * as `step` counts them); for a first code longer than 12 bits, its base in `long` << 8.
    */
-  pair: Uint32Array;
+  quad: Uint32Array;
+  /** Indexed by the next 12 bits: bits the `quad` symbols take (bits 0-3) | how many (bits 4-6); 0 for a code longer than 12 bits. */
+  step: Uint8Array;
   /** Indexed by the next 12 bits: (symbol << 5) | length, or 0 for a code longer than 12 bits. */
   single: Uint16Array;
   /** Second level: base + the 4 bits after the first 12 -> (symbol << 5) | length. */
@@ -163,17 +164,18 @@ export function decodeTables(lengths: Uint8Array): DecodeTables {
       const extra = len - TABLE_BITS;
       for (let hi = 0; hi < 1 << (MAX_CODE_LENGTH - len); hi++) long[base + (sub | (hi << extra))] = entry;
     }
-  const pair = new Uint32Array(size);
+  const quad = new Uint32Array(size);
+  const step = new Uint8Array(size);
   for (let idx = 0; idx < size; idx++) {
     const e = single[idx]!;
     if (e === 0) {
-      pair[idx] = Math.max(0, longBase[idx]!) << 8;
+      quad[idx] = Math.max(0, longBase[idx]!) << 8;
       continue;
     }
     let total = e & 31;
     let count = 1;
     let syms = e >>> 5;
-    for (let k = 1; k < 3; k++) {
+    for (let k = 1; k < 4; k++) {
       const e2 = single[idx >>> total]!;
       const l2 = e2 & 31;
       if (l2 === 0 || total + l2 > TABLE_BITS) break;
@@ -181,9 +183,10 @@ export function decodeTables(lengths: Uint8Array): DecodeTables {
       total += l2;
       count++;
     }
-    pair[idx] = total | (count << 5) | (syms << 8);
+    quad[idx] = syms >>> 0;
+    step[idx] = total | (count << 4);
   }
-  return { pair, single, long: Uint16Array.from(long) };
+  return { quad, step, single, long: Uint16Array.from(long) };
 }
 
 /** Encodes symbols into an LSB-first bitstream (bytes, zero-padded to a byte). */
@@ -226,7 +229,7 @@ export function decode(bytes: Uint8Array, count: number, t: DecodeTables, out: U
       sym = e >>> 5;
       len = e & 31;
     } else {
-      const l = t.long[(t.pair[w & 0xfff]! >>> 8) + ((w >>> TABLE_BITS) & 15)]!;
+      const l = t.long[(t.quad[w & 0xfff]! >>> 8) + ((w >>> TABLE_BITS) & 15)]!;
       sym = l >>> 5;
       len = l & 31;
       if (len === 0) throw new Error('corrupt bitstream: no code matches');

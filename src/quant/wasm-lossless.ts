@@ -164,8 +164,8 @@ class Fn {
 /** result cells: [0, 16) stream byte lengths (encode), [16, 32) stream bit positions (decode) */
 const HIST = 64;
 const CODES = HIST + 4 * 1024;
-const PAIR = CODES + 1024;
-const SINGLE = PAIR + 4 * 4096;
+const QUAD = CODES + 1024;
+const SINGLE = QUAD + 4 * 4096;
 const LONG = SINGLE + 2 * 4096;
 /** encoder pair codes, indexed by two symbols (first | second << 8): total length (bits 0-5) | both codes (bits 6-37) */
 const PAIRCODES = LONG + 2 * 65536;
@@ -583,7 +583,7 @@ function decodeBody(): number[] {
     f.get(VV).op(OP.i32wrap).i32(0xfff).op(OP.i32and).tee(IX).mem(OP.i32load8u, 0, STEP).tee(SV);
     f.i32(16).op(OP.i32ltu, OP.if, 0x40);
     {
-      f.get(IX).i32(2).op(OP.i32shl).mem(OP.i32load, 2, PAIR).set(E);
+      f.get(IX).i32(2).op(OP.i32shl).mem(OP.i32load, 2, QUAD).set(E);
       longEntry();
       f.get(O[k]!).get(L).i32(5).op(OP.i32shru).mem(OP.i32store8, 0);
       f.inc(O[k]!, 1);
@@ -591,7 +591,7 @@ function decodeBody(): number[] {
     }
     f.op(OP.else);
     {
-      f.get(O[k]!).get(IX).i32(2).op(OP.i32shl).mem(OP.i32load, 2, PAIR).mem(OP.i32store, 0);
+      f.get(O[k]!).get(IX).i32(2).op(OP.i32shl).mem(OP.i32load, 2, QUAD).mem(OP.i32store, 0);
       f.addTo(O[k]!, () => f.get(SV).i32(4).op(OP.i32shru));
       f.addTo(BP[k]!, () => f.get(SV).i32(15).op(OP.i32and));
     }
@@ -626,7 +626,7 @@ function decodeBody(): number[] {
         peek(k);
         f.get(VV).op(OP.i32wrap).i32(0xfff).op(OP.i32and).tee(E).i32(1).op(OP.i32shl).mem(OP.i32load16u, 1, SINGLE).tee(L);
         f.op(OP.i32eqz, OP.if, 0x40);
-        f.get(E).i32(2).op(OP.i32shl).mem(OP.i32load, 2, PAIR).set(E);
+        f.get(E).i32(2).op(OP.i32shl).mem(OP.i32load, 2, QUAD).set(E);
         longEntry();
         f.op(OP.end);
         f.get(O[k]!).get(L).i32(5).op(OP.i32shru).mem(OP.i32store8, 0);
@@ -643,37 +643,6 @@ function decodeBody(): number[] {
     [1, T.i64],
     [2, T.i32],
   ]);
-}
-
-/**
- * The fast decoder's tables from the generic ones: up to four symbols a 12-bit window holds
- * whole (at PAIR, little-endian bytes; a long code's entry keeps its second-level base << 8, as
- * in `pair`) and the step (bits | count << 4) at STEP.
- */
-function quadTables(t: ReturnType<typeof decodeTables>): { quad: Uint32Array; step: Uint8Array } {
-  const quad = new Uint32Array(4096);
-  const step = new Uint8Array(4096);
-  for (let idx = 0; idx < 4096; idx++) {
-    const e = t.single[idx]!;
-    if (e === 0) {
-      quad[idx] = t.pair[idx]!;
-      continue;
-    }
-    let total = e & 31;
-    let count = 1;
-    let syms = e >>> 5;
-    for (let k = 1; k < 4; k++) {
-      const e2 = t.single[idx >>> total]!;
-      const l2 = e2 & 31;
-      if (l2 === 0 || total + l2 > 12) break;
-      syms |= (e2 >>> 5) << (8 * k);
-      total += l2;
-      count++;
-    }
-    quad[idx] = syms >>> 0;
-    step[idx] = total | (count << 4);
-  }
-  return { quad, step };
 }
 
 export function losslessModule(): Uint8Array {
@@ -811,9 +780,8 @@ function makeKernel(e: Exports): LosslessKernel {
         tablesFor = null;
         const t = decodeTables(lengths);
         if (t.long.length > 65536) throw new Error('corrupt chunk: code table too large');
-        const q = quadTables(t);
-        new Uint32Array(mem.buffer, PAIR, 4096).set(q.quad);
-        heap().set(q.step, STEP);
+        new Uint32Array(mem.buffer, QUAD, 4096).set(t.quad);
+        heap().set(t.step, STEP);
         new Uint16Array(mem.buffer, SINGLE, 4096).set(t.single);
         new Uint16Array(mem.buffer, LONG, t.long.length).set(t.long);
         tablesFor = lengths.slice();
