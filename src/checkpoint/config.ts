@@ -1,9 +1,11 @@
 import { copyFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/files.js';
+import { escapeRegex } from '../util/regex.js';
 import { CheckpointError } from './errors.js';
 import { parseJsonText, pathKind, readSmallText } from './files.js';
 import { INDEX_FILE } from './safetensors.js';
+import { fusionKey } from './fusion.js';
 import { setTopLevelMember } from './json-splice.js';
 
 /**
@@ -50,8 +52,6 @@ export function ctFormat(g: CtGroup): string {
   return g.kind === 'fp8' ? 'float-quantized' : 'pack-quantized';
 }
 
-const escapeRegex = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * GPTQ's per-module overrides for modules kept unquantized: a "-:" key is a negative rule, and a
  * module whose name the regex matches (Python's re.match, so anchored at the start) loads
@@ -62,17 +62,8 @@ const escapeRegex = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  */
 export function gptqSkipRules(skip: string[]): Record<string, Record<string, never>> {
   const names = new Set<string>();
-  for (const m of skip) {
-    names.add(m);
-    // a kept expert: vLLM asks about the whole mixture-of-experts layer by its prefix (get_moe_quant_method)
-    const e = /^(.*\.experts)\.\d+\./.exec(m);
-    if (e) {
-      names.add(e[1]!);
-      continue;
-    }
-    const f = /^(.*)\.(q_proj|k_proj|v_proj|gate_proj|up_proj)$/.exec(m);
-    if (f) names.add(`${f[1]}.${f[2] === 'gate_proj' || f[2] === 'up_proj' ? 'gate_up_proj' : 'qkv_proj'}`);
-  }
+  // a kept expert's layer is asked about by its prefix (vLLM's get_moe_quant_method)
+  for (const m of skip) names.add(m).add(fusionKey(m));
   return Object.fromEntries([...names].sort().map((n) => [`-:${escapeRegex(n)}$`, {}]));
 }
 

@@ -6,6 +6,7 @@ import { companionNames, quantizationConfig, writeCompanions, type QuantizationC
 import { isContainer } from './container-format.js';
 import { CheckpointError, quoted } from './errors.js';
 import { AtomicOutput, checkOutputPlacement, openRegular, pathKind, readExact, singleFileOutput } from './files.js';
+import { EXPERT, fusionKey } from './fusion.js';
 import { Pool, defaultWorkers } from './pool.js';
 import { Checkpoint, INDEX_FILE, type TensorInfo } from './safetensors.js';
 import { outputTensors, prepass, registryOptions, writeWeights, type Decision, type OutFile, type Quantized } from './writer.js';
@@ -83,15 +84,12 @@ const EMBEDDING = /(embed_tokens|embeddings?|wte|wpe|tok_embeddings|word_embeddi
  * beside experts of the same layer.
  */
 const ROUTER = /\.(gate|router|shared_expert_gate)(\.(layer|wg|classifier))?\.weight$/;
-/** One expert's projection inside a mixture-of-experts layer (`...experts.<e>.<proj>.weight`, Switch's `experts.expert_<e>`). */
-const EXPERT = /^(.*)\.experts\.(expert_)?\d+\./;
-
-/** The mixture-of-experts layers of a checkpoint: the prefixes its experts sit under. */
+/** The mixture-of-experts layers of a checkpoint: the blocks its experts sit under (`<block>.experts.<e>.…`). */
 export function moeLayers(tensors: readonly { name: string }[]): Set<string> {
   const out = new Set<string>();
   for (const t of tensors) {
     const m = EXPERT.exec(t.name);
-    if (m) out.add(m[1]!);
+    if (m) out.add(m[1]!.slice(0, -'.experts'.length));
   }
   return out;
 }
@@ -158,21 +156,6 @@ export function codecParams(t: TensorInfo, o: Pick<QuantizeOptions, 'blocksize' 
     sym: o.sym ?? true,
     layout: o.layout ?? 'gptq',
   };
-}
-
-/**
- * vLLM's fused layers: the q/k/v and the gate/up projections of one block load as one layer
- * (`qkv_proj`, `gate_up_proj`; vLLM's packed_modules_mapping), and so do all the experts of a
- * mixture-of-experts layer (FusedMoE), each taking one format for all its parts. The key names the
- * fused layer as vLLM does; a weight outside such a group is its own key.
- */
-export function fusionKey(name: string): string {
-  // a mixture-of-experts layer loads all its experts as one layer (vLLM's FusedMoE, one quantization method per layer)
-  const e = /^(.*\.experts)\.\d+\./.exec(name);
-  if (e) return e[1]!;
-  const m = /^(.*)\.(q_proj|k_proj|v_proj|gate_proj|up_proj)\.weight$/.exec(name);
-  if (!m) return name;
-  return `${m[1]}.${m[2] === 'gate_proj' || m[2] === 'up_proj' ? 'gate_up_proj' : 'qkv_proj'}`;
 }
 
 /** Which tensors are quantized (with which codec) and which are kept, with the reason for kept 2-D weights. */
@@ -373,12 +356,13 @@ export function keptLinearModules(decisions: Decision[]): string[] {
   const kept = decisions
     .filter((d) => d.kind === 'keep' && d.note && !d.note.startsWith('input embedding') && d.note !== EXPERT_BNB_NOTE)
     .map((d) => d.t.name.slice(0, -'.weight'.length));
-  const hasHead = decisions.some((d) => tensorRole(d.t, NO_MOE) === 'head');
-  return hasHead || kept.includes('lm_head') ? kept : [...kept, 'lm_head'];
+  return tiedHead(decisions) && !kept.includes('lm_head') ? [...kept, 'lm_head'] : kept;
 }
 
 /** True when the checkpoint has no output head tensor (a tied head). */
-const tiedHead = (decisions: Decision[]) => !decisions.some((d) => tensorRole(d.t, NO_MOE) === 'head');
+function tiedHead(decisions: Decision[]): boolean {
+  return !decisions.some((d) => tensorRole(d.t, NO_MOE) === 'head');
+}
 
 function configFor(decisions: Decision[], o: QuantizeOptions): QuantizationConfig {
   const skip = keptLinearModules(decisions);

@@ -14,6 +14,7 @@ import {
   statSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { escapeRegex } from '../util/regex.js';
 import { CheckpointError, ioError } from './errors.js';
 
 /**
@@ -186,7 +187,7 @@ export function singleFileOutput(output: string): boolean {
 }
 
 /** The temporary outputs of AtomicOutput for `path`, by the process that made them. */
-const tempPattern = (path: string) => new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.sinan-(\\d+)-[0-9a-z]+\\.tmp(\\.old)?$`);
+const tempPattern = (path: string) => new RegExp(`^\\.${escapeRegex(basename(path))}\\.sinan-(\\d+)-[0-9a-z]+\\.tmp(\\.old)?$`);
 
 const alive = (pid: number) => {
   try {
