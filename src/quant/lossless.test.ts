@@ -8,6 +8,7 @@ import { trainedLike } from '../../test/quant-data.js';
 import { codeLengths, decode, decodeTables, encode, encoderTable } from './huffman.js';
 import { chunkLayout, decodeChunk16, encodeChunk16, entropyBound, losslessWasmAvailable, splitValues, type Float16Kind } from './lossless.js';
 import { losslessKernel } from './wasm-lossless.js';
+import { mergeValues } from './lossless-layout.js';
 import { xxh64, xxh64Js } from './xxh64.js';
 
 const roundTrip = (sym: Uint8Array) => {
@@ -102,18 +103,14 @@ describe('lossless 16-bit chunks', () => {
           // the coded byte geometric around 120 (spread 0.05: nearly one symbol; 4: long tails), the rest random
           let st = seed;
           const rnd = () => ((st = (Math.imul(st, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
-          const bytes = new Uint8Array(2 * count);
+          const sym = new Uint8Array(count);
+          const raw = new Uint8Array(count);
           for (let i = 0; i < count; i++) {
-            const e = (120 + Math.floor(-Math.log2(rnd()) * spread)) & 0xff;
-            const r = Math.floor(rnd() * 256);
-            if (kind === 'bf16') {
-              bytes[2 * i] = ((e & 1) << 7) | (r & 0x7f);
-              bytes[2 * i + 1] = (r & 0x80) | (e >>> 1);
-            } else {
-              bytes[2 * i] = r;
-              bytes[2 * i + 1] = e;
-            }
+            sym[i] = (120 + Math.floor(-Math.log2(rnd()) * spread)) & 0xff;
+            raw[i] = Math.floor(rnd() * 256);
           }
+          const bytes = new Uint8Array(2 * count);
+          mergeValues(sym, raw, kind, bytes);
           const payload = encodeChunk16(bytes, kind, 'js');
           const out = new Uint8Array(bytes.length);
           decodeChunk16(payload, kind, out, 'wasm');
